@@ -1,0 +1,132 @@
+"""The fused backend: the same layers computed by PyTorch's kernels (``torch._VF``).
+
+Legend: B batch, T time, E input features, H hidden size, D directions, L layers, G gates.
+
+Uniform lengths call the kernel once for the whole stack, exactly as ``torch.nn.LSTM`` does
+(oneDNN's ``mkldnn_rnn_layer`` for the LSTM on CPU). Variable lengths avoid
+``pack_padded_sequence``, which on CPU drops the LSTM off oneDNN onto a per-step loop
+(2.3x slower to train, see PERF-NOTES): each layer and direction runs on the padded
+tensor instead, and
+
+- the reverse direction reads each sequence reversed *inside its own length*, so it starts
+  at the sequence's last token rather than at padding;
+- the final ``h`` is read from the outputs at ``lengths - 1`` (outputs are hidden states);
+- the LSTM's cell state ``c``, which is no output, is *held* through the padding: one extra
+  input feature, 1 on padding steps and 0 elsewhere, carries a weight of ``HOLD`` into the
+  gates. On padding it saturates the forget gate to exactly 1 and the input gate to exactly
+  0, so ``c`` is frozen; on valid steps it adds 0. The ``c`` at step T is then each
+  sequence's ``c`` at its own last step, gradients included. GRU and RNN have no ``c``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from rnnkit.nn.layers import RecurrentLayer, stack_states
+from rnnkit.nn.masking import (
+    gather_last_steps,
+    reverse_index,
+    reverse_within_lengths,
+    valid_mask,
+)
+from rnnkit.nn.state import RNNState
+
+# Large enough that sigmoid(±HOLD + any sane pre-activation) is exactly 1 or 0 in float32
+# (it saturates beyond |x| ≈ 17 for 1, 104 for 0), small enough to stay finite in float16.
+HOLD = 1.0e4
+
+KERNELS = {
+    "LSTM": torch._VF.lstm,
+    "GRU": torch._VF.gru,
+    "RNN_TANH": torch._VF.rnn_tanh,
+    "RNN_RELU": torch._VF.rnn_relu,
+}
+
+# Rows of the gate vector that the padding indicator pushes down (-HOLD) or up (+HOLD),
+# as (gate index, sign) in torch's LSTM gate order i, f, g, o.
+HOLDING_GATES = {"LSTM": ((0, -1.0), (1, 1.0))}
+
+
+def run_fused(
+    layer: RecurrentLayer, x: Tensor, state: RNNState, lengths: Tensor | None
+) -> tuple[Tensor, RNNState]:
+    """Runs ``layer`` on ``x (B, T, E)`` with torch's kernels; see the module docstring."""
+    if lengths is None:
+        return run_kernel(layer, x, state, layer.flat_weights, layer.num_layers, layer.bidirectional)
+    time = x.size(1)
+    mask = valid_mask(lengths, time, x.device).unsqueeze(-1)  # (B, T, 1)
+    reverse = reverse_index(lengths, time, x.device)
+    padding = (~mask).to(x.dtype)  # (B, T, 1): the holding indicator
+    layer_input = x
+    finals: list[RNNState] = []
+    for index in range(layer.num_layers):
+        layer_input = layer_input.masked_fill(~mask, 0.0)  # padding values never matter
+        outputs = []
+        for direction in range(layer.num_directions):
+            flat = index * layer.num_directions + direction
+            sequence = layer_input if direction == 0 else reverse_within_lengths(layer_input, reverse)
+            initial = state.map(lambda tensor, flat=flat: tensor[flat : flat + 1])
+            output, final = run_direction_holding(
+                layer, sequence, initial, layer.direction_weights(index, direction), padding, lengths
+            )
+            if direction == 1:
+                output = reverse_within_lengths(output, reverse)
+            outputs.append(output)
+            finals.append(final)
+        layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
+        if index < layer.num_layers - 1 and layer.dropout > 0:
+            layer_input = F.dropout(layer_input, layer.dropout, layer.training)
+    return layer_input * mask.to(layer_input.dtype), stack_states(finals)
+
+
+def run_direction_holding(
+    layer: RecurrentLayer,
+    sequence: Tensor,
+    initial: RNNState,
+    weights: tuple[Tensor, Tensor, Tensor | None, Tensor | None],
+    padding: Tensor,
+    lengths: Tensor,
+) -> tuple[Tensor, RNNState]:
+    """One direction of one layer over a padded batch; returns outputs (B, T, H), state (B, H)."""
+    weight_ih, *rest = weights
+    holding = HOLDING_GATES.get(layer.spec.mode)
+    if holding is not None:
+        sequence = torch.cat([sequence, padding], dim=-1)  # (B, T, E + 1)
+        weight_ih = torch.cat([weight_ih, holding_column(layer, weight_ih, holding)], dim=1)
+    flat_weights = [weight_ih, *(weight for weight in rest if weight is not None)]
+    output, final = run_kernel(layer, sequence, initial, flat_weights, 1, False)
+    # h is always an output, so it is read at each sequence's last step; the LSTM's c is not,
+    # and comes from the kernel's final state, frozen since that step by the holding gates.
+    cell = None if final.c is None else final.c.squeeze(0)
+    return output, RNNState(gather_last_steps(output, lengths), cell)
+
+
+def holding_column(
+    layer: RecurrentLayer, weight_ih: Tensor, holding: tuple[tuple[int, float], ...]
+) -> Tensor:
+    """The weight ``(G*H, 1)`` of the padding indicator: ±HOLD on the holding gates' rows."""
+    column = weight_ih.new_zeros(weight_ih.size(0), 1)
+    size = layer.hidden_size
+    for gate, sign in holding:
+        column[gate * size : (gate + 1) * size] = sign * HOLD
+    return column
+
+
+def run_kernel(
+    layer: RecurrentLayer,
+    x: Tensor,
+    state: RNNState,
+    flat_weights: list[Tensor],
+    num_layers: int,
+    bidirectional: bool,
+) -> tuple[Tensor, RNNState]:
+    """Calls torch's fused kernel for ``num_layers`` layers; states are ``(L*D, B, H)``."""
+    kernel = KERNELS[layer.spec.mode]
+    dropout = layer.dropout if num_layers > 1 else 0.0
+    hx = tuple(state) if layer.spec.has_cell_state else state.h
+    result = kernel(
+        x, hx, flat_weights, layer.bias, num_layers, dropout, layer.training, bidirectional, True
+    )
+    return result[0], RNNState(*result[1:])
