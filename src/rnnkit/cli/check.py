@@ -23,7 +23,9 @@ def check(
     worst = 0.0
     for row in compare_backends(seed):
         worst = max(worst, row.max_difference)
-        table.add_row(row.layer, str(row.bidirectional), str(row.output_shape), f"{row.max_difference:.1e}")
+        table.add_row(
+            row.layer, str(row.bidirectional), str(row.output_shape), f"{row.max_difference:.1e}"
+        )
     Console().print(table)
     if worst > 1e-5:
         typer.echo(f"error: backends disagree by {worst:.1e}", err=True)

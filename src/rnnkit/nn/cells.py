@@ -30,7 +30,10 @@ StepFunction = Callable[[Tensor, RNNState, Tensor, Tensor | None], RNNState]
 def rnn_tanh_step(
     input_projection: Tensor, state: RNNState, weight_hh: Tensor, bias_hh: Tensor | None
 ) -> RNNState:
-    """``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``; ``input_projection`` is ``W_ih x_t + b_ih``."""
+    """``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``.
+
+    ``input_projection`` is ``W_ih x_t + b_ih``, computed by the caller.
+    """
     return RNNState(torch.tanh(input_projection + F.linear(state.h, weight_hh, bias_hh)))
 
 
@@ -104,9 +107,7 @@ def get_cell_spec(name: str) -> CellSpec:
     try:
         return CELL_SPECS[name]
     except KeyError:
-        raise ConfigError(
-            f"unknown cell {name!r}; expected one of {sorted(CELL_SPECS)}"
-        ) from None
+        raise ConfigError(f"unknown cell {name!r}; expected one of {sorted(CELL_SPECS)}") from None
 
 
 def zero_state(spec: CellSpec, leading: tuple[int, ...], like: Tensor) -> RNNState:

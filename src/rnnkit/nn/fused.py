@@ -54,7 +54,9 @@ def run_fused(
 ) -> tuple[Tensor, RNNState]:
     """Runs ``layer`` on ``x (B, T, E)`` with torch's kernels; see the module docstring."""
     if lengths is None:
-        return run_kernel(layer, x, state, layer.flat_weights, layer.num_layers, layer.bidirectional)
+        return run_kernel(
+            layer, x, state, layer.flat_weights, layer.num_layers, layer.bidirectional
+        )
     time = x.size(1)
     mask = valid_mask(lengths, time, x.device).unsqueeze(-1)  # (B, T, 1)
     reverse = reverse_index(lengths, time, x.device)
@@ -66,10 +68,17 @@ def run_fused(
         outputs = []
         for direction in range(layer.num_directions):
             flat = index * layer.num_directions + direction
-            sequence = layer_input if direction == 0 else reverse_within_lengths(layer_input, reverse)
+            sequence = (
+                layer_input if direction == 0 else reverse_within_lengths(layer_input, reverse)
+            )
             initial = state.map(lambda tensor, flat=flat: tensor[flat : flat + 1])
             output, final = run_direction_holding(
-                layer, sequence, initial, layer.direction_weights(index, direction), padding, lengths
+                layer,
+                sequence,
+                initial,
+                layer.direction_weights(index, direction),
+                padding,
+                lengths,
             )
             if direction == 1:
                 output = reverse_within_lengths(output, reverse)

@@ -126,7 +126,10 @@ class RecurrentLayer(nn.Module):
             layer_input = input_size if layer == 0 else hidden_size * self.num_directions
             for direction in range(self.num_directions):
                 suffix = parameter_suffix(layer, direction)
-                shapes = {"weight_ih": (gate_size, layer_input), "weight_hh": (gate_size, hidden_size)}
+                shapes = {
+                    "weight_ih": (gate_size, layer_input),
+                    "weight_hh": (gate_size, hidden_size),
+                }
                 if bias:
                     shapes |= {"bias_ih": (gate_size,), "bias_hh": (gate_size,)}
                 for name, shape in shapes.items():
@@ -220,7 +223,9 @@ class RNN(RecurrentLayer):
     Takes ``nonlinearity="tanh" | "relu"``; otherwise as `RecurrentLayer`.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, *args, nonlinearity: str = "tanh", **kwargs):
+    def __init__(
+        self, input_size: int, hidden_size: int, *args, nonlinearity: str = "tanh", **kwargs
+    ):
         super().__init__(rnn_cell_name(nonlinearity), input_size, hidden_size, *args, **kwargs)
         self.nonlinearity = nonlinearity
 
@@ -303,16 +308,27 @@ def run_loop(
             flat = index * layer.num_directions + direction
             sequence = layer_input
             if direction == 1:
-                sequence = layer_input.flip(1) if reverse is None else reverse_within_lengths(layer_input, reverse)
+                sequence = (
+                    layer_input.flip(1)
+                    if reverse is None
+                    else reverse_within_lengths(layer_input, reverse)
+                )
             record = None
             if layer.step_record is not None:
                 record = layer.step_record.states.setdefault((index, direction), [])
             initial = state.map(lambda tensor, flat=flat: tensor[flat])
             output, final = run_direction(
-                layer.spec, sequence, initial, layer.direction_weights(index, direction), step_masks, record
+                layer.spec,
+                sequence,
+                initial,
+                layer.direction_weights(index, direction),
+                step_masks,
+                record,
             )
             if direction == 1:
-                output = output.flip(1) if reverse is None else reverse_within_lengths(output, reverse)
+                output = (
+                    output.flip(1) if reverse is None else reverse_within_lengths(output, reverse)
+                )
             outputs.append(output)
             finals.append(final)
         layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
