@@ -1,0 +1,1 @@
+"""Data files shipped inside the rnnkit package (the embedded intent set for `rnnkit demo`)."""
