@@ -122,3 +122,25 @@ def _as_rnn_state(state_tuple):
     from rnnkit.nn import RNNState
 
     return RNNState(*state_tuple)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_inference_route_matches_torch_nn(kind, bidirectional, with_state):
+    """Without gradients the fused backend packs variable lengths; same results."""
+    torch.manual_seed(0)
+    layer = get_layer_class(kind)(5, 6, num_layers=2, bidirectional=bidirectional, backend="fused")
+    x, lengths, state = make_inputs(layer, True, with_state)
+    reference_state = (
+        None if state is None else _as_rnn_state(state if isinstance(state, tuple) else (state,))
+    )
+    with torch.inference_mode():
+        outputs, final = layer(x, state, lengths)
+        expected_outputs, expected_final = run_reference(
+            torch_twin(layer, kind), x, reference_state, lengths
+        )
+    torch.testing.assert_close(outputs, expected_outputs, atol=TOLERANCE, rtol=0)
+    for ours, theirs in zip(final, expected_final, strict=True):
+        if ours is not None:
+            torch.testing.assert_close(ours, theirs, atol=TOLERANCE, rtol=0)

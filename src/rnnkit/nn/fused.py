@@ -3,10 +3,16 @@
 Legend: B batch, T time, E input features, H hidden size, D directions, L layers, G gates.
 
 Uniform lengths call the kernel once for the whole stack, exactly as ``torch.nn.LSTM`` does
-(oneDNN's ``mkldnn_rnn_layer`` for the LSTM on CPU). Variable lengths avoid
-``pack_padded_sequence``, which on CPU drops the LSTM off oneDNN onto a per-step loop
-(2.3x slower to train, see PERF-NOTES): each layer and direction runs on the padded
-tensor instead, and
+(oneDNN's ``mkldnn_rnn_layer`` for the LSTM on CPU).
+
+Variable lengths take one of two routes, whichever ``benchmarks/recurrent.py`` measured
+faster for the job:
+
+- *inference* (no gradient needed): ``pack_padded_sequence``, as ``torch.nn`` users do; it
+  computes valid steps only, which beats padding when no backward pass follows;
+- *training*: packing makes the backward pass slow (on CPU it drops the LSTM off oneDNN
+  onto a per-step loop that spends most of its time zero-filling gradient slices, see
+  PERF-NOTES), so each layer and direction runs on the padded tensor instead, and
 
 - the reverse direction reads each sequence reversed *inside its own length*, so it starts
   at the sequence's last token rather than at padding;
@@ -23,6 +29,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.nn.layers import RecurrentLayer, stack_states
 from rnnkit.nn.masking import (
@@ -88,6 +95,36 @@ def run_fused(
         if index < layer.num_layers - 1 and layer.dropout > 0:
             layer_input = F.dropout(layer_input, layer.dropout, layer.training)
     return layer_input * mask.to(layer_input.dtype), stack_states(finals)
+
+
+def needs_gradient(layer: RecurrentLayer, x: Tensor, state: RNNState) -> bool:
+    """Whether a backward pass may follow: grad mode on and some input requiring grad."""
+    if not torch.is_grad_enabled():
+        return False
+    tensors = [x, *(tensor for tensor in state if tensor is not None), *layer.flat_weights]
+    return any(tensor.requires_grad for tensor in tensors)
+
+
+def run_packed(
+    layer: RecurrentLayer, x: Tensor, state: RNNState, lengths: Tensor
+) -> tuple[Tensor, RNNState]:
+    """Inference on a packed batch: valid steps only; final states at each true length."""
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    sorted_state = state.map(lambda tensor: tensor.index_select(1, packed.sorted_indices))
+    hx = tuple(sorted_state) if layer.spec.has_cell_state else sorted_state.h
+    dropout = layer.dropout if layer.num_layers > 1 else 0.0
+    result = KERNELS[layer.spec.mode](
+        packed.data, packed.batch_sizes, hx, layer.flat_weights, layer.bias,
+        layer.num_layers, dropout, layer.training, layer.bidirectional,
+    )  # fmt: skip
+    output = PackedSequence(
+        result[0], packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+    )
+    outputs, _ = pad_packed_sequence(output, batch_first=True, total_length=x.size(1))
+    final = RNNState(*result[1:]).map(
+        lambda tensor: tensor.index_select(1, packed.unsorted_indices)
+    )
+    return outputs, final
 
 
 def run_direction_holding(
