@@ -1,0 +1,68 @@
+"""`SequenceClassifier`: the N→1 shape — a sequence in, one label out.
+
+Legend: B batch, T time, C classes, F pooled features (D*H).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
+from rnnkit.models.pooling import build_pooling
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    encoder: EncoderConfig = field(default_factory=lambda: EncoderConfig(vocab_size=1))
+    num_classes: int = 2  # C, set from the label vocabulary when a task builds the model
+    pooling: str = "last"  # "last", "mean", "max" or "attention"
+    dropout: float = 0.3  # on the pooled features, before the output layer
+
+
+class SequenceClassifier(nn.Module):
+    """Embedding → recurrent encoder → pooling → dropout → linear.
+
+    Shape:
+        tokens: (B, T) long; lengths: (B,) long (true lengths, >= 1).
+        Returns logits (B, C).
+    """
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = RecurrentEncoder(config.encoder)
+        self.pooling = build_pooling(config.pooling, self.encoder.output_size)
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(self.encoder.output_size, config.num_classes)
+
+    def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
+        return self.forward_with_details(tokens, lengths)[0]
+
+    def forward_with_details(
+        self, tokens: Tensor, lengths: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Logits ``(B, C)``, encoder outputs ``(B, T, F)`` and attention weights ``(B, T)``
+        (None unless the pooling is ``attention``)."""
+        outputs, final = self.encoder(tokens, lengths)
+        pooled, weights = self.pooling(outputs, lengths, self.encoder.final_features(final))
+        return self.output(self.dropout(pooled)), outputs, weights
+
+    def loss(self, tokens: Tensor, lengths: Tensor, labels: Tensor) -> Tensor:
+        """Mean cross-entropy of the logits against ``labels (B,)``."""
+        return F.cross_entropy(self(tokens, lengths), labels)
+
+    @torch.no_grad()
+    def prefix_probabilities(self, tokens: Tensor) -> Tensor:
+        """What the model would say if the sentence ended after each token.
+
+        ``tokens (T,)`` for one sentence; returns ``(T, C)`` probabilities, row t for the
+        prefix ``tokens[: t + 1]`` — the tutorial's O1 … On for a unidirectional model.
+        """
+        time = tokens.size(0)
+        batch = tokens.unsqueeze(0).expand(time, time)  # every prefix, padded to T
+        lengths = torch.arange(1, time + 1)
+        return self(batch, lengths).softmax(dim=-1)

@@ -1,0 +1,80 @@
+"""`RecurrentEncoder`: token ids → embeddings → a stack of rnnkit recurrent layers.
+
+Shared by every task model (classifier, tagger, language model, seq2seq).
+Legend: B batch, T time, V vocabulary, E embedding, H hidden per direction, D directions,
+L layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from rnnkit.errors import ConfigError
+from rnnkit.nn import RNNState, get_layer_class
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    vocab_size: int = 0  # V, set from the vocabulary when a task builds the model
+    embedding_dim: int = 128  # E
+    cell: str = "lstm"  # "lstm", "gru" or "rnn" (tanh)
+    hidden_size: int = 256  # H, per direction
+    num_layers: int = 1  # L
+    bidirectional: bool = True
+    dropout: float = 0.0  # between stacked recurrent layers
+    embedding_dropout: float = 0.0  # on the embeddings, before the first layer
+    pad_id: int = 0  # the padding token id; its embedding is kept at zero
+    backend: str = "auto"  # "auto", "fused" or "loop" (see rnnkit.nn.layers)
+
+    def __post_init__(self) -> None:
+        if self.vocab_size < 1:
+            raise ConfigError(
+                f"encoder.vocab_size: expected a positive integer, got {self.vocab_size}"
+            )
+
+
+class RecurrentEncoder(nn.Module):
+    """Embeds token ids and runs them through recurrent layers.
+
+    Shape:
+        tokens: (B, T) long; lengths: (B,) or None.
+        Returns ``outputs: (B, T, D*H)`` (zero past each length) and the final ``RNNState``
+        with ``h: (L*D, B, H)``.
+    """
+
+    def __init__(self, config: EncoderConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(
+            config.vocab_size, config.embedding_dim, padding_idx=config.pad_id
+        )
+        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
+        self.rnn = get_layer_class(config.cell)(
+            config.embedding_dim,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            bidirectional=config.bidirectional,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            backend=config.backend,
+        )
+
+    @property
+    def output_size(self) -> int:
+        """D*H, the feature size of ``outputs``."""
+        return self.config.hidden_size * (2 if self.config.bidirectional else 1)
+
+    def forward(self, tokens: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, RNNState]:
+        embedded = self.embedding_dropout(self.embedding(tokens))  # (B, T, E)
+        return self.rnn(embedded, lengths=lengths)
+
+    def final_features(self, final: RNNState) -> Tensor:
+        """The top layer's final hidden states, both directions concatenated: (B, D*H).
+
+        Note: taken from the returned state, i.e. at each sequence's true length; for the
+        reverse direction that is its state after reading the first token.
+        """
+        directions = 2 if self.config.bidirectional else 1
+        top = final.h[-directions:]  # (D, B, H)
+        return top.transpose(0, 1).reshape(top.size(1), -1)
