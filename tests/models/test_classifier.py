@@ -6,19 +6,17 @@ import pytest
 import torch
 
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.models import ClassifierConfig, EncoderConfig, SequenceClassifier
+from rnnkit.models import ClassifierConfig, EncoderConfig, RecurrentEncoder, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
 
 
 def make_model(pooling="last", cell="lstm", bidirectional=True, num_layers=1) -> SequenceClassifier:
     torch.manual_seed(0)
-    encoder = EncoderConfig(
-        vocab_size=20, embedding_dim=8, cell=cell, hidden_size=6,
-        num_layers=num_layers, bidirectional=bidirectional,
+    config = ClassifierConfig(
+        vocab_size=20, embedding_dim=8, cell=cell, hidden_size=6, num_layers=num_layers,
+        bidirectional=bidirectional, num_classes=3, pooling=pooling,
     )  # fmt: skip
-    return SequenceClassifier(
-        ClassifierConfig(encoder=encoder, num_classes=3, pooling=pooling)
-    ).eval()
+    return SequenceClassifier(config).eval()
 
 
 @pytest.mark.parametrize("pooling", ["last", "mean", "max", "attention"])
@@ -86,10 +84,10 @@ def test_bad_pooling_and_vocab_size():
         match=r"pooling: expected one of \['last', 'mean', 'max', 'attention'\], got 'sum'",
     ):
         make_model("sum")
-    with pytest.raises(
-        ConfigError, match=r"encoder.vocab_size: expected a positive integer, got 0"
-    ):
-        EncoderConfig(vocab_size=0)
+    with pytest.raises(ConfigError, match=r"vocab_size: expected a positive integer, got 0"):
+        RecurrentEncoder(EncoderConfig(vocab_size=0))
+    with pytest.raises(ConfigError, match=r"num_classes: expected at least 2, got 1"):
+        SequenceClassifier(ClassifierConfig(vocab_size=5, num_classes=1))
 
 
 def test_word_vectors_with_header_and_chinese(tmp_path):

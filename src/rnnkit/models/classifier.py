@@ -5,22 +5,24 @@ Legend: B batch, T time, C classes, F pooled features (D*H).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.errors import ConfigError
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.models.pooling import build_pooling
 
 
 @dataclass(frozen=True)
-class ClassifierConfig:
-    encoder: EncoderConfig = field(default_factory=lambda: EncoderConfig(vocab_size=1))
-    num_classes: int = 2  # C, set from the label vocabulary when a task builds the model
+class ClassifierConfig(EncoderConfig):
+    """The encoder's settings (inherited, so ``model.hidden_size`` stays one key) plus the head."""
+
+    num_classes: int = 0  # C, set from the label vocabulary when a task builds the model
     pooling: str = "last"  # "last", "mean", "max" or "attention"
-    dropout: float = 0.3  # on the pooled features, before the output layer
+    output_dropout: float = 0.3  # on the pooled features, before the output layer
 
 
 class SequenceClassifier(nn.Module):
@@ -33,10 +35,12 @@ class SequenceClassifier(nn.Module):
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
+        if config.num_classes < 2:
+            raise ConfigError(f"num_classes: expected at least 2, got {config.num_classes}")
         self.config = config
-        self.encoder = RecurrentEncoder(config.encoder)
+        self.encoder = RecurrentEncoder(config)
         self.pooling = build_pooling(config.pooling, self.encoder.output_size)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = nn.Dropout(config.output_dropout)
         self.output = nn.Linear(self.encoder.output_size, config.num_classes)
 
     def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:

@@ -46,6 +46,8 @@ class RecurrentEncoder(nn.Module):
 
     def __init__(self, config: EncoderConfig) -> None:
         super().__init__()
+        if config.vocab_size < 1:
+            raise ConfigError(f"vocab_size: expected a positive integer, got {config.vocab_size}")
         self.config = config
         self.embedding = nn.Embedding(
             config.vocab_size, config.embedding_dim, padding_idx=config.pad_id
