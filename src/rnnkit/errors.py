@@ -43,3 +43,7 @@ class DataError(RnnkitError, ValueError):
                 where += f":{column}"
         super().__init__(f"{where}: {message}" if where else message)
         self.reason = message
+
+
+class ModelDirectoryError(RnnkitError):
+    """A model directory is missing, incomplete, or holds another task's model."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 import typer
 from typer.core import TyperGroup
@@ -43,13 +45,32 @@ def root(
     version: bool = typer.Option(
         False, "--version", callback=show_version, is_eager=True, help="Print versions and exit."
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors on stderr."),
 ) -> None:
     """rnnkit: recurrent neural networks for NLP."""
+    configure_logging(logging.WARNING if quiet else logging.INFO)
+
+
+def configure_logging(level: int) -> None:
+    """rnnkit's log lines go to stderr, so stdout stays clean for --json output."""
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    logger = logging.getLogger("rnnkit")
+    logger.handlers[:] = [
+        RichHandler(console=Console(stderr=True), show_path=False, show_time=False)
+    ]
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 def register_commands() -> None:
-    from rnnkit.cli import check
+    from rnnkit.cli import check, demo, evaluate, predict, train
 
+    app.command(name="demo", epilog=demo.EXAMPLE)(demo.demo)
+    app.add_typer(train.app, name="train")
+    app.command(name="evaluate", epilog=evaluate.EXAMPLE)(evaluate.evaluate)
+    app.command(name="predict", epilog=predict.EXAMPLE)(predict.predict)
     app.command(name="check", epilog=check.EXAMPLE)(check.check)
 
 

@@ -1,0 +1,64 @@
+"""Rich rendering shared by the commands: predictions, traces, metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def print_prediction(prediction) -> None:
+    alternatives = ", ".join(f"{label} {p:.3f}" for label, p in prediction.top[1:])
+    extra = f"  (next: {alternatives})" if alternatives else ""
+    console.print(
+        f"{prediction.text!r} → [bold]{prediction.label}[/bold] {prediction.probability:.3f}{extra}"
+    )
+
+
+def print_trace(trace) -> None:
+    """The O1 … On table: one row per token."""
+    title = "reading one token at a time" + (
+        " (bidirectional: states see the whole text)" if trace.bidirectional else ""
+    )
+    table = Table(title=title)
+    table.add_column("t", justify="right")
+    table.add_column("token")
+    table.add_column("‖h_t‖" + (" fwd / bwd" if trace.bidirectional else ""), justify="right")
+    table.add_column("if it ended here")
+    table.add_column("p", justify="right")
+    has_attention = trace.steps and trace.steps[0].attention is not None
+    if has_attention:
+        table.add_column("attention", justify="right")
+    for t, step in enumerate(trace.steps, start=1):
+        row = [
+            f"O{t}",
+            step.token,
+            " / ".join(f"{n:.2f}" for n in step.hidden_norms),
+            step.label,
+            f"{step.probability:.3f}",
+        ]
+        if has_attention:
+            row.append(f"{step.attention:.3f}")
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"prediction: [bold]{trace.label}[/bold] ({trace.probability:.3f})")
+
+
+def print_classification_report(report: dict[str, Any]) -> None:
+    console.print(
+        f"n {report['n']}  accuracy {report['accuracy']:.4f}  macro F1 {report['macro_f1']:.4f}  "
+        f"weighted F1 {report['weighted_f1']:.4f}"
+    )
+    table = Table()
+    for column in ("label", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, scores in report["per_class"].items():
+        table.add_row(
+            label,
+            *(f"{scores[key]:.3f}" for key in ("precision", "recall", "f1")),
+            str(scores["support"]),
+        )
+    console.print(table)

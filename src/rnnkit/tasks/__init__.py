@@ -1,0 +1,43 @@
+"""Tasks: one module per task (reader + model + metric + output format), and one registry.
+
+`load(directory)` reads the task recorded in a model directory and returns its predictor.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rnnkit.errors import ConfigError
+
+
+def task_registry() -> dict[str, Any]:
+    """Task name → predictor class (imported here so that ``import rnnkit`` stays light)."""
+    from rnnkit.tasks.classification import Classifier
+
+    return {Classifier.task: Classifier}
+
+
+def get_task(name: str) -> Any:
+    tasks = task_registry()
+    if name not in tasks:
+        raise ConfigError(f"unknown task {name!r}; expected one of {sorted(tasks)}")
+    return tasks[name]
+
+
+RUNTIMES = ("torch",)
+
+
+def load(directory: str | Path, runtime: str = "torch") -> Any:
+    """Loads the model directory written by ``rnnkit train``; returns its task's predictor.
+
+    Example::
+
+        classifier = rnnkit.load("runs/intent")
+        classifier.predict(["What time is it?"])[0].label  # 'ask_time'
+    """
+    from rnnkit.tasks.common import read_task_name
+
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"runtime: expected one of {list(RUNTIMES)}, got {runtime!r}")
+    return get_task(read_task_name(directory)).load(directory)

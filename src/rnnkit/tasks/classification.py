@@ -1,0 +1,259 @@
+"""The text-classification task (N→1): intent, sentiment, a name's language.
+
+Which reader, tokenizer, model, metric and output format make it, and the two entry points:
+`train_classifier` (data files → a model directory) and `Classifier` (a model directory →
+predictions, evaluations and token-by-token traces).
+
+Legend: B batch, T time, C classes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from rnnkit.config import config_to_dict
+from rnnkit.data import (
+    BucketBatchSampler,
+    LabelVocab,
+    TextBatch,
+    TextExample,
+    Tokenizer,
+    Vocab,
+    encode_classification,
+    read_classification,
+    tokenize_examples,
+)
+from rnnkit.data.batching import pad_ids
+from rnnkit.errors import DataError
+from rnnkit.metrics.classification import classification_report
+from rnnkit.models import ClassifierConfig, SequenceClassifier
+from rnnkit.models.embeddings import load_word_vectors
+from rnnkit.tasks.common import (
+    DataSettings,
+    build_tokenizer,
+    describe_read,
+    log,
+    model_files,
+    read_model_directory,
+)
+from rnnkit.training import FitResult, Trainer, TrainerConfig
+from rnnkit.training.distributed import rank, world_size
+
+TASK = "classify"
+EVALUATION_BATCH = 256
+UNKNOWN_LABELS = ("error", "wrong")
+
+
+@dataclass(frozen=True)
+class ClassifyConfig:
+    """Everything a classification run needs; saved in ``config.json`` beside the weights."""
+
+    data: DataSettings = field(default_factory=DataSettings)
+    model: ClassifierConfig = field(default_factory=ClassifierConfig)
+    # Classification keeps the checkpoint with the best dev accuracy.
+    trainer: TrainerConfig = field(
+        default_factory=lambda: TrainerConfig(monitor="accuracy", mode="max")
+    )
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One text's predicted label, its probability, and the ``top_k`` best labels."""
+
+    text: str
+    label: str
+    probability: float
+    top: list[tuple[str, float]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "label": self.label,
+            "probability": self.probability,
+            "top_k": [{"label": label, "probability": p} for label, p in self.top],
+        }
+
+
+class Classifier:
+    """A trained classifier with its tokenizer and vocabularies: what `rnnkit.load` returns."""
+
+    task = TASK
+
+    def __init__(
+        self,
+        model: SequenceClassifier,
+        tokenizer: Tokenizer,
+        vocab: Vocab,
+        labels: LabelVocab,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = model.eval()
+        self.tokenizer, self.vocab, self.labels = tokenizer, vocab, labels
+        self.config = config or {}
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Classifier:
+        """Rebuilds the classifier saved in ``directory`` (JSON + safetensors; no pickle)."""
+        saved = read_model_directory(directory, TASK, ClassifierConfig, SequenceClassifier)
+        return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text; a text with no token is a `DataError` naming it."""
+        token_lists = self.tokenizer.tokenize_batch(list(texts))
+        for index, tokens in enumerate(token_lists):
+            if not tokens:
+                raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to classify")
+        return [self.vocab.encode(tokens) for tokens in token_lists]
+
+    @torch.no_grad()
+    def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
+        """Class probabilities ``(N, C)`` for N texts, computed in padded batches."""
+        return batched_probabilities(self.model, self.encode(texts), self.vocab.pad_id)
+
+    def predict(self, texts: Sequence[str], top_k: int = 1) -> list[Prediction]:
+        """The most probable label of each text, with its probability and the top ``k``."""
+        probabilities = self.probabilities(texts)
+        k = max(1, min(top_k, len(self.labels)))
+        values, indices = probabilities.topk(k, dim=-1)
+        return [
+            Prediction(
+                text=text,
+                label=self.labels.decode(int(row[0])),
+                probability=float(value[0]),
+                top=[
+                    (self.labels.decode(int(i)), float(v)) for i, v in zip(row, value, strict=True)
+                ],
+            )
+            for text, row, value in zip(texts, indices, values, strict=True)
+        ]
+
+    def evaluate(
+        self, examples: Sequence[TextExample], unknown_labels: str = "error"
+    ) -> dict[str, Any]:
+        """Metrics on labelled examples; see `evaluate_examples`."""
+        ids = self.encode([example.text for example in examples]) if examples else []
+        return evaluate_examples(self.model, self.vocab, self.labels, examples, ids, unknown_labels)
+
+
+def batched_probabilities(
+    model: SequenceClassifier, ids: list[list[int]], pad_id: int
+) -> torch.Tensor:
+    """Softmax outputs ``(N, C)`` for id lists, batched by similar length, in input order."""
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    results = torch.empty(len(ids), model.config.num_classes)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(order), EVALUATION_BATCH):
+            chunk = order[start : start + EVALUATION_BATCH]
+            tokens, lengths = pad_ids([ids[i] for i in chunk], pad_id)
+            results[chunk] = model(tokens, lengths).softmax(dim=-1)
+    model.train(was_training)
+    return results
+
+
+def evaluate_examples(
+    model: SequenceClassifier,
+    vocab: Vocab,
+    labels: LabelVocab,
+    examples: Sequence[TextExample],
+    ids: list[list[int]],
+    unknown_labels: str = "error",
+) -> dict[str, Any]:
+    """Accuracy, macro/weighted F1, per-class scores, confusion matrix and mean loss.
+
+    A gold label never seen in training raises a `DataError` naming it and its file and line,
+    unless ``unknown_labels="wrong"``: then such examples count as errors in ``accuracy`` (no
+    model could get them right) and ``n_unknown_label`` says how many there were.
+    """
+    if unknown_labels not in UNKNOWN_LABELS:
+        raise DataError(
+            f"unknown_labels: expected one of {list(UNKNOWN_LABELS)}, got {unknown_labels!r}"
+        )
+    known = [i for i, example in enumerate(examples) if example.label in labels]
+    if unknown_labels == "error" and len(known) < len(examples):
+        first = next(example for example in examples if example.label not in labels)
+        labels.encode(first.label, first.path, first.line)  # raises the DataError
+    gold = torch.tensor([labels.encode(examples[i].label) for i in known], dtype=torch.long)
+    probabilities = batched_probabilities(model, [ids[i] for i in known], vocab.pad_id)
+    predicted = probabilities.argmax(dim=-1)
+    report = classification_report(gold.tolist(), predicted.tolist(), labels.labels)
+    unknown = len(examples) - len(known)
+    report["accuracy"] = float((predicted == gold).sum()) / max(1, len(examples))
+    report["n"] = len(examples)
+    report["n_unknown_label"] = unknown
+    if known:
+        report["loss"] = float(F.nll_loss(probabilities.clamp_min(1e-12).log(), gold))
+    return report
+
+
+def read_examples(path: str, data: DataSettings) -> list[TextExample]:
+    """Reads labelled texts from any layout the data pipeline knows, logging what was skipped."""
+    result = read_classification(path, data.text_column, data.label_column, on_error=data.on_error)
+    describe_read(path, result.report, len(result.examples))
+    return result.examples
+
+
+def train_classifier(
+    config: ClassifyConfig, out_dir: str | Path, *, resume: bool = False, progress: bool = True
+) -> FitResult:
+    """Trains a classifier on ``config.data.train``, selects on ``config.data.dev``.
+
+    Writes the model directory ``out_dir`` (``config.json``, ``vocab.json``, ``labels.json``,
+    ``model.safetensors``, ``metrics.jsonl``); ``resume=True`` continues a killed run.
+    """
+    data = config.data
+    train_examples = read_examples(data.train, data)
+    dev_examples = read_examples(data.dev, data)
+    tokenizer = build_tokenizer(data, [example.text for example in train_examples])
+    train_tokens = tokenize_examples(train_examples, tokenizer)
+    vocab = Vocab.build(train_tokens, min_freq=data.min_freq, max_size=data.max_vocab_size)
+    labels = LabelVocab.build(example.label for example in train_examples)
+    train_set = encode_classification(
+        train_examples, tokenizer, vocab, labels, data.max_length, tokens=train_tokens
+    )
+    if train_set.truncated:
+        log(f"{train_set.truncated} training texts truncated to {data.max_length} tokens")
+    sampler = BucketBatchSampler(
+        train_set.lengths, data.batch_size, seed=config.trainer.seed,
+        num_replicas=world_size(), rank=rank(),
+    )  # fmt: skip
+    loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
+
+    model_config = dataclasses.replace(
+        config.model, vocab_size=len(vocab), num_classes=len(labels), pad_id=vocab.pad_id
+    )
+    torch.manual_seed(config.trainer.seed)
+    model = SequenceClassifier(model_config)
+    if data.vectors:
+        log(str(load_word_vectors(data.vectors, model.encoder.embedding, vocab.tokens)))
+
+    # A dev text with no token (e.g. only characters the tokenizer drops) is read as one <unk>.
+    dev_tokens = tokenize_examples(dev_examples, tokenizer)
+    dev_ids = [vocab.encode(tokens) or [vocab.unk_id] for tokens in dev_tokens]
+    unknown = sum(example.label not in labels for example in dev_examples)
+    if unknown:
+        log(f"{unknown} dev examples have labels unseen in training; they count as errors")
+
+    def loss_fn(model: SequenceClassifier, batch: TextBatch) -> torch.Tensor:
+        return F.cross_entropy(model(batch.ids, batch.lengths), batch.labels)
+
+    def evaluate_fn(model: SequenceClassifier) -> dict[str, float]:
+        report = evaluate_examples(model, vocab, labels, dev_examples, dev_ids, "wrong")
+        return {key: report[key] for key in ("accuracy", "macro_f1", "weighted_f1", "loss")}
+
+    saved_config = {**config_to_dict(dataclasses.replace(config, model=model_config)), "task": TASK}
+    trainer = Trainer(
+        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
+        files=model_files(saved_config, tokenizer, vocab, labels),
+        tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
+    )  # fmt: skip
+    return trainer.fit(loader, resume=resume)

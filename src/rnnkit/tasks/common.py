@@ -1,0 +1,142 @@
+"""What every task shares: data settings, tokenizer set-up, and the model directory format.
+
+A model directory holds ``config.json`` (the run's typed config plus ``task``, ``tokenizer``
+and versions), ``vocab.json``, ``labels.json`` and ``model.safetensors``. Loading reads JSON
+and safetensors only: nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+import rnnkit
+from rnnkit.config import config_from_dict
+from rnnkit.data import (
+    LabelVocab,
+    ReadReport,
+    Tokenizer,
+    Vocab,
+    get_tokenizer,
+    tokenizer_from_config,
+)
+from rnnkit.data.tokenizers import TOKENIZERS
+from rnnkit.errors import ModelDirectoryError
+from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json
+
+logger = logging.getLogger("rnnkit")
+REQUIRED_FILES = ("config.json", "vocab.json", "labels.json", WEIGHTS_FILE)
+
+
+def log(message: str) -> None:
+    logger.info(message)
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """Where the data is and how it becomes token ids (shared by the text tasks)."""
+
+    train: str = ""  # training data: a file or folder in any layout rnnkit.data reads
+    dev: str = ""  # dev data for model selection, same layouts
+    text_column: str | None = None  # column / JSON field of the text; None guesses it
+    label_column: str | None = None  # column / JSON field of the label; None guesses it
+    tokenizer: str = "word"  # word, whitespace, char, zh-char, jieba or bpe
+    lowercase: bool = True  # lower-case before tokenizing (where the tokenizer allows it)
+    bpe_vocab_size: int = 8000  # subwords learnt by the bpe tokenizer
+    min_freq: int = 1  # rarer tokens map to <unk>
+    max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap
+    max_length: int | None = None  # truncate longer texts (counted); None: keep all
+    batch_size: int = 64  # examples per training batch (length-bucketed)
+    vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
+    on_error: str = "raise"  # malformed rows: "raise" or "skip" (skips are counted)
+
+
+def build_tokenizer(data: DataSettings, training_texts: list[str]) -> Tokenizer:
+    """The configured tokenizer; BPE is trained on the training texts."""
+    options = {}
+    if (
+        data.tokenizer in TOKENIZERS
+        and "lowercase" in inspect.signature(TOKENIZERS[data.tokenizer]).parameters
+    ):
+        options["lowercase"] = data.lowercase
+    tokenizer = get_tokenizer(data.tokenizer, **options)
+    if data.tokenizer == "bpe":
+        tokenizer.train(training_texts, vocab_size=data.bpe_vocab_size)
+    return tokenizer
+
+
+def describe_read(path: str, report: ReadReport, count: int) -> None:
+    """Logs how many examples a file gave and, if any were skipped, where."""
+    log(f"{path}: {count} examples")
+    if report.skipped:
+        log(report.summary())
+
+
+def model_files(
+    config: dict[str, Any], tokenizer: Tokenizer, vocab: Vocab, labels: LabelVocab
+) -> dict[str, Any]:
+    """The JSON files of a model directory, versions and tokenizer included."""
+    versions = {"rnnkit_version": rnnkit.__version__, "torch_version": torch.__version__}
+    return {
+        "config.json": {**config, "tokenizer": tokenizer.to_config(), **versions},
+        "vocab.json": vocab.to_dict(),
+        "labels.json": labels.to_dict(),
+    }
+
+
+@dataclass(frozen=True)
+class SavedModel:
+    model: nn.Module
+    tokenizer: Tokenizer
+    vocab: Vocab
+    labels: LabelVocab
+    config: dict[str, Any]
+
+
+def read_task_name(directory: str | Path) -> str:
+    """The ``task`` recorded in a model directory's ``config.json``."""
+    directory = check_model_directory(directory)
+    config = read_json(directory / "config.json")
+    if not isinstance(config, dict) or "task" not in config:
+        raise ModelDirectoryError(f"{directory / 'config.json'}: no 'task' recorded")
+    return config["task"]
+
+
+def check_model_directory(directory: str | Path) -> Path:
+    """Checks that ``directory`` is a model directory with every required file."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ModelDirectoryError(f"model directory not found: {directory}")
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing:
+        raise ModelDirectoryError(
+            f"{directory} is not a complete model directory: missing {', '.join(missing)}"
+        )
+    return directory
+
+
+def read_model_directory(
+    directory: str | Path, task: str, config_class: type, model_class: type[nn.Module]
+) -> SavedModel:
+    """Rebuilds the model, tokenizer and vocabularies saved in ``directory`` for ``task``."""
+    directory = check_model_directory(directory)
+    config = read_json(directory / "config.json")
+    if config.get("task") != task:
+        raise ModelDirectoryError(f"{directory} holds a {config.get('task')!r} model, not {task!r}")
+    model = model_class(
+        config_from_dict(config_class, config["model"], where=str(directory / "config.json"))
+    )
+    load_model_weights(model, directory)
+    return SavedModel(
+        model=model.eval(),
+        tokenizer=tokenizer_from_config(config["tokenizer"]),
+        vocab=Vocab.load(directory / "vocab.json"),
+        labels=LabelVocab.load(directory / "labels.json"),
+        config=config,
+    )
