@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +91,7 @@ class Vocab:
         self, tokens: Sequence[str], add_bos: bool = False, add_eos: bool = False
     ) -> list[int]:
         """Token list → ids; unknown tokens become `unk_id`."""
-        get, unk = self.index.get, self.unk_id
-        ids = [get(token, unk) for token in tokens]
+        ids = list(map(self.index.get, tokens, repeat(self.unk_id)))  # C loop, no bytecode
         if add_bos:
             ids.insert(0, self.bos_id)
         if add_eos:
