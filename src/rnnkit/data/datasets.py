@@ -1,0 +1,129 @@
+"""Encoding examples into id lists, ready for a `DataLoader` with `BucketBatchSampler`.
+
+Tokenizing and encoding happen once, in the main process, so truncation to ``max_length`` is
+counted exactly (``EncodedDataset.truncated``) and `DataLoader` workers only pad.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from torch.utils.data import Dataset
+
+from rnnkit.data.batching import collate_classification, collate_parallel, collate_tagging
+from rnnkit.data.examples import ParallelExample, TaggedExample, TextExample
+from rnnkit.data.tokenizers import Tokenizer
+from rnnkit.data.vocab import LabelVocab, Vocab
+from rnnkit.errors import ConfigError
+
+
+class EncodedDataset(Dataset):
+    """Encoded examples: ``items[i]`` is what the matching collate function takes.
+
+    Attributes:
+        lengths: each item's (source) length after truncation, for `BucketBatchSampler`.
+        truncated: how many examples were cut to ``max_length``.
+        collate: the collate function for `DataLoader(collate_fn=...)` (pads with the pad id).
+    """
+
+    def __init__(
+        self, items: list[tuple], lengths: list[int], truncated: int, collate: Callable[..., Any]
+    ) -> None:
+        self.items, self.lengths, self.truncated, self.collate = items, lengths, truncated, collate
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> tuple:
+        return self.items[index]
+
+
+def _check_max_length(max_length: int | None) -> None:
+    if max_length is not None and max_length < 1:
+        raise ConfigError(f"max_length must be at least 1 or None, got {max_length}")
+
+
+def tokenize_examples(examples: Sequence[TextExample], tokenizer: Tokenizer) -> list[list[str]]:
+    """Each example's tokens: its own ``tokens`` when pre-tokenized, else the tokenizer's."""
+    texts = [ex.text for ex in examples if ex.tokens is None]
+    fresh = iter(tokenizer.tokenize_batch(texts))
+    return [ex.tokens if ex.tokens is not None else next(fresh) for ex in examples]
+
+
+def encode_classification(
+    examples: Sequence[TextExample],
+    tokenizer: Tokenizer,
+    vocab: Vocab,
+    labels: LabelVocab,
+    max_length: int | None = None,
+    add_bos: bool = False,
+    add_eos: bool = False,
+    tokens: Sequence[Sequence[str]] | None = None,
+) -> EncodedDataset:
+    """Items ``(ids, label_id)``; an unknown label raises a `DataError` at the example's line.
+
+    Args:
+        max_length: keep the first `max_length` tokens (before ``<bos>``/``<eos>``).
+        tokens: already tokenized examples (e.g. from `tokenize_examples` used to build the vocab).
+    """
+    _check_max_length(max_length)
+    token_lists = tokenize_examples(examples, tokenizer) if tokens is None else tokens
+    items, lengths, truncated = [], [], 0
+    encode = vocab.encode
+    for ex, toks in zip(examples, token_lists, strict=True):
+        if max_length is not None and len(toks) > max_length:
+            toks, truncated = toks[:max_length], truncated + 1
+        ids = encode(toks, add_bos, add_eos)
+        items.append((ids, labels.encode(ex.label, ex.path, ex.line)))
+        lengths.append(len(ids))
+    return EncodedDataset(
+        items, lengths, truncated, partial(collate_classification, pad_id=vocab.pad_id)
+    )
+
+
+def encode_tagging(
+    examples: Sequence[TaggedExample],
+    vocab: Vocab,
+    tags: LabelVocab,
+    intents: LabelVocab | None = None,
+    max_length: int | None = None,
+) -> EncodedDataset:
+    """Items ``(ids, tag_ids, intent_id or None)``; tokens and tags are cut together."""
+    _check_max_length(max_length)
+    items, lengths, truncated = [], [], 0
+    for ex in examples:
+        toks, tag_list = ex.tokens, ex.tags
+        if max_length is not None and len(toks) > max_length:
+            toks, tag_list, truncated = toks[:max_length], tag_list[:max_length], truncated + 1
+        intent = None
+        if intents is not None and ex.intent is not None:
+            intent = intents.encode(ex.intent, ex.path, ex.line)
+        items.append((vocab.encode(toks), tags.encode_many(tag_list, ex.path, ex.line), intent))
+        lengths.append(len(toks))
+    return EncodedDataset(items, lengths, truncated, partial(collate_tagging, pad_id=vocab.pad_id))
+
+
+def encode_parallel(
+    examples: Sequence[ParallelExample],
+    source_tokenizer: Tokenizer,
+    target_tokenizer: Tokenizer,
+    source_vocab: Vocab,
+    target_vocab: Vocab,
+    max_length: int | None = None,
+) -> EncodedDataset:
+    """Items ``(source_ids, [<bos>] + target_ids + [<eos>])``; both sides cut to `max_length`
+    tokens (an example counts once in ``truncated``). Both vocabularies share pad id 0."""
+    _check_max_length(max_length)
+    sources = source_tokenizer.tokenize_batch([ex.source for ex in examples])
+    targets = target_tokenizer.tokenize_batch([ex.target for ex in examples])
+    items, lengths, truncated = [], [], 0
+    for source, target in zip(sources, targets, strict=True):
+        if max_length is not None and max(len(source), len(target)) > max_length:
+            source, target, truncated = source[:max_length], target[:max_length], truncated + 1
+        items.append((source_vocab.encode(source), target_vocab.encode(target, True, True)))
+        lengths.append(len(source))
+    return EncodedDataset(
+        items, lengths, truncated, partial(collate_parallel, pad_id=source_vocab.pad_id)
+    )

@@ -1,0 +1,168 @@
+"""Readers for every task's data layout, one entry point per task.
+
+- `read_classification`: CSV/TSV with a header, JSONL, ``label<TAB>text`` lines, an ATIS/SNIPS
+  folder (its intents), the names TSV, a folder of ``<Label>.txt`` files.
+- `read_tagging`: CoNLL column files (also character-per-line Chinese NER), ATIS/SNIPS folders.
+- `read_parallel`: a ``source<TAB>target`` file, or a pair of line-aligned files.
+
+Each returns ``ReadResult(examples, report)``; the ``iter_*`` functions they use stream. With
+``on_error="raise"`` (default) the first malformed row raises a `DataError` naming file and line;
+with ``on_error="skip"`` bad rows are skipped and counted in ``report.skipped``, with the first
+few kept in ``report.errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from rnnkit.data.examples import ParallelExample, ReadResult, TaggedExample, TextExample
+from rnnkit.data.hf import load_hf_dataset, read_hf_classification
+from rnnkit.data.parallel import iter_parallel_files, iter_parallel_tsv
+from rnnkit.data.report import ReadReport, check_on_error, iter_lines
+from rnnkit.data.text_files import (
+    TEXT_COLUMNS,
+    iter_jsonl,
+    iter_label_text,
+    iter_names_folder,
+    iter_table,
+)
+from rnnkit.data.token_files import iob1_to_bio, iter_conll, iter_intent_folder
+from rnnkit.errors import ConfigError, DataError
+
+__all__ = [
+    "CLASSIFICATION_FORMATS",
+    "ParallelExample",
+    "ReadReport",
+    "ReadResult",
+    "TaggedExample",
+    "TextExample",
+    "detect_classification_format",
+    "iob1_to_bio",
+    "iter_classification",
+    "iter_conll",
+    "iter_intent_folder",
+    "iter_jsonl",
+    "iter_label_text",
+    "iter_names_folder",
+    "iter_parallel_files",
+    "iter_parallel_tsv",
+    "iter_table",
+    "load_hf_dataset",
+    "read_classification",
+    "read_hf_classification",
+    "read_parallel",
+    "read_tagging",
+]
+
+
+def _intents(folder: Path, report: ReadReport, **_: object) -> Iterator[TextExample]:
+    for ex in iter_intent_folder(folder, report, need_tags=False):
+        yield TextExample(" ".join(ex.tokens), ex.intent or "", ex.tokens, ex.path, ex.line)
+
+
+# format name → streaming reader(path, report, text_column=..., label_column=...)
+CLASSIFICATION_FORMATS: dict[str, Callable[..., Iterator[TextExample]]] = {
+    "csv": lambda path, report, **columns: iter_table(path, report, delimiter=",", **columns),
+    "tsv": lambda path, report, **columns: iter_table(path, report, delimiter="\t", **columns),
+    "jsonl": iter_jsonl,
+    "label-text": lambda path, report, **_: iter_label_text(path, report),
+    "intent-folder": _intents,
+    "names-folder": lambda path, report, **_: iter_names_folder(path, report),
+}
+
+
+def detect_classification_format(path: str | Path, text_column: str | None = None) -> str:
+    """Guesses the layout: folders by their files, ``.csv``/``.jsonl`` by suffix, other text
+    files by their first line (a header naming a text column → ``tsv``, else ``label-text``).
+    """
+    path = Path(path)
+    if path.is_dir():
+        if (path / "seq.in").is_file():
+            return "intent-folder"
+        if any(path.glob("*.txt")):
+            return "names-folder"
+        raise DataError("expected an ATIS/SNIPS folder (seq.in, label) or <Label>.txt files", path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return "jsonl"
+    first = next(iter_lines(path, ReadReport(str(path))), (1, ""))[1] or ""
+    header = {name.strip().lower() for name in first.split("\t")}
+    known = {text_column.lower()} if text_column else set(TEXT_COLUMNS)
+    return "tsv" if header & known else "label-text"
+
+
+def iter_classification(
+    path: str | Path,
+    report: ReadReport,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    format: str | None = None,
+) -> Iterator[TextExample]:
+    """Streams `TextExample`s from any classification layout (`format` guessed when None)."""
+    format = format or detect_classification_format(path, text_column)
+    if format not in CLASSIFICATION_FORMATS:
+        raise ConfigError(
+            f"unknown format {format!r}; expected one of {sorted(CLASSIFICATION_FORMATS)}"
+        )
+    reader = CLASSIFICATION_FORMATS[format]
+    yield from reader(Path(path), report, text_column=text_column, label_column=label_column)
+
+
+def read_classification(
+    path: str | Path,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    on_error: str = "raise",
+    format: str | None = None,
+) -> ReadResult[TextExample]:
+    """Reads labelled texts from a file or folder in any layout listed in the module docstring.
+
+    Args:
+        text_column, label_column: column (or JSON field) names; guessed from common names
+            (text/sentence/review/name..., label/intent/language...) when None.
+        on_error: ``"raise"`` or ``"skip"`` (skipped rows are counted in the report).
+        format: one of `CLASSIFICATION_FORMATS` to bypass the guess.
+    """
+    report = ReadReport(str(path), on_error)
+    examples = list(iter_classification(path, report, text_column, label_column, format))
+    return ReadResult(examples, report)
+
+
+def read_tagging(
+    path: str | Path,
+    on_error: str = "raise",
+    token_column: int = 0,
+    tag_column: int = -1,
+    convert_iob1: bool = False,
+) -> ReadResult[TaggedExample]:
+    """Reads tagged sentences: an ATIS/SNIPS folder (with intents) or a CoNLL column file.
+
+    Args:
+        token_column, tag_column: CoNLL columns (default first and last).
+        convert_iob1: convert IOB1 tags (original CoNLL-2003) to BIO.
+    """
+    report = ReadReport(str(path), on_error)
+    if Path(path).is_dir():
+        stream = iter_intent_folder(path, report, need_tags=True)
+    else:
+        stream = iter_conll(path, report, token_column, tag_column, convert_iob1)
+    return ReadResult(list(stream), report)
+
+
+def read_parallel(
+    path: str | Path | tuple[str | Path, str | Path], on_error: str = "raise"
+) -> ReadResult[ParallelExample]:
+    """Reads translation pairs: a ``source<TAB>target`` file or a ``(source, target)`` file pair."""
+    check_on_error(on_error)
+    if isinstance(path, (tuple, list)):
+        if len(path) != 2:
+            raise ConfigError(f"expected (source_path, target_path), got {len(path)} paths")
+        report = ReadReport(f"{path[0]} + {path[1]}", on_error)
+        stream = iter_parallel_files(path[0], path[1], report)
+    else:
+        report = ReadReport(str(path), on_error)
+        stream = iter_parallel_tsv(path, report)
+    return ReadResult(list(stream), report)

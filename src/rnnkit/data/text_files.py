@@ -1,0 +1,183 @@
+"""Streaming readers of labelled text: CSV/TSV with a header, JSONL, ``label<TAB>text`` lines,
+and a folder of ``Language.txt`` files (one name per line, the file name is the label)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from rnnkit.data.examples import TextExample
+from rnnkit.data.report import ReadReport, check_file, iter_lines
+from rnnkit.errors import DataError
+
+# Column names guessed when none is given, tried in this order (case-insensitive).
+TEXT_COLUMNS = ("text", "sentence", "review", "content", "utterance", "name", "source")
+LABEL_COLUMNS = ("label", "labels", "intent", "language", "category", "class", "sentiment")
+
+
+def pick_column(
+    names: Sequence[str], wanted: str | None, guesses: Sequence[str], role: str, path: Path
+) -> str:
+    """The column called `wanted`, else the first of `guesses` present; errors name the header."""
+    if wanted is not None:
+        if wanted not in names:
+            raise DataError(
+                f"missing {role} column {wanted!r}; the header has {list(names)}", path, 1
+            )
+        return wanted
+    lowered = {name.lower(): name for name in names}
+    for guess in guesses:
+        if guess in lowered:
+            return lowered[guess]
+    raise DataError(
+        f"no {role} column: expected one of {list(guesses)} in the header, found {list(names)} "
+        f"(pass {role}_column=...)",
+        path,
+        1,
+    )
+
+
+def make_example(
+    text: object, label: object, path: Path, line: int, report: ReadReport
+) -> TextExample | None:
+    """A `TextExample`, or None after recording an empty or missing text/label with `report`."""
+    if not isinstance(text, str) or not text.strip():
+        report.record(
+            DataError(f"empty text (expected a non-empty string, found {text!r})", path, line)
+        )
+        return None
+    if (
+        label is None
+        or (isinstance(label, str) and not label.strip())
+        or isinstance(label, (list, dict))
+    ):
+        report.record(
+            DataError(f"empty or invalid label {label!r} (expected a class name)", path, line)
+        )
+        return None
+    report.examples += 1
+    return TextExample(text, str(label).strip(), None, str(path), line)
+
+
+def iter_table(
+    path: str | Path,
+    report: ReadReport,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    delimiter: str = ",",
+) -> Iterator[TextExample]:
+    """Rows of a CSV (RFC 4180 quoting) or TSV (``delimiter="\\t"``, no quoting) file with a header.
+
+    Errors: missing column (line 1), ragged row (field count differs from the header), empty text
+    or label. A row spanning several lines (quoted newline) is reported at its first line.
+    """
+    path = check_file(path)
+    position = {"line": 0}
+
+    def texts() -> Iterator[str]:
+        for number, text in iter_lines(path, report, keep_ends=True):
+            position["line"] = number
+            yield text
+
+    quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+    rows = csv.reader(texts(), delimiter=delimiter, quoting=quoting, strict=True)
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise DataError("empty file (expected a header line)", path, 1) from None
+    text_index = header.index(pick_column(header, text_column, TEXT_COLUMNS, "text", path))
+    label_index = header.index(pick_column(header, label_column, LABEL_COLUMNS, "label", path))
+    end = position["line"]
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(f"malformed CSV: {exc}", path, position["line"]) from None
+        line, end = end + 1, position["line"]
+        if not row:
+            report.blank_lines += 1
+        elif len(row) != len(header):
+            report.record(
+                DataError(
+                    f"expected {len(header)} fields as in the header, found {len(row)}", path, line
+                )
+            )
+        else:
+            example = make_example(row[text_index], row[label_index], path, line, report)
+            if example is not None:
+                yield example
+
+
+def iter_jsonl(
+    path: str | Path,
+    report: ReadReport,
+    text_column: str | None = None,
+    label_column: str | None = None,
+) -> Iterator[TextExample]:
+    """One JSON object per line; fields chosen by name or guessed from the first object's keys."""
+    path = check_file(path)
+    text_key, label_key = text_column, label_column
+    for number, line in iter_lines(path, report):
+        if not line.strip():
+            report.blank_lines += 1
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            report.record(DataError(f"invalid JSON: {exc.msg}", path, number, exc.colno))
+            continue
+        if not isinstance(record, dict):
+            report.record(
+                DataError(f"expected a JSON object, found {type(record).__name__}", path, number)
+            )
+            continue
+        if text_key is None or label_key is None:
+            keys = list(record)
+            text_key = text_key or pick_column(keys, None, TEXT_COLUMNS, "text", path)
+            label_key = label_key or pick_column(keys, None, LABEL_COLUMNS, "label", path)
+        missing = [key for key in (text_key, label_key) if key not in record]
+        if missing:
+            report.record(
+                DataError(
+                    f"missing field {missing[0]!r}; the object has {list(record)}", path, number
+                )
+            )
+            continue
+        example = make_example(record[text_key], record[label_key], path, number, report)
+        if example is not None:
+            yield example
+
+
+def iter_label_text(path: str | Path, report: ReadReport) -> Iterator[TextExample]:
+    """``label<TAB>text`` lines without a header (fastText/GLUE style)."""
+    path = check_file(path)
+    for number, line in iter_lines(path, report):
+        if not line.strip():
+            report.blank_lines += 1
+            continue
+        label, tab, text = line.partition("\t")
+        if not tab:
+            report.record(DataError("expected label<TAB>text, found no tab", path, number))
+            continue
+        example = make_example(text, label, path, number, report)
+        if example is not None:
+            yield example
+
+
+def iter_names_folder(folder: str | Path, report: ReadReport) -> Iterator[TextExample]:
+    """A folder of ``<Label>.txt`` files with one text per line (the PyTorch names tutorial)."""
+    folder = Path(folder)
+    files = sorted(folder.glob("*.txt"))
+    if not files:
+        raise DataError("expected <Label>.txt files (one name per line), found none", folder)
+    for path in files:
+        for number, line in iter_lines(path, report):
+            if not line.strip():
+                report.blank_lines += 1
+                continue
+            report.examples += 1
+            yield TextExample(line.strip(), path.stem, None, str(path), number)

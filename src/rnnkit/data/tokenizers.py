@@ -1,0 +1,263 @@
+"""Tokenizers: one protocol, picked by name from one registry, saved as a JSON-able config.
+
+- ``word``: words (inner apostrophes kept: ``don't``) and each punctuation mark; detokenized
+  with spaces, none before ``.,!?;:)``.
+- ``whitespace``: runs of non-space characters; detokenized with single spaces.
+- ``char``: every character (spaces too, unless ``keep_spaces=False``); concatenated back.
+- ``zh-char``: every CJK character a token, runs of Latin letters/digits kept whole;
+  detokenized without spaces except between two Latin runs.
+- ``jieba``: Chinese words segmented by `jieba` (whitespace dropped); detokenized as ``zh-char``.
+- ``bpe``: subwords learned by ``train(texts, vocab_size=...)`` with Hugging Face `tokenizers`;
+  detokenized by its decoder.
+
+Pre-tokenized data (ATIS, SNIPS, CoNLL) carries its tokens and bypasses tokenization.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from rnnkit.errors import ConfigError
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    """What every tokenizer offers; `tokenizer_from_config` inverts ``to_config()``."""
+
+    name: str
+
+    def tokenize(self, text: str) -> list[str]: ...
+
+    def tokenize_batch(self, texts: Sequence[str]) -> list[list[str]]: ...
+
+    def detokenize(self, tokens: Sequence[str]) -> str: ...
+
+    def to_config(self) -> dict[str, Any]: ...
+
+
+class BaseTokenizer:
+    """Shared plumbing: options stored as attributes, batch = loop, config = name + options."""
+
+    name: ClassVar[str] = ""
+
+    def tokenize(self, text: str) -> list[str]:
+        raise NotImplementedError
+
+    def tokenize_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        """Tokenizes many texts; subclasses with a native batch path override this."""
+        tokenize = self.tokenize
+        return [tokenize(text) for text in texts]
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        return " ".join(tokens)
+
+    def options(self) -> dict[str, Any]:
+        """The constructor arguments, read back from attributes of the same names."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self"}
+
+    def to_config(self) -> dict[str, Any]:
+        return {"name": self.name, **self.options()}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.options().items() if k != "model")
+        return f"{type(self).__name__}({args})"
+
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+_NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}])")
+_NO_SPACE_AFTER = re.compile(r"([(\[{$]) ")
+
+
+class WordTokenizer(BaseTokenizer):
+    """Words and punctuation: ``"Don't stop, ok?"`` → ``["Don't", "stop", ",", "ok", "?"]``."""
+
+    name = "word"
+
+    def __init__(self, lowercase: bool = False) -> None:
+        self.lowercase = lowercase  # lower-case before splitting
+
+    def tokenize(self, text: str) -> list[str]:
+        return _WORD.findall(text.lower() if self.lowercase else text)
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        text = " ".join(tokens)
+        return _NO_SPACE_AFTER.sub(r"\1", _NO_SPACE_BEFORE.sub(r"\1", text))
+
+
+class WhitespaceTokenizer(BaseTokenizer):
+    """Splits on runs of whitespace; for text that is already tokenized (SST-2, ATIS)."""
+
+    name = "whitespace"
+
+    def __init__(self, lowercase: bool = False) -> None:
+        self.lowercase = lowercase
+
+    def tokenize(self, text: str) -> list[str]:
+        return (text.lower() if self.lowercase else text).split()
+
+
+class CharTokenizer(BaseTokenizer):
+    """Every character a token (for names and character-level models)."""
+
+    name = "char"
+
+    def __init__(self, lowercase: bool = False, keep_spaces: bool = True) -> None:
+        self.lowercase = lowercase
+        self.keep_spaces = keep_spaces  # False drops whitespace characters
+
+    def tokenize(self, text: str) -> list[str]:
+        text = text.lower() if self.lowercase else text
+        return list(text) if self.keep_spaces else [c for c in text if not c.isspace()]
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        return "".join(tokens)
+
+
+# Latin letters (with accents) and digits, kept together inside Chinese text.
+_LATIN_RUN = r"[0-9A-Za-z\u00c0-\u024f]+(?:[.'’][0-9A-Za-z\u00c0-\u024f]+)*"
+_ZH_CHAR = re.compile(_LATIN_RUN + r"|\S")
+_LATIN_TOKEN = re.compile(_LATIN_RUN)
+
+
+def join_chinese(tokens: Sequence[str]) -> str:
+    """Joins Chinese tokens without spaces, except one space between two Latin/digit tokens."""
+    parts: list[str] = []
+    previous_latin = False
+    for token in tokens:
+        latin = _LATIN_TOKEN.fullmatch(token) is not None
+        if latin and previous_latin:
+            parts.append(" ")
+        parts.append(token)
+        previous_latin = latin
+    return "".join(parts)
+
+
+class ChineseCharTokenizer(BaseTokenizer):
+    """Each CJK character a token; ``"我爱NLP 2024年"`` → ``["我", "爱", "NLP", "2024", "年"]``."""
+
+    name = "zh-char"
+
+    def __init__(self, lowercase: bool = False) -> None:
+        self.lowercase = lowercase  # lower-cases the Latin runs
+
+    def tokenize(self, text: str) -> list[str]:
+        return _ZH_CHAR.findall(text.lower() if self.lowercase else text)
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        return join_chinese(tokens)
+
+
+class JiebaTokenizer(BaseTokenizer):
+    """Chinese word segmentation by `jieba` (its default dictionary); whitespace tokens dropped."""
+
+    name = "jieba"
+
+    def __init__(self, hmm: bool = True, lowercase: bool = False) -> None:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # silence the dictionary-loading banner
+        self.hmm = hmm  # jieba's HMM guesses words missing from the dictionary
+        self.lowercase = lowercase
+        self._cut = jieba.lcut
+
+    def tokenize(self, text: str) -> list[str]:
+        text = text.lower() if self.lowercase else text
+        return [token for token in self._cut(text, HMM=self.hmm) if not token.isspace()]
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        return join_chinese(tokens)
+
+
+class BPETokenizer(BaseTokenizer):
+    """Subword BPE (Sennrich et al., 2016) trained with Hugging Face `tokenizers`.
+
+    Words are marked SentencePiece-style (``▁`` before each word), so Chinese and English both
+    work and `detokenize` restores the spacing exactly. The trained model is stored in the
+    config as the `tokenizers` JSON string, so the config alone rebuilds the tokenizer.
+    """
+
+    name = "bpe"
+
+    def __init__(self, lowercase: bool = False, model: str | None = None) -> None:
+        from tokenizers import Tokenizer as HFTokenizer
+
+        self.lowercase = lowercase
+        self.model = model  # the trained `tokenizers` JSON; None until `train`
+        self._hf = HFTokenizer.from_str(model) if model is not None else None
+
+    def train(
+        self, texts: Iterable[str], vocab_size: int = 8000, min_frequency: int = 2
+    ) -> BPETokenizer:
+        """Learns merges from `texts` until `vocab_size` subwords; returns self."""
+        from tokenizers import Tokenizer as HFTokenizer
+        from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers
+
+        if vocab_size < 2:
+            raise ConfigError(f"vocab_size must be at least 2, got {vocab_size}")
+        hf = HFTokenizer(models.BPE(unk_token="<unk>"))
+        steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if self.lowercase else [])
+        hf.normalizer = normalizers.Sequence(steps)
+        hf.pre_tokenizer = pre_tokenizers.Metaspace()
+        hf.decoder = decoders.Metaspace()
+        trainer = trainers.BpeTrainer(
+            vocab_size=vocab_size,
+            min_frequency=min_frequency,
+            special_tokens=["<unk>"],
+            show_progress=False,
+        )
+        hf.train_from_iterator(texts, trainer=trainer)
+        self._hf = hf
+        self.model = hf.to_str()
+        return self
+
+    def _trained(self):
+        if self._hf is None:
+            raise ConfigError("the bpe tokenizer is not trained; call train(texts, vocab_size=...)")
+        return self._hf
+
+    def tokenize(self, text: str) -> list[str]:
+        return self._trained().encode(text).tokens
+
+    def tokenize_batch(self, texts: Sequence[str]) -> list[list[str]]:
+        return [encoding.tokens for encoding in self._trained().encode_batch(list(texts))]
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        return self._trained().decoder.decode(list(tokens))
+
+
+TOKENIZERS: dict[str, type[BaseTokenizer]] = {
+    cls.name: cls
+    for cls in (
+        WordTokenizer,
+        WhitespaceTokenizer,
+        CharTokenizer,
+        ChineseCharTokenizer,
+        JiebaTokenizer,
+        BPETokenizer,
+    )
+}
+
+
+def get_tokenizer(name: str, **options: Any) -> Tokenizer:
+    """The tokenizer registered as `name`, e.g. ``get_tokenizer("word", lowercase=True)``."""
+    if name not in TOKENIZERS:
+        raise ConfigError(f"unknown tokenizer {name!r}; expected one of {sorted(TOKENIZERS)}")
+    cls = TOKENIZERS[name]
+    valid = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise ConfigError(f"unknown option(s) {unknown} for tokenizer {name!r}; valid: {valid}")
+    return cls(**options)
+
+
+def tokenizer_from_config(config: dict[str, Any]) -> Tokenizer:
+    """Rebuilds a tokenizer from ``to_config()`` output (e.g. read back from JSON)."""
+    if not isinstance(config, dict) or "name" not in config:
+        raise ConfigError(f"a tokenizer config must be a dict with a 'name' key, got {config!r}")
+    options = {k: v for k, v in config.items() if k != "name"}
+    return get_tokenizer(config["name"], **options)

@@ -1,0 +1,87 @@
+import json
+
+import pytest
+
+from rnnkit.data.tokenizers import TOKENIZERS, Tokenizer, get_tokenizer, tokenizer_from_config
+from rnnkit.errors import ConfigError
+
+CORPUS = ["the cat sat on the mat .", "the dog ate the cat", "我爱自然语言处理 NLP"] * 30
+
+
+def build(name: str) -> Tokenizer:
+    tokenizer = get_tokenizer(name)
+    if name == "bpe":
+        tokenizer.train(CORPUS, vocab_size=80, min_frequency=1)
+    return tokenizer
+
+
+def test_word_splits_punctuation_and_keeps_inner_apostrophes():
+    tokenizer = get_tokenizer("word")
+    assert tokenizer.tokenize("Don't stop, ok? (yes)") == [
+        "Don't", "stop", ",", "ok", "?", "(", "yes", ")",
+    ]  # fmt: skip
+    assert get_tokenizer("word", lowercase=True).tokenize("Hello World!") == ["hello", "world", "!"]
+
+
+def test_word_detokenize_attaches_punctuation():
+    tokenizer = get_tokenizer("word")
+    assert (
+        tokenizer.detokenize(["Hello", ",", "world", "(", "yes", ")", "!"]) == "Hello, world (yes)!"
+    )
+
+
+def test_whitespace_and_char():
+    assert get_tokenizer("whitespace").tokenize(" a  b\tc ") == ["a", "b", "c"]
+    assert get_tokenizer("char").tokenize("Li Na") == ["L", "i", " ", "N", "a"]
+    assert get_tokenizer("char", keep_spaces=False).tokenize("Li Na") == ["L", "i", "N", "a"]
+    assert get_tokenizer("char").detokenize(["L", "i", " ", "N", "a"]) == "Li Na"
+
+
+def test_zh_char_keeps_latin_and_digit_runs_whole():
+    tokens = get_tokenizer("zh-char").tokenize("我爱NLP 2024年，很好")
+    assert tokens == ["我", "爱", "NLP", "2024", "年", "，", "很", "好"]
+    assert get_tokenizer("zh-char").detokenize(tokens) == "我爱NLP 2024年，很好"
+    assert get_tokenizer("zh-char", lowercase=True).tokenize("用GPU") == ["用", "gpu"]
+
+
+def test_jieba_segments_words():
+    tokens = get_tokenizer("jieba").tokenize("北京欢迎你 Hello")
+    assert tokens == ["北京", "欢迎", "你", "Hello"]
+    assert get_tokenizer("jieba").detokenize(tokens) == "北京欢迎你Hello"
+
+
+def test_bpe_learns_subwords_and_detokenizes_exactly():
+    tokenizer = build("bpe")
+    tokens = tokenizer.tokenize("the cat sat")
+    assert len(tokens) < len("the cat sat")  # merges happened
+    assert tokenizer.detokenize(tokens) == "the cat sat"
+    assert tokenizer.tokenize_batch(["the cat", "the dog"]) == [
+        tokenizer.tokenize("the cat"),
+        tokenizer.tokenize("the dog"),
+    ]
+
+
+def test_untrained_bpe_raises():
+    with pytest.raises(ConfigError, match="not trained"):
+        get_tokenizer("bpe").tokenize("text")
+
+
+@pytest.mark.parametrize("name", sorted(TOKENIZERS))
+def test_every_tokenizer_round_trips_through_json(name):
+    tokenizer = build(name)
+    assert isinstance(tokenizer, Tokenizer)
+    config = json.loads(json.dumps(tokenizer.to_config()))
+    assert config["name"] == name
+    rebuilt = tokenizer_from_config(config)
+    text = "The cat sat, 我爱NLP 2024年"
+    assert rebuilt.tokenize(text) == tokenizer.tokenize(text)
+    assert rebuilt.to_config() == tokenizer.to_config()
+
+
+def test_registry_errors_name_the_valid_choices():
+    with pytest.raises(ConfigError, match=r"unknown tokenizer 'spacy'; expected one of \['bpe'"):
+        get_tokenizer("spacy")
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) \['lower'\] for tokenizer 'word'"):
+        get_tokenizer("word", lower=True)
+    with pytest.raises(ConfigError, match="'name' key"):
+        tokenizer_from_config({"lowercase": True})
