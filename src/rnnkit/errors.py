@@ -43,3 +43,10 @@ class DataError(RnnkitError, ValueError):
                 where += f":{column}"
         super().__init__(f"{where}: {message}" if where else message)
         self.reason = message
+
+
+class TrainingError(RnnkitError, RuntimeError):
+    """Training cannot go on: e.g. too many non-finite (NaN/inf) steps in a row.
+
+    Also a `RuntimeError`, the standard exception for a failure found while running.
+    """
