@@ -23,7 +23,7 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from rnnkit.nn import GRU
-from rnnkit.training import Trainer, TrainerConfig, seed_everything, world_size
+from rnnkit.training import Trainer, TrainerConfig, rank, seed_everything, world_size
 
 VOCAB, LENGTH, CLASSES = 12, 6, 3
 
@@ -53,7 +53,8 @@ def make_data(n: int, seed: int) -> TensorDataset:
 
 def make_loader(dataset: TensorDataset, seed: int) -> DataLoader:
     if world_size() > 1:
-        return DataLoader(dataset, batch_size=8, sampler=DistributedSampler(dataset, seed=seed))
+        sampler = DistributedSampler(dataset, num_replicas=world_size(), rank=rank(), seed=seed)
+        return DataLoader(dataset, batch_size=8, sampler=sampler)
     return DataLoader(dataset, batch_size=8, shuffle=True)
 
 
@@ -137,9 +138,8 @@ def main(argv: list[str]) -> None:
         kill_on_call(args.kill_at_call)
     result = trainer.fit(train_loader(config.seed), resume=args.resume)
     if args.weights_dir is not None:
-        rank = int(os.environ.get("RANK", "0"))
         state = {k: v.contiguous() for k, v in trainer.model.state_dict().items()}
-        safetensors.torch.save_file(state, args.weights_dir / f"rank{rank}.safetensors")
+        safetensors.torch.save_file(state, args.weights_dir / f"rank{rank()}.safetensors")
     print(dataclasses.asdict(result)["best_metrics"])
 
 

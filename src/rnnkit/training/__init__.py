@@ -7,7 +7,7 @@ from rnnkit.training.checkpoint import (
     unwrap_model,
 )
 from rnnkit.training.config import TrainerConfig
-from rnnkit.training.distributed import world_size
+from rnnkit.training.distributed import rank, world_size
 from rnnkit.training.rng import seed_everything
 from rnnkit.training.trainer import EVENTS, FitResult, StepInfo, Trainer, TrainState
 
@@ -20,6 +20,7 @@ __all__ = [
     "TrainerConfig",
     "latest_resume_state",
     "load_model_weights",
+    "rank",
     "save_model_dir",
     "seed_everything",
     "unwrap_model",

@@ -232,13 +232,21 @@ def prune_resume_states(out_dir: Path, keep: int) -> None:
     root = Path(out_dir) / CHECKPOINTS_DIR
     latest = latest_resume_state(out_dir)
     newest = _step_number(latest) if latest is not None else -1
-    for stale in root.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+    remove_temporaries(root)
     states = sorted((p for p in root.iterdir() if STATE_NAME.match(p.name)), key=_step_number)
     kept = [p for p in states if _step_number(p) <= newest][-keep:]
     for path in states:
         if path not in kept:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_temporaries(directory: Path) -> None:
+    """Deletes what a killed writer left: ``.NAME.tmp-PID`` files and ``.tmp-step-N/`` dirs."""
+    for stale in Path(directory).glob(".*tmp-*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def _step_number(path: Path) -> int:

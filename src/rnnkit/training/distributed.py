@@ -3,8 +3,9 @@
 The trainer calls :func:`init_distributed` at the start of ``fit``. Outside ``torchrun``
 (``WORLD_SIZE`` unset or 1) every function here is a no-op for a single process.
 Each rank must read its own shard of the data: give the ``DataLoader`` a
-``torch.utils.data.DistributedSampler`` (or any sampler with ``set_epoch``) when
-:func:`world_size` is above 1.
+``torch.utils.data.DistributedSampler(dataset, num_replicas=world_size(), rank=rank())``
+(or any sampler with ``set_epoch``) when :func:`world_size` is above 1; these two read the
+environment, so the data can be built before the process group exists.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ class DistContext:
 def world_size() -> int:
     """The number of processes of the job, from ``WORLD_SIZE`` (1 outside torchrun)."""
     return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def rank() -> int:
+    """This process's rank in the job, from ``RANK`` (0 outside torchrun)."""
+    return int(os.environ.get("RANK", "0"))
 
 
 def init_distributed() -> DistContext:

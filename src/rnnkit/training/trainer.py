@@ -195,6 +195,7 @@ class Trainer:
         self.state, self._resumed_rng = TrainState(), None
         if self.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
+            checkpoint.remove_temporaries(self.out_dir)
             for name, data in self.files.items():
                 checkpoint.write_json(self.out_dir / name, data)
         if resume:
@@ -227,9 +228,9 @@ class Trainer:
         batches = iter(train_loader)
         for _ in range(self.state.batch_in_epoch):  # replay the part a resumed run trained on
             next(batches)
-        if self._resumed_rng is not None:
-            restore_rng(*self._resumed_rng)
-            self._resumed_rng = None
+        if self._resumed_rng is not None and self.state.batch_in_epoch > 0:
+            restore_rng(*self._resumed_rng)  # the generators as they were after that batch
+        self._resumed_rng = None
         self._epoch_started = time.perf_counter()
         self.trigger("epoch_start")
         for batch in batches:
@@ -272,9 +273,12 @@ class Trainer:
     def _skip_step(self, loss_value: float, grad_norm: float) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         self.state.bad_steps += 1
+        what = "loss" if not math.isfinite(loss_value) else "gradient norm"
+        if not (math.isfinite(loss_value) or math.isfinite(grad_norm)):
+            what = "loss and gradient norm"
         message = (
-            f"step {self.state.step + 1}: non-finite loss {loss_value} or gradient norm "
-            f"{grad_norm}; skipped the update ({self.state.bad_steps} in a row, "
+            f"step {self.state.step + 1}: non-finite {what} (loss {loss_value}, gradient norm "
+            f"{grad_norm}); skipped the update ({self.state.bad_steps} in a row, "
             f"limit trainer.max_bad_steps={self.config.max_bad_steps})"
         )
         logger.warning(message)
