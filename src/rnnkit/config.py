@@ -119,7 +119,9 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)):
             raise _type_error(key, where, tp, value)
-        items = [_coerce(item, _item_type(tp, i), f"{key}[{i}]", where) for i, item in enumerate(value)]
+        items = [
+            _coerce(item, _item_type(tp, i), f"{key}[{i}]", where) for i, item in enumerate(value)
+        ]
         _check_tuple_length(tp, items, key, where)
         return tuple(items) if origin is tuple else items
     if origin is dict or tp is dict or tp is Any:
@@ -291,7 +293,9 @@ def _parse_scalar(text: str, tp: Any, key: str) -> Any:
             return tp(text)
         except ValueError:
             raise _parse_error(key, tp, text) from None
-    raise ConfigError(f"config key {key!r}: type {_type_name(tp)} cannot be set from the command line")
+    raise ConfigError(
+        f"config key {key!r}: type {_type_name(tp)} cannot be set from the command line"
+    )
 
 
 def _parse_error(key: str, tp: Any, text: str) -> ConfigError:

@@ -24,9 +24,13 @@ def reference(tmp_path_factory) -> Path:
 
 def assert_same_run(out: Path, reference: Path) -> None:
     assert read_metrics(out) == read_metrics(reference)
-    assert same_weights(weights(out / "model.safetensors"), weights(reference / "model.safetensors"))
+    assert same_weights(
+        weights(out / "model.safetensors"), weights(reference / "model.safetensors")
+    )
     final, expected = out / "checkpoints/step-24", reference / "checkpoints/step-24"
-    assert same_weights(weights(final / "model.safetensors"), weights(expected / "model.safetensors"))
+    assert same_weights(
+        weights(final / "model.safetensors"), weights(expected / "model.safetensors")
+    )
     assert same_weights(
         weights(final / "optimizer.safetensors"), weights(expected / "optimizer.safetensors")
     )

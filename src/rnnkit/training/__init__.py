@@ -9,7 +9,8 @@ from rnnkit.training.checkpoint import (
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.distributed import rank, world_size
 from rnnkit.training.rng import seed_everything
-from rnnkit.training.trainer import EVENTS, FitResult, StepInfo, Trainer, TrainState
+from rnnkit.training.state import FitResult, StepInfo, TrainState
+from rnnkit.training.trainer import EVENTS, Trainer
 
 __all__ = [
     "EVENTS",

@@ -54,8 +54,13 @@ class ProgressBar:
         if not trainer.is_main:
             return
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-        from rich.progress import TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(
             TextColumn("{task.description}"),
@@ -101,7 +106,9 @@ class ProgressBar:
         if self.progress is None:
             return
         record, monitor = trainer.last_record, trainer.config.monitor
-        text = f"train loss {record['train_loss']:.4f}  dev {monitor} {record[f'dev_{monitor}']:.4f}"
+        text = (
+            f"train loss {record['train_loss']:.4f}  dev {monitor} {record[f'dev_{monitor}']:.4f}"
+        )
         self.progress.update(self.task, info=text)
 
     def on_fit_end(self, trainer: Trainer) -> None:

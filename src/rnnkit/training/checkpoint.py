@@ -255,7 +255,9 @@ def _step_number(path: Path) -> int:
 
 def append_jsonl(path: Path, record: dict[str, Any]) -> None:
     """Appends one JSON object as a line and fsyncs (non-finite floats become null)."""
-    clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+    clean = {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()
+    }
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(clean, ensure_ascii=False) + "\n")
         handle.flush()

@@ -10,8 +10,9 @@ The task supplies two functions and the trainer does the rest:
   the best checkpoint.
 
 Events, in order: ``fit_start``, then per epoch ``epoch_start``, ``step_end`` after every
-batch, ``epoch_end`` after evaluation, and ``fit_end`` (also when training fails). A callback is ``fn(trainer)`` and reads
-``trainer.state``, ``trainer.last_step`` and ``trainer.last_record``.
+batch, ``epoch_end`` after evaluation, and ``fit_end`` (also when training fails). A
+callback is ``fn(trainer)`` and reads ``trainer.state``, ``trainer.last_step`` (a
+``StepInfo``, with the global gradient norm before clipping) and ``trainer.last_record``.
 
 Randomness: at the start of epoch ``e`` python, numpy and torch are seeded from
 ``(config.seed, e)`` and the sampler's ``set_epoch(e)`` is called, so an epoch's data order
@@ -27,7 +28,6 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from rnnkit.training.distributed import (
 )
 from rnnkit.training.rng import capture_rng, restore_rng, seed_everything
 from rnnkit.training.schedule import build_optimizer, build_scheduler
+from rnnkit.training.state import FitResult, StepInfo, TrainState, add_to_totals
 
 logger = logging.getLogger("rnnkit.training")
 
@@ -58,48 +59,6 @@ METRICS_FILE = "metrics.jsonl"
 LossFn = Callable[[nn.Module, Any], Tensor]
 EvaluateFn = Callable[[nn.Module], Mapping[str, float]]
 Callback = Callable[["Trainer"], None]
-
-
-@dataclass
-class TrainState:
-    """The counters saved in every resume state (JSON-able)."""
-
-    epoch: int = 0  # the epoch in progress, 0-based (= epochs completed)
-    batch_in_epoch: int = 0  # batches of that epoch already trained on
-    step: int = 0  # batches trained on since the start, skipped ones included
-    best_value: float | None = None
-    best_metrics: dict[str, float] = field(default_factory=dict)
-    best_epoch: int = 0  # 1-based; 0 until an epoch has been evaluated
-    bad_epochs: int = 0  # epochs in a row without improvement (early stopping)
-    bad_steps: int = 0  # non-finite steps in a row
-    stop_reason: str | None = None  # "completed" or "early_stopping" once finished
-    # Sums over the epoch in progress: loss, steps, tokens, grad norms, skipped steps.
-    totals: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class StepInfo:
-    """What one batch did; ``grad_norm`` is the global norm before clipping."""
-
-    step: int
-    epoch: int
-    loss: float
-    grad_norm: float
-    lr: float
-    tokens: int
-    skipped: bool
-
-
-@dataclass(frozen=True)
-class FitResult:
-    """The outcome of :meth:`Trainer.fit`."""
-
-    best_metrics: dict[str, float]
-    best_epoch: int
-    epochs_run: int
-    steps: int
-    stop_reason: str
-    out_dir: Path
 
 
 class Trainer:
@@ -210,9 +169,7 @@ class Trainer:
             return
         if self.is_main:
             checkpoint.prune_resume_states(self.out_dir, self.config.keep_checkpoints)
-        counters = checkpoint.load_resume_state(
-            latest, self.model, self.optimizer, self.scheduler
-        )
+        counters = checkpoint.load_resume_state(latest, self.model, self.optimizer, self.scheduler)
         self.state = TrainState(**counters)
         self._resumed_rng = capture_rng()
         completed = self.state.epoch
@@ -266,7 +223,9 @@ class Trainer:
                 self.scheduler.step()
             self.state.bad_steps = 0
         tokens = self.tokens_in_batch(batch) if self.tokens_in_batch else 0
-        info = StepInfo(self.state.step + 1, self.state.epoch + 1, loss_value, grad_norm, lr, tokens, bad)
+        info = StepInfo(
+            self.state.step + 1, self.state.epoch + 1, loss_value, grad_norm, lr, tokens, bad
+        )
         add_to_totals(self.state.totals, info)
         return info
 
@@ -326,7 +285,13 @@ class Trainer:
 
     def _epoch_record(self, metrics: dict[str, float]) -> dict[str, Any]:
         keys = ("loss", "steps", "tokens", "grad_norm", "grad_norm_max", "skipped")
-        totals = dict(zip(keys, all_reduce_sum([self.state.totals.get(k, 0.0) for k in keys], self.dist), strict=True))
+        totals = dict(
+            zip(
+                keys,
+                all_reduce_sum([self.state.totals.get(k, 0.0) for k in keys], self.dist),
+                strict=True,
+            )
+        )
         good = max(1.0, totals["steps"] - totals["skipped"])
         seconds = time.perf_counter() - self._epoch_started
         record = {
@@ -355,18 +320,6 @@ class Trainer:
                 dataclasses.asdict(self.state),
                 keep=self.config.keep_checkpoints,
             )
-
-
-def add_to_totals(totals: dict[str, float], info: StepInfo) -> None:
-    """Adds one step to the epoch's sums; skipped steps count only as steps and tokens."""
-    totals["steps"] = totals.get("steps", 0.0) + 1
-    totals["tokens"] = totals.get("tokens", 0.0) + info.tokens
-    if info.skipped:
-        totals["skipped"] = totals.get("skipped", 0.0) + 1
-        return
-    totals["loss"] = totals.get("loss", 0.0) + info.loss
-    totals["grad_norm"] = totals.get("grad_norm", 0.0) + info.grad_norm
-    totals["grad_norm_max"] = max(totals.get("grad_norm_max", 0.0), info.grad_norm)
 
 
 def is_improvement(value: float, best: float | None, mode: str, min_delta: float) -> bool:
