@@ -47,3 +47,10 @@ class DataError(RnnkitError, ValueError):
 
 class ModelDirectoryError(RnnkitError):
     """A model directory is missing, incomplete, or holds another task's model."""
+
+
+class TrainingError(RnnkitError, RuntimeError):
+    """Training cannot go on: e.g. too many non-finite (NaN/inf) steps in a row.
+
+    Also a `RuntimeError`, the standard exception for a failure found while running.
+    """

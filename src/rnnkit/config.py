@@ -1,0 +1,305 @@
+"""Typed configuration: frozen dataclasses, their JSON form, files and dotted overrides.
+
+Each component owns a frozen dataclass with a comment on every default (``TrainerConfig`` in
+``rnnkit.training``, the model configs in ``rnnkit.models``); a run config nests them. This
+module is the machinery that every config shares:
+
+- :func:`config_to_dict` / :func:`config_from_dict` — to and from JSON-able dicts (nested
+  dataclasses, tuples as lists), rejecting unknown keys and values of the wrong type;
+- :func:`load_config_file` — a YAML or JSON file to a dict;
+- :func:`apply_overrides` — ``["model.hidden_size=256", "trainer.lr=1e-3"]`` parsed by each
+  field's declared type (``int``, ``float``, ``bool``, ``str``, ``Literal``, ``tuple``,
+  ``list``, ``Optional``), so ``--set`` on the command line is checked before training starts.
+
+Example::
+
+    @dataclass(frozen=True)
+    class RunConfig:
+        model: ModelConfig = ModelConfig()
+        trainer: TrainerConfig = TrainerConfig()
+
+    run = config_from_dict(RunConfig, load_config_file("run.yaml"))
+    run = apply_overrides(run, ["trainer.lr=3e-4", "model.bidirectional=false"])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+
+import yaml
+
+from rnnkit.errors import ConfigError
+
+T = TypeVar("T")
+
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+NONE_WORDS = ("none", "null")
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Returns a JSON-able dict of a (nested) config dataclass; tuples become lists."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise ConfigError(f"config_to_dict expects a dataclass instance, got {type(config)!r}")
+    return _to_plain(config)
+
+
+def _to_plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_to_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): _to_plain(item) for key, item in value.items()}
+    return value
+
+
+def config_from_dict(cls: type[T], data: Mapping[str, Any], *, where: str = "") -> T:
+    """Builds the dataclass ``cls`` from ``data``; missing keys keep their defaults.
+
+    Nested dataclass fields take nested dicts. ``where`` prefixes key names in error messages
+    (e.g. a file name). Raises ``ConfigError`` naming the key for an unknown key (listing the
+    valid ones) or a value of the wrong type.
+    """
+    return _build(cls, data, prefix="", where=where)
+
+
+def _build(cls: type[T], data: Any, prefix: str, where: str) -> T:
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            f"{_place(where, prefix.rstrip('.') or '<root>')}: expected a mapping of "
+            f"{cls.__name__} fields, got {type(data).__name__} {data!r}"
+        )
+    types_ = _field_types(cls)
+    unknown = [key for key in data if key not in types_]
+    if unknown:
+        raise ConfigError(
+            f"{_place(where, prefix + str(unknown[0]))}: unknown key; valid keys: "
+            f"{', '.join(prefix + name for name in types_)}"
+        )
+    values = {key: _coerce(value, types_[key], prefix + key, where) for key, value in data.items()}
+    return cls(**values)
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+
+
+def _place(where: str, key: str) -> str:
+    return f"{where}: {key}" if where else key
+
+
+def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
+    """Checks a value read from JSON/YAML against the type ``tp``; tuples from lists."""
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, prefix=key + ".", where=where)
+    origin, args = get_origin(tp), get_args(tp)
+    if _is_union(origin):
+        if value is None and type(None) in args:
+            return None
+        for option in (arg for arg in args if arg is not type(None)):
+            try:
+                return _coerce(value, option, key, where)
+            except ConfigError:
+                continue
+        raise _type_error(key, where, tp, value)
+    if origin is Literal:
+        if value in args:
+            return value
+        raise ConfigError(
+            f"{_place(where, key)}: expected one of {', '.join(map(repr, args))}, got {value!r}"
+        )
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise _type_error(key, where, tp, value)
+        items = [
+            _coerce(item, _item_type(tp, i), f"{key}[{i}]", where) for i, item in enumerate(value)
+        ]
+        _check_tuple_length(tp, items, key, where)
+        return tuple(items) if origin is tuple else items
+    if origin is dict or tp is dict or tp is Any:
+        return value
+    return _coerce_scalar(value, tp, key, where)
+
+
+def _coerce_scalar(value: Any, tp: Any, key: str, where: str) -> Any:
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if tp in (bool, str) and isinstance(value, tp):
+        return value
+    raise _type_error(key, where, tp, value)
+
+
+def _type_error(key: str, where: str, tp: Any, value: Any) -> ConfigError:
+    return ConfigError(
+        f"{_place(where, key)}: expected {_type_name(tp)}, got {type(value).__name__} {value!r}"
+    )
+
+
+def _type_name(tp: Any) -> str:
+    if isinstance(tp, type):
+        return tp.__name__
+    return str(tp).replace("typing.", "")
+
+
+def _is_union(origin: Any) -> bool:
+    return origin is Union or origin is types.UnionType
+
+
+def _item_type(tp: Any, index: int) -> Any:
+    args = get_args(tp)
+    if not args:
+        return Any
+    if get_origin(tp) is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+        return args[min(index, len(args) - 1)]
+    return args[0]
+
+
+def _check_tuple_length(tp: Any, items: list, key: str, where: str) -> None:
+    args = get_args(tp)
+    fixed = get_origin(tp) is tuple and args and not (len(args) == 2 and args[1] is Ellipsis)
+    if fixed and len(items) != len(args):
+        raise ConfigError(
+            f"{_place(where, key)}: expected {len(args)} items ({_type_name(tp)}), got {len(items)}"
+        )
+
+
+def load_config_file(path: str | Path) -> dict[str, Any]:
+    """Reads a YAML (``.yaml``/``.yml``, via ``yaml.safe_load``) or JSON file into a dict.
+
+    Raises ``ConfigError`` naming the file (and line, when the parser knows it) for a missing
+    or malformed file, an unknown suffix, or a top level that is not a mapping.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json"):
+        raise ConfigError(f"{path}: unknown config file type {suffix!r}; use .yaml, .yml or .json")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read config file: {error.strerror or error}") from None
+    try:
+        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{path}:{error.lineno}: invalid JSON: {error.msg}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def apply_overrides(config: T, overrides: Iterable[str]) -> T:
+    """Returns a copy of ``config`` with each ``"dotted.key=value"`` applied in order.
+
+    The value string is parsed by the field's declared type: ``int``, ``float``, ``bool``
+    (true/false, yes/no, on/off, 1/0), ``str``, ``Literal`` choices, ``tuple``/``list``
+    (``1,2`` or ``[1, 2]``) and ``Optional`` (``none``/``null``). Raises ``ConfigError``
+    for a malformed override, an unknown key (listing the valid keys) or a bad value (naming
+    the key, the expected type and the received string).
+    """
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"override {override!r}: expected KEY=VALUE, e.g. trainer.lr=1e-3")
+        config = _override(config, key.split("."), text.strip(), key)
+    return config
+
+
+def _override(config: Any, parts: list[str], text: str, key: str) -> Any:
+    types_ = _field_types(type(config))
+    name = parts[0]
+    if name not in types_:
+        raise ConfigError(
+            f"unknown config key {key!r}; valid keys: {', '.join(valid_keys(type(config)))}"
+        )
+    tp = types_[name]
+    if dataclasses.is_dataclass(tp):
+        if len(parts) == 1:
+            raise ConfigError(
+                f"config key {key!r} is a section; set one of its fields: "
+                f"{', '.join(f'{key}.{sub}' for sub in valid_keys(tp))}"
+            )
+        value = _override(getattr(config, name), parts[1:], text, key)
+    elif len(parts) > 1:
+        raise ConfigError(f"unknown config key {key!r}: {name!r} is not a section")
+    else:
+        value = parse_value(text, tp, key)
+    return dataclasses.replace(config, **{name: value})
+
+
+def valid_keys(cls: type) -> list[str]:
+    """Every dotted key of the config dataclass ``cls``, nested sections expanded."""
+    keys = []
+    for name, tp in _field_types(cls).items():
+        if dataclasses.is_dataclass(tp):
+            keys.extend(f"{name}.{sub}" for sub in valid_keys(tp))
+        else:
+            keys.append(name)
+    return keys
+
+
+def parse_value(text: str, tp: Any, key: str) -> Any:
+    """Parses the command-line string ``text`` as a value of type ``tp`` for the field ``key``."""
+    origin, args = get_origin(tp), get_args(tp)
+    if _is_union(origin):
+        if text.lower() in NONE_WORDS and type(None) in args:
+            return None
+        for option in (arg for arg in args if arg is not type(None)):
+            try:
+                return parse_value(text, option, key)
+            except ConfigError:
+                continue
+        raise _parse_error(key, tp, text)
+    if origin is Literal:
+        if text in args:
+            return text
+        raise ConfigError(
+            f"config key {key!r}: expected one of {', '.join(map(str, args))}, got {text!r}"
+        )
+    if origin in (tuple, list):
+        inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        pieces = [piece.strip() for piece in inner.split(",") if piece.strip()]
+        items = [parse_value(piece, _item_type(tp, i), key) for i, piece in enumerate(pieces)]
+        _check_tuple_length(tp, items, key, "")
+        return tuple(items) if origin is tuple else items
+    return _parse_scalar(text, tp, key)
+
+
+def _parse_scalar(text: str, tp: Any, key: str) -> Any:
+    if tp is str or tp is Any:
+        return text
+    if tp is bool:
+        if text.lower() in TRUE_WORDS + FALSE_WORDS:
+            return text.lower() in TRUE_WORDS
+        raise _parse_error(key, tp, text)
+    if tp in (int, float):
+        try:
+            return tp(text)
+        except ValueError:
+            raise _parse_error(key, tp, text) from None
+    raise ConfigError(
+        f"config key {key!r}: type {_type_name(tp)} cannot be set from the command line"
+    )
+
+
+def _parse_error(key: str, tp: Any, text: str) -> ConfigError:
+    expected = _type_name(tp)
+    if tp is bool:
+        expected = "bool (true/false)"
+    return ConfigError(f"config key {key!r}: expected {expected}, got {text!r}")

@@ -1,0 +1,9 @@
+"""Evaluation metrics, one module per kind of task."""
+
+from rnnkit.metrics.classification import (
+    classification_report,
+    confusion_matrix,
+    save_confusion_matrix_png,
+)
+
+__all__ = ["classification_report", "confusion_matrix", "save_confusion_matrix_png"]

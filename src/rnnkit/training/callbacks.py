@@ -1,0 +1,161 @@
+"""The trainer's standard callbacks: the metrics log, the progress bar and TensorBoard.
+
+Each attaches itself to a trainer's named events and acts on rank 0 only. Write your own as a
+function ``fn(trainer)`` and register it with ``trainer.add_callback(event, fn)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from rnnkit.training.checkpoint import append_jsonl
+
+if TYPE_CHECKING:
+    from rnnkit.training.trainer import Trainer
+
+logger = logging.getLogger("rnnkit.training")
+
+
+def attach_default_callbacks(trainer: Trainer) -> None:
+    """Attaches the metrics log, the progress bar and TensorBoard as the config asks."""
+    MetricsLog().attach(trainer)
+    if trainer.show_progress:
+        ProgressBar().attach(trainer)
+    if trainer.config.tensorboard:
+        TensorBoardLog().attach(trainer)
+
+
+class MetricsLog:
+    """Appends ``trainer.last_record`` to ``OUT/metrics.jsonl`` after every epoch."""
+
+    def attach(self, trainer: Trainer) -> None:
+        trainer.add_callback("epoch_end", self.on_epoch_end)
+
+    def on_epoch_end(self, trainer: Trainer) -> None:
+        if trainer.is_main:
+            from rnnkit.training.trainer import METRICS_FILE
+
+            append_jsonl(trainer.out_dir / METRICS_FILE, trainer.last_record)
+
+
+class ProgressBar:
+    """A rich progress bar per epoch (on stderr) with the running loss and tokens/s."""
+
+    def __init__(self) -> None:
+        self.progress: Any = None
+
+    def attach(self, trainer: Trainer) -> None:
+        for event in ("fit_start", "epoch_start", "step_end", "epoch_end", "fit_end"):
+            trainer.add_callback(event, getattr(self, f"on_{event}"))
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        if not trainer.is_main:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=Console(stderr=True),
+        )
+        self.progress.start()
+
+    def on_epoch_start(self, trainer: Trainer) -> None:
+        if self.progress is None:
+            return
+        epoch = trainer.state.epoch + 1
+        self.task = self.progress.add_task(
+            f"epoch {epoch}/{trainer.config.epochs}",
+            total=trainer.steps_per_epoch,
+            completed=trainer.state.batch_in_epoch,
+            info="",
+        )
+        self.started, self.loss_sum, self.loss_steps, self.tokens = time.perf_counter(), 0.0, 0, 0
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if self.progress is None:
+            return
+        info = trainer.last_step
+        self.tokens += info.tokens
+        if not info.skipped:
+            self.loss_sum, self.loss_steps = self.loss_sum + info.loss, self.loss_steps + 1
+        self.progress.advance(self.task)
+        if trainer.state.step % trainer.config.log_every == 0:
+            self.progress.update(self.task, info=self._speed_text(trainer))
+
+    def _speed_text(self, trainer: Trainer) -> str:
+        seconds = max(time.perf_counter() - self.started, 1e-9)
+        loss = self.loss_sum / max(1, self.loss_steps)
+        if trainer.tokens_in_batch is not None:
+            return f"loss {loss:.4f}  {self.tokens / seconds:,.0f} tok/s"
+        return f"loss {loss:.4f}  {self.progress.tasks[self.task].completed / seconds:.1f} batch/s"
+
+    def on_epoch_end(self, trainer: Trainer) -> None:
+        if self.progress is None:
+            return
+        record, monitor = trainer.last_record, trainer.config.monitor
+        text = (
+            f"train loss {record['train_loss']:.4f}  dev {monitor} {record[f'dev_{monitor}']:.4f}"
+        )
+        self.progress.update(self.task, info=text)
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+
+class TensorBoardLog:
+    """Writes step and epoch scalars to ``OUT/tensorboard`` (skipped if not installed)."""
+
+    def __init__(self) -> None:
+        self.writer: Any = None
+
+    def attach(self, trainer: Trainer) -> None:
+        for event in ("fit_start", "step_end", "epoch_end", "fit_end"):
+            trainer.add_callback(event, getattr(self, f"on_{event}"))
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        if not trainer.is_main:
+            return
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            logger.warning("trainer.tensorboard is on but tensorboard is not installed; skipped")
+            return
+        self.writer = SummaryWriter(log_dir=str(trainer.out_dir / "tensorboard"))
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        info = trainer.last_step
+        if self.writer is None or info.skipped:
+            return
+        # The global gradient norm before clipping, every step (the gradient monitor reads it).
+        self.writer.add_scalar("train/grad_norm", info.grad_norm, info.step)
+        if info.step % trainer.config.log_every == 0:
+            self.writer.add_scalar("train/loss", info.loss, info.step)
+            self.writer.add_scalar("train/lr", info.lr, info.step)
+
+    def on_epoch_end(self, trainer: Trainer) -> None:
+        if self.writer is None:
+            return
+        record = trainer.last_record
+        for name, value in record.items():
+            if name not in ("epoch", "step") and isinstance(value, (int, float)):
+                self.writer.add_scalar(f"epoch/{name}", value, record["epoch"])
+
+    def on_fit_end(self, trainer: Trainer) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
