@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
-from rnnkit.models.pooling import build_pooling
+from rnnkit.models.pooling import POOLINGS, build_pooling
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,11 @@ class ClassifierConfig(EncoderConfig):
     num_classes: int = 0  # C, set from the label vocabulary when a task builds the model
     pooling: str = "last"  # "last", "mean", "max" or "attention"
     output_dropout: float = 0.3  # on the pooled features, before the output layer
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.pooling not in POOLINGS:
+            raise ConfigError(f"pooling: expected one of {list(POOLINGS)}, got {self.pooling!r}")
 
 
 class SequenceClassifier(nn.Module):

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
 from rnnkit.nn import RNNState, get_layer_class
+from rnnkit.nn.layers import check_backend
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,8 @@ class EncoderConfig:
     backend: str = "auto"  # "auto", "fused" or "loop" (see rnnkit.nn.layers)
 
     def __post_init__(self) -> None:
-        if self.vocab_size < 1:
-            raise ConfigError(
-                f"encoder.vocab_size: expected a positive integer, got {self.vocab_size}"
-            )
+        get_layer_class(self.cell)  # unknown names fail here, before any data is read
+        check_backend(self.backend)
 
 
 class RecurrentEncoder(nn.Module):

@@ -1,0 +1,239 @@
+"""The classification commands end to end, and every error path as one line + exit code 1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from rnnkit.cli import app
+from tests.tasks.conftest import write_intents
+
+runner = CliRunner()
+TINY = [
+    "--cell",
+    "gru",
+    "--hidden-size",
+    "16",
+    "--embedding-dim",
+    "16",
+    "--epochs",
+    "6",
+    "--batch-size",
+    "8",
+    "--no-progress",
+]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    return write_intents(folder / "train.csv", 4, 0), write_intents(folder / "dev.csv", 1, 1)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, data):
+    out = tmp_path_factory.mktemp("cli-model") / "m"
+    train, dev = data
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "classify",
+            "--train",
+            str(train),
+            "--dev",
+            str(dev),
+            "--out",
+            str(out),
+            "--set",
+            "trainer.lr=0.01",
+            *TINY,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "model saved to" in result.output
+    return out
+
+
+def test_train_writes_config_with_overrides(model_dir):
+    config = json.loads((model_dir / "config.json").read_text())
+    assert config["model"]["cell"] == "gru" and config["model"]["hidden_size"] == 16
+    assert config["trainer"]["lr"] == 0.01
+
+
+def test_evaluate_json(model_dir, data):
+    result = runner.invoke(app, ["evaluate", str(model_dir), str(data[1]), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n"] == 12 and report["accuracy"] > 0.5 and "macro_f1" in report
+
+
+def test_evaluate_draws_confusion_matrix(model_dir, data, tmp_path):
+    png = tmp_path / "confusion.png"
+    result = runner.invoke(
+        app, ["evaluate", str(model_dir), str(data[1]), "--confusion-png", str(png)]
+    )
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "accuracy" in result.output
+
+
+def test_predict_json_top_k_and_trace(model_dir):
+    result = runner.invoke(
+        app, ["predict", str(model_dir), "what time is it", "--json", "--top-k", "2", "--trace"]
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout.strip())
+    assert record["label"] == "ask_time" and len(record["top_k"]) == 2
+    assert [step["token"] for step in record["trace"]] == ["what", "time", "is", "it"]
+    assert len(record["trace"][0]["hidden_norms"]) == 2  # bidirectional: forward and backward
+
+
+def test_predict_reads_stdin(model_dir):
+    result = runner.invoke(
+        app, ["predict", str(model_dir), "--json"], input="play some jazz\nis it sunny\n"
+    )
+    assert result.exit_code == 0, result.output
+    labels = [json.loads(line)["label"] for line in result.stdout.strip().splitlines()]
+    assert labels == ["play_music", "weather"]
+
+
+def test_predict_trace_table(model_dir):
+    result = runner.invoke(app, ["predict", str(model_dir), "tell me the time", "--trace"])
+    assert result.exit_code == 0, result.output
+    assert "O1" in result.output and "O4" in result.output and "ask_time" in result.output
+
+
+def test_resume_finished_run_keeps_model(model_dir):
+    before = (model_dir / "model.safetensors").read_bytes()
+    result = runner.invoke(app, ["train", "classify", "--resume", str(model_dir), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert (model_dir / "model.safetensors").read_bytes() == before
+
+
+def test_config_file_and_set(tmp_path, data):
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        f"data:\n  train: {data[0]}\n  dev: {data[1]}\nmodel:\n  hidden_size: 8\n  embedding_dim: 8\ntrainer:\n  epochs: 1\n"
+    )
+    out = tmp_path / "m"
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "classify",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--set",
+            "model.cell=rnn",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "config.json").read_text())["model"]
+    assert (saved["hidden_size"], saved["cell"]) == (8, "rnn")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["train", "classify", "--train", "missing.csv", "--dev", "x.csv", "--out", "o"],
+            "missing.csv",
+        ),
+        (["train", "classify", "--dev", "x.csv", "--out", "o"], "--train is required"),
+        (
+            [
+                "train",
+                "classify",
+                "--train",
+                "{train}",
+                "--dev",
+                "{dev}",
+                "--out",
+                "{tmp}/o",
+                "--text-column",
+                "sentence",
+            ],
+            "sentence",
+        ),
+        (
+            [
+                "train",
+                "classify",
+                "--train",
+                "{train}",
+                "--dev",
+                "{dev}",
+                "--out",
+                "{tmp}/o",
+                "--cell",
+                "transformer",
+            ],
+            "unknown cell 'transformer'",
+        ),
+        (
+            [
+                "train",
+                "classify",
+                "--train",
+                "{train}",
+                "--dev",
+                "{dev}",
+                "--out",
+                "{tmp}/o",
+                "--set",
+                "model.hiden_size=3",
+            ],
+            "hiden_size",
+        ),
+        (
+            [
+                "train",
+                "classify",
+                "--train",
+                "{train}",
+                "--dev",
+                "{dev}",
+                "--out",
+                "{tmp}/o",
+                "--set",
+                "trainer.lr=fast",
+            ],
+            "trainer.lr",
+        ),
+        (["evaluate", "{tmp}/nowhere", "{dev}"], "model directory not found"),
+        (["predict", "{tmp}", "hello"], "missing config.json"),
+    ],
+)
+def test_errors_are_one_line_and_exit_1(arguments, message, data, tmp_path):
+    values = {"train": data[0], "dev": data[1], "tmp": tmp_path}
+    result = runner.invoke(app, [argument.format(**values) for argument in arguments])
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert result.stderr.strip().splitlines()[-1] == errors[0]
+    assert "Traceback" not in result.output
+
+
+def test_console_script_exits_cleanly_without_traceback(tmp_path):
+    process = subprocess.run(
+        [sys.executable, "-m", "rnnkit", "evaluate", str(tmp_path / "none"), "x.csv"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert process.returncode == 1
+    assert process.stderr.strip().startswith("error: model directory not found")
+    assert "Traceback" not in process.stderr
+
+
+def test_every_command_has_help_with_an_example():
+    for command in (["train", "classify"], ["evaluate"], ["predict"], ["demo"], ["check"]):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0
+        assert "Example: rnnkit" in result.output, command

@@ -1,0 +1,105 @@
+"""The classification task's contract: train → save → load → same predictions, and more."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import rnnkit
+from rnnkit.data import TextExample
+from rnnkit.errors import ConfigError, DataError, ModelDirectoryError
+from rnnkit.tasks.classification import Classifier, train_classifier
+from tests.tasks.conftest import tiny_config
+
+
+def test_model_directory_holds_json_and_safetensors_only(trained_dir):
+    names = {path.name for path in trained_dir.iterdir() if path.is_file()}
+    assert {
+        "config.json",
+        "vocab.json",
+        "labels.json",
+        "model.safetensors",
+        "metrics.jsonl",
+    } <= names
+    config = json.loads((trained_dir / "config.json").read_text())
+    assert config["task"] == "classify"
+    assert config["model"]["num_classes"] == 3
+    assert config["tokenizer"]["name"] == "word"
+    assert {"rnnkit_version", "torch_version"} <= set(config)
+    assert not list(trained_dir.rglob("*.pt")) and not list(trained_dir.rglob("*.pkl"))
+
+
+def test_learns_the_tiny_intents(trained_dir):
+    classifier = rnnkit.load(trained_dir)
+    assert isinstance(classifier, Classifier)
+    predictions = classifier.predict(["what is the time", "will it rain in paris", "play jazz"])
+    assert [p.label for p in predictions] == ["ask_time", "weather", "play_music"]
+    assert all(0.34 < p.probability <= 1 for p in predictions)
+
+
+def test_save_load_gives_identical_predictions(trained_dir, intent_files):
+    first, second = rnnkit.load(trained_dir), rnnkit.load(trained_dir)
+    texts = ["tell me the time", "is it sunny", "start the song please"]
+    torch.testing.assert_close(
+        first.probabilities(texts), second.probabilities(texts), rtol=0, atol=0
+    )
+
+
+def test_batch_prediction_equals_one_at_a_time(trained_dir):
+    classifier = rnnkit.load(trained_dir)
+    texts = ["time", "what time is it now please", "weather", "play some music for me"]
+    together = classifier.probabilities(texts)
+    alone = torch.cat([classifier.probabilities([text]) for text in texts])
+    torch.testing.assert_close(together, alone, atol=1e-6, rtol=0)
+
+
+def test_top_k_is_sorted_and_sums_below_one(trained_dir):
+    prediction = rnnkit.load(trained_dir).predict(["what time is it"], top_k=5)[0]
+    assert len(prediction.top) == 3  # capped at the number of classes
+    probabilities = [p for _, p in prediction.top]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_same_seed_same_metrics(tmp_path, intent_files):
+    first = train_classifier(tiny_config(*intent_files, epochs=2), tmp_path / "a", progress=False)
+    second = train_classifier(tiny_config(*intent_files, epochs=2), tmp_path / "b", progress=False)
+    assert first.best_metrics == second.best_metrics
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (
+        tmp_path / "b" / "model.safetensors"
+    ).read_bytes()
+
+
+def test_evaluate_reports_metrics_and_rejects_unknown_labels(trained_dir):
+    classifier = rnnkit.load(trained_dir)
+    examples = [TextExample("what time is it", "ask_time"), TextExample("play jazz", "play_music")]
+    report = classifier.evaluate(examples)
+    assert report["n"] == 2 and report["accuracy"] == 1.0
+    assert set(report["per_class"]) == {"ask_time", "weather", "play_music"}
+    unknown = [*examples, TextExample("book a flight", "travel", path="dev.csv", line=7)]
+    with pytest.raises(DataError, match=r"dev.csv:7: unknown label 'travel'"):
+        classifier.evaluate(unknown)
+    counted = classifier.evaluate(unknown, unknown_labels="wrong")
+    assert counted["n"] == 3 and counted["n_unknown_label"] == 1
+    assert counted["accuracy"] == pytest.approx(2 / 3)
+
+
+def test_empty_text_is_a_clear_error(trained_dir):
+    with pytest.raises(DataError, match=r"text 2 \('  '\) has no tokens to classify"):
+        rnnkit.load(trained_dir).predict(["time", "  "])
+
+
+def test_incomplete_model_directory(tmp_path, trained_dir):
+    with pytest.raises(ModelDirectoryError, match="model directory not found"):
+        rnnkit.load(tmp_path / "nowhere")
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "config.json").write_text((trained_dir / "config.json").read_text())
+    with pytest.raises(
+        ModelDirectoryError, match=r"missing vocab.json, labels.json, model.safetensors"
+    ):
+        rnnkit.load(partial)
+    with pytest.raises(ConfigError, match=r"runtime: expected one of \['torch'\], got 'tensorrt'"):
+        rnnkit.load(trained_dir, runtime="tensorrt")
