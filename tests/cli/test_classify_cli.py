@@ -118,7 +118,8 @@ def test_resume_finished_run_keeps_model(model_dir):
 def test_config_file_and_set(tmp_path, data):
     config = tmp_path / "run.yaml"
     config.write_text(
-        f"data:\n  train: {data[0]}\n  dev: {data[1]}\nmodel:\n  hidden_size: 8\n  embedding_dim: 8\ntrainer:\n  epochs: 1\n"
+        f"data:\n  train: {data[0]}\n  dev: {data[1]}\n"
+        "model:\n  hidden_size: 8\n  embedding_dim: 8\ntrainer:\n  epochs: 1\n"
     )
     out = tmp_path / "m"
     result = runner.invoke(
