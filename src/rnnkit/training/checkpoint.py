@@ -214,16 +214,25 @@ def latest_resume_state(out_dir: Path) -> Path | None:
 def load_resume_state(
     directory: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
 ) -> dict[str, Any]:
-    """Restores model, optimizer, scheduler and RNG states; returns the trainer's counters."""
+    """Restores model, optimizer, scheduler and RNG states; returns the trainer's metadata.
+
+    Raises ``TrainingError`` naming the directory when the state does not fit the objects.
+    """
     directory = Path(directory)
     meta = read_json(directory / "state.json")
     load = safetensors.torch.load_file
-    unwrap_model(model).load_state_dict(load(directory / "model.safetensors"))
-    tensors = load(directory / "optimizer.safetensors")
-    optimizer.load_state_dict(unflatten_optimizer(tensors, meta["optimizer"]))
-    if scheduler is not None:
-        scheduler.load_state_dict(meta["scheduler"])
-    restore_rng(load(directory / "rng.safetensors"), meta["rng"])
+    try:
+        unwrap_model(model).load_state_dict(load(directory / "model.safetensors"))
+        tensors = load(directory / "optimizer.safetensors")
+        optimizer.load_state_dict(unflatten_optimizer(tensors, meta["optimizer"]))
+        if scheduler is not None:
+            scheduler.load_state_dict(meta["scheduler"] or {})
+        restore_rng(load(directory / "rng.safetensors"), meta["rng"])
+    except (RuntimeError, KeyError, ValueError, TypeError, OSError) as error:
+        raise TrainingError(
+            f"{directory}: cannot resume from this state (was it written for another model, "
+            f"optimizer or scheduler?): {error}"
+        ) from None
     return meta["trainer"]
 
 

@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from rnnkit.config import config_to_dict
 from rnnkit.errors import ConfigError, TrainingError
 from rnnkit.training import checkpoint
 from rnnkit.training.callbacks import attach_default_callbacks
@@ -169,8 +170,11 @@ class Trainer:
             return
         if self.is_main:
             checkpoint.prune_resume_states(self.out_dir, self.config.keep_checkpoints)
-        counters = checkpoint.load_resume_state(latest, self.model, self.optimizer, self.scheduler)
-        self.state = TrainState(**counters)
+        saved = checkpoint.load_resume_state(latest, self.model, self.optimizer, self.scheduler)
+        self.state = TrainState(**saved["state"])
+        warn_if_config_changed(saved["config"], config_to_dict(self.config))
+        if self.state.stop_reason == "completed" and self.state.epoch < self.config.epochs:
+            self.state.stop_reason = None  # more epochs were asked for: go on
         self._resumed_rng = capture_rng()
         completed = self.state.epoch
         if self.is_main:  # drop epochs logged after this state was saved: they are replayed
@@ -317,9 +321,20 @@ class Trainer:
                 self.model,
                 self.optimizer,
                 self.scheduler,
-                dataclasses.asdict(self.state),
+                {"state": dataclasses.asdict(self.state), "config": config_to_dict(self.config)},
                 keep=self.config.keep_checkpoints,
             )
+
+
+def warn_if_config_changed(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    """Logs the trainer settings that differ from those of the run being resumed."""
+    changed = [
+        f"{key}: {saved.get(key)!r} -> {value!r}"
+        for key, value in current.items()
+        if saved.get(key) != value
+    ]
+    if changed:
+        logger.warning("resuming with changed trainer settings (%s)", "; ".join(changed))
 
 
 def is_improvement(value: float, best: float | None, mode: str, min_delta: float) -> bool:
