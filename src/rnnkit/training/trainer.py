@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -160,8 +161,9 @@ class Trainer:
                 checkpoint.write_json(self.out_dir / name, data)
         if resume:
             self._resume()
-        elif self.is_main:
+        elif self.is_main:  # a fresh run: nothing of an earlier run in OUT may be resumed
             (self.out_dir / METRICS_FILE).unlink(missing_ok=True)
+            shutil.rmtree(self.out_dir / checkpoint.CHECKPOINTS_DIR, ignore_errors=True)
 
     def _resume(self) -> None:
         latest = checkpoint.latest_resume_state(self.out_dir)
