@@ -116,3 +116,12 @@ def test_keeps_only_the_newest_states(tmp_path):
         checkpoint.save_resume_state(tmp_path, step, model, optimizer, None, {}, keep=2)
     names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
     assert names == ["latest", "step-3", "step-4"]
+
+
+def test_library_versions_name_rnnkit_and_torch():
+    import rnnkit
+
+    assert checkpoint.library_versions() == {
+        "rnnkit": rnnkit.__version__,
+        "torch": torch.__version__,
+    }

@@ -65,6 +65,9 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path, reference, kill):
 
 
 def test_resume_before_any_state_starts_afresh(tmp_path, reference, caplog):
+    # What a run killed after logging epoch 1 but before publishing any state leaves.
+    (tmp_path / "metrics.jsonl").write_text('{"epoch": 1, "step": 8}\n')
+    (tmp_path / "checkpoints/.tmp-step-8").mkdir(parents=True)
     toy_main([str(tmp_path), *ARGS, "--resume"])
     assert_same_run(tmp_path, reference)
     assert any("no resume state" in r.getMessage() for r in caplog.records)

@@ -84,6 +84,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
+def library_versions() -> dict[str, str]:
+    """The versions to record in a model's ``config.json``: rnnkit and torch."""
+    from rnnkit import __version__
+
+    return {"rnnkit": __version__, "torch": torch.__version__}
+
+
 def check_finite(model: nn.Module) -> None:
     """Raises ``TrainingError`` naming the first parameter or buffer holding NaN or inf."""
     for name, tensor in unwrap_model(model).state_dict().items():

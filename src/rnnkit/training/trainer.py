@@ -159,17 +159,16 @@ class Trainer:
             checkpoint.remove_temporaries(self.out_dir)
             for name, data in self.files.items():
                 checkpoint.write_json(self.out_dir / name, data)
-        if resume:
-            self._resume()
+        latest = checkpoint.latest_resume_state(self.out_dir) if resume else None
+        if resume and latest is None:
+            logger.warning("no resume state in %s; training from the start", self.out_dir)
+        if latest is not None:
+            self._resume(latest)
         elif self.is_main:  # a fresh run: nothing of an earlier run in OUT may be resumed
             (self.out_dir / METRICS_FILE).unlink(missing_ok=True)
             shutil.rmtree(self.out_dir / checkpoint.CHECKPOINTS_DIR, ignore_errors=True)
 
-    def _resume(self) -> None:
-        latest = checkpoint.latest_resume_state(self.out_dir)
-        if latest is None:
-            logger.warning("no resume state in %s; training from the start", self.out_dir)
-            return
+    def _resume(self, latest: Path) -> None:
         if self.is_main:
             checkpoint.prune_resume_states(self.out_dir, self.config.keep_checkpoints)
         saved = checkpoint.load_resume_state(latest, self.model, self.optimizer, self.scheduler)
