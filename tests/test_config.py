@@ -94,7 +94,11 @@ def test_override_unknown_key_lists_valid_keys():
         apply_overrides(RunConfig(), ["model.hiden_size=3"])
     message = str(error.value)
     assert "unknown config key 'model.hiden_size'" in message
-    assert "valid keys: hidden_size, cell, bidirectional" in message
+    assert "valid keys: model.hidden_size, model.cell, model.bidirectional" in message
+    with pytest.raises(
+        ConfigError, match=r"unknown config key 'epochs'; valid keys: name, model\."
+    ):
+        apply_overrides(RunConfig(), ["epochs=3"])
 
 
 def test_override_bad_values_name_key_type_and_string():

@@ -217,17 +217,16 @@ def apply_overrides(config: T, overrides: Iterable[str]) -> T:
         key = key.strip()
         if not sep or not key:
             raise ConfigError(f"override {override!r}: expected KEY=VALUE, e.g. trainer.lr=1e-3")
-        config = _override(config, key.split("."), text.strip(), key)
+        config = _override(config, key.split("."), text.strip(), key, prefix="")
     return config
 
 
-def _override(config: Any, parts: list[str], text: str, key: str) -> Any:
+def _override(config: Any, parts: list[str], text: str, key: str, prefix: str) -> Any:
     types_ = _field_types(type(config))
     name = parts[0]
     if name not in types_:
-        raise ConfigError(
-            f"unknown config key {key!r}; valid keys: {', '.join(valid_keys(type(config)))}"
-        )
+        valid = ", ".join(prefix + sub for sub in valid_keys(type(config)))
+        raise ConfigError(f"unknown config key {key!r}; valid keys: {valid}")
     tp = types_[name]
     if dataclasses.is_dataclass(tp):
         if len(parts) == 1:
@@ -235,7 +234,7 @@ def _override(config: Any, parts: list[str], text: str, key: str) -> Any:
                 f"config key {key!r} is a section; set one of its fields: "
                 f"{', '.join(f'{key}.{sub}' for sub in valid_keys(tp))}"
             )
-        value = _override(getattr(config, name), parts[1:], text, key)
+        value = _override(getattr(config, name), parts[1:], text, key, f"{prefix}{name}.")
     elif len(parts) > 1:
         raise ConfigError(f"unknown config key {key!r}: {name!r} is not a section")
     else:

@@ -97,6 +97,18 @@ def test_loading_weights_checks_names_and_presence(tmp_path):
         load_model_weights(ToyClassifier(), tmp_path)
 
 
+def test_resuming_another_model_is_a_clear_error(tmp_path):
+    model = ToyClassifier()
+    checkpoint.save_resume_state(
+        tmp_path, 1, model, torch.optim.AdamW(model.parameters()), None, {}
+    )
+    other = torch.nn.Linear(2, 2)
+    with pytest.raises(TrainingError, match="step-1: cannot resume from this state"):
+        checkpoint.load_resume_state(
+            tmp_path / "checkpoints/step-1", other, torch.optim.AdamW(other.parameters()), None
+        )
+
+
 def test_keeps_only_the_newest_states(tmp_path):
     model = ToyClassifier()
     optimizer = torch.optim.AdamW(model.parameters())
@@ -104,3 +116,12 @@ def test_keeps_only_the_newest_states(tmp_path):
         checkpoint.save_resume_state(tmp_path, step, model, optimizer, None, {}, keep=2)
     names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
     assert names == ["latest", "step-3", "step-4"]
+
+
+def test_library_versions_name_rnnkit_and_torch():
+    import rnnkit
+
+    assert checkpoint.library_versions() == {
+        "rnnkit": rnnkit.__version__,
+        "torch": torch.__version__,
+    }

@@ -65,6 +65,9 @@ def test_resume_after_kill_equals_uninterrupted_run(tmp_path, reference, kill):
 
 
 def test_resume_before_any_state_starts_afresh(tmp_path, reference, caplog):
+    # What a run killed after logging epoch 1 but before publishing any state leaves.
+    (tmp_path / "metrics.jsonl").write_text('{"epoch": 1, "step": 8}\n')
+    (tmp_path / "checkpoints/.tmp-step-8").mkdir(parents=True)
     toy_main([str(tmp_path), *ARGS, "--resume"])
     assert_same_run(tmp_path, reference)
     assert any("no resume state" in r.getMessage() for r in caplog.records)
@@ -76,3 +79,18 @@ def test_resume_of_a_finished_run_returns_its_result(tmp_path, reference, capsys
     toy_main([str(tmp_path), *ARGS, "--resume"])
     assert capsys.readouterr().out == first
     assert_same_run(tmp_path, reference)
+
+
+def test_resume_with_more_epochs_continues_and_reports_the_change(tmp_path, caplog):
+    from toy import make_trainer, train_loader
+
+    from rnnkit.training import TrainerConfig
+
+    make_trainer(tmp_path, TrainerConfig(epochs=1, lr=0.01, patience=None)).fit(train_loader())
+    trainer = make_trainer(tmp_path, TrainerConfig(epochs=2, lr=0.01, patience=None))
+    result = trainer.fit(train_loader(), resume=True)
+    assert result.epochs_run == 2 and result.steps == 16
+    assert [r["epoch"] for r in read_metrics(tmp_path)] == [1, 2]
+    assert any(
+        "changed trainer settings (epochs: 1 -> 2)" in r.getMessage() for r in caplog.records
+    )

@@ -81,6 +81,22 @@ def test_fit_writes_model_dir_metrics_and_resume_state(tmp_path):
     assert result.best_metrics["loss"] == min(r["dev_loss"] for r in records)
 
 
+def test_a_fresh_run_discards_an_earlier_runs_states_and_log(tmp_path):
+    make_trainer(tmp_path, TrainerConfig(epochs=2, **FAST)).fit(train_loader())
+    trainer = make_trainer(tmp_path, TrainerConfig(epochs=1, **FAST))
+
+    def crash(trainer):
+        if trainer.state.step == 3:
+            raise KeyboardInterrupt
+
+    trainer.add_callback("step_end", crash)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(train_loader())
+    # A resume now must not pick up the earlier run's step-16 state or its log.
+    assert not (tmp_path / "checkpoints").exists()
+    assert not (tmp_path / "metrics.jsonl").exists()
+
+
 def scripted_evaluate(values):
     calls = iter(values)
 

@@ -2,6 +2,7 @@
 
 from rnnkit.training.checkpoint import (
     latest_resume_state,
+    library_versions,
     load_model_weights,
     save_model_dir,
     unwrap_model,
@@ -20,6 +21,7 @@ __all__ = [
     "Trainer",
     "TrainerConfig",
     "latest_resume_state",
+    "library_versions",
     "load_model_weights",
     "rank",
     "save_model_dir",

@@ -84,6 +84,13 @@ def _fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
+def library_versions() -> dict[str, str]:
+    """The versions to record in a model's ``config.json``: rnnkit and torch."""
+    from rnnkit import __version__
+
+    return {"rnnkit": __version__, "torch": torch.__version__}
+
+
 def check_finite(model: nn.Module) -> None:
     """Raises ``TrainingError`` naming the first parameter or buffer holding NaN or inf."""
     for name, tensor in unwrap_model(model).state_dict().items():
@@ -214,16 +221,25 @@ def latest_resume_state(out_dir: Path) -> Path | None:
 def load_resume_state(
     directory: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
 ) -> dict[str, Any]:
-    """Restores model, optimizer, scheduler and RNG states; returns the trainer's counters."""
+    """Restores model, optimizer, scheduler and RNG states; returns the trainer's metadata.
+
+    Raises ``TrainingError`` naming the directory when the state does not fit the objects.
+    """
     directory = Path(directory)
     meta = read_json(directory / "state.json")
     load = safetensors.torch.load_file
-    unwrap_model(model).load_state_dict(load(directory / "model.safetensors"))
-    tensors = load(directory / "optimizer.safetensors")
-    optimizer.load_state_dict(unflatten_optimizer(tensors, meta["optimizer"]))
-    if scheduler is not None:
-        scheduler.load_state_dict(meta["scheduler"])
-    restore_rng(load(directory / "rng.safetensors"), meta["rng"])
+    try:
+        unwrap_model(model).load_state_dict(load(directory / "model.safetensors"))
+        tensors = load(directory / "optimizer.safetensors")
+        optimizer.load_state_dict(unflatten_optimizer(tensors, meta["optimizer"]))
+        if scheduler is not None:
+            scheduler.load_state_dict(meta["scheduler"] or {})
+        restore_rng(load(directory / "rng.safetensors"), meta["rng"])
+    except (RuntimeError, KeyError, ValueError, TypeError, OSError) as error:
+        raise TrainingError(
+            f"{directory}: cannot resume from this state (was it written for another model, "
+            f"optimizer or scheduler?): {error}"
+        ) from None
     return meta["trainer"]
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -35,6 +36,7 @@ import torch
 from torch import Tensor, nn
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from rnnkit.config import config_to_dict
 from rnnkit.errors import ConfigError, TrainingError
 from rnnkit.training import checkpoint
 from rnnkit.training.callbacks import attach_default_callbacks
@@ -157,20 +159,23 @@ class Trainer:
             checkpoint.remove_temporaries(self.out_dir)
             for name, data in self.files.items():
                 checkpoint.write_json(self.out_dir / name, data)
-        if resume:
-            self._resume()
-        elif self.is_main:
-            (self.out_dir / METRICS_FILE).unlink(missing_ok=True)
-
-    def _resume(self) -> None:
-        latest = checkpoint.latest_resume_state(self.out_dir)
-        if latest is None:
+        latest = checkpoint.latest_resume_state(self.out_dir) if resume else None
+        if resume and latest is None:
             logger.warning("no resume state in %s; training from the start", self.out_dir)
-            return
+        if latest is not None:
+            self._resume(latest)
+        elif self.is_main:  # a fresh run: nothing of an earlier run in OUT may be resumed
+            (self.out_dir / METRICS_FILE).unlink(missing_ok=True)
+            shutil.rmtree(self.out_dir / checkpoint.CHECKPOINTS_DIR, ignore_errors=True)
+
+    def _resume(self, latest: Path) -> None:
         if self.is_main:
             checkpoint.prune_resume_states(self.out_dir, self.config.keep_checkpoints)
-        counters = checkpoint.load_resume_state(latest, self.model, self.optimizer, self.scheduler)
-        self.state = TrainState(**counters)
+        saved = checkpoint.load_resume_state(latest, self.model, self.optimizer, self.scheduler)
+        self.state = TrainState(**saved["state"])
+        warn_if_config_changed(saved["config"], config_to_dict(self.config))
+        if self.state.stop_reason == "completed" and self.state.epoch < self.config.epochs:
+            self.state.stop_reason = None  # more epochs were asked for: go on
         self._resumed_rng = capture_rng()
         completed = self.state.epoch
         if self.is_main:  # drop epochs logged after this state was saved: they are replayed
@@ -317,9 +322,20 @@ class Trainer:
                 self.model,
                 self.optimizer,
                 self.scheduler,
-                dataclasses.asdict(self.state),
+                {"state": dataclasses.asdict(self.state), "config": config_to_dict(self.config)},
                 keep=self.config.keep_checkpoints,
             )
+
+
+def warn_if_config_changed(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    """Logs the trainer settings that differ from those of the run being resumed."""
+    changed = [
+        f"{key}: {saved.get(key)!r} -> {value!r}"
+        for key, value in current.items()
+        if saved.get(key) != value
+    ]
+    if changed:
+        logger.warning("resuming with changed trainer settings (%s)", "; ".join(changed))
 
 
 def is_improvement(value: float, best: float | None, mode: str, min_delta: float) -> bool:
