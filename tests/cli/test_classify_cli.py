@@ -238,3 +238,25 @@ def test_every_command_has_help_with_an_example():
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0
         assert "Example: rnnkit" in result.output, command
+
+
+@pytest.mark.slow
+def test_train_classify_under_torchrun_two_ranks(tmp_path, data):
+    """The unchanged command runs data-parallel (gloo on CPU); rank 0 writes a usable model."""
+    out = tmp_path / "ddp"
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+        "-m", "rnnkit", "train", "classify", "--train", str(data[0]), "--dev", str(data[1]),
+        "--out", str(out), *TINY[:-1], "--epochs", "2", "--no-progress",
+    ]  # fmt: skip
+    process = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert process.returncode == 0, process.stderr[-2000:]
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [record["epoch"] for record in records] == [1, 2]  # written once, by rank 0
+    # Each rank trains on half of the 48 examples, in batches of 8: 3 steps per epoch.
+    assert records[-1]["step"] == 6
+    prediction = subprocess.run(
+        [sys.executable, "-m", "rnnkit", "predict", str(out), "what time is it", "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert json.loads(prediction.stdout)["label"] in {"ask_time", "weather", "play_music"}
