@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 import logging
+import sys
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from rnnkit import __version__
 from rnnkit.errors import RnnkitError
 
+try:  # recent typer releases vendor click as typer._click; older ones use click itself
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exceptions
+
 
 class ErrorReportingGroup(TyperGroup):
-    """Reports an `RnnkitError` or an `OSError` as ``error: ...`` and exits with code 1."""
+    """Reports every expected failure as one ``error: ...`` line on stderr, no traceback.
 
-    def invoke(self, ctx: click.Context):
+    An `RnnkitError` or an `OSError` (a missing file, say) exits with code 1; a usage error
+    (an unknown option, a bad option value) with click's code 2.
+    """
+
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except (RnnkitError, OSError) as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(code=1) from None
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click_exceptions.NoArgsIsHelpError as error:
+            error.show()  # the help text, as for --help
+            sys.exit(error.exit_code)
+        except click_exceptions.ClickException as error:
+            typer.echo(f"error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 app = typer.Typer(
