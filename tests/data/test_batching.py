@@ -125,7 +125,10 @@ def test_dataloader_with_bucketing_and_workers_gives_padded_batches():
 
 def test_unknown_label_at_evaluation_names_file_and_line():
     vocab, labels = Vocab.build([["a"]]), LabelVocab(["neg", "pos"])
-    dev = [TextExample("a", "pos", None, "dev.tsv", 2), TextExample("a", "neutral", None, "dev.tsv", 3)]
+    dev = [
+        TextExample("a", "pos", None, "dev.tsv", 2),
+        TextExample("a", "neutral", None, "dev.tsv", 3),
+    ]
     with pytest.raises(DataError, match=r"dev.tsv:3: unknown label 'neutral'"):
         encode_classification(dev, get_tokenizer("word"), vocab, labels)
 

@@ -10,11 +10,14 @@ datasets = pytest.importorskip("datasets")
 
 def test_load_dataset_arguments_on_a_local_csv(tmp_path):
     path = tmp_path / "reviews.csv"
-    path.write_text("review,label\n很好,1\n\"bad, really\",0\n", encoding="utf-8")
+    path.write_text('review,label\n很好,1\n"bad, really",0\n', encoding="utf-8")
     examples, report = read_hf_classification(
         "csv", split="train", data_files=str(path), cache_dir=str(tmp_path / "cache")
     )
-    assert [(e.text, e.label, e.line) for e in examples] == [("很好", "1", 1), ("bad, really", "0", 2)]
+    assert [(e.text, e.label, e.line) for e in examples] == [
+        ("很好", "1", 1),
+        ("bad, really", "0", 2),
+    ]
     assert report.examples == 2
 
 
@@ -48,7 +51,9 @@ def test_json_lines_file_errors_and_skip(tmp_path):
 
 
 def test_dataset_dict_needs_a_known_split():
-    splits = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": ["a"], "label": [0]})})
+    splits = datasets.DatasetDict(
+        {"train": datasets.Dataset.from_dict({"text": ["a"], "label": [0]})}
+    )
     assert len(read_hf_classification(splits, split="train").examples) == 1
     with pytest.raises(ConfigError, match=r"split must be one of \['train'\], got 'test'"):
         read_hf_classification(splits, split="test")

@@ -152,6 +152,14 @@ def test_each_error_names_file_line_and_what_was_wrong(tmp_path, name, content, 
     assert info.value.path == str(path) and info.value.line is not None
 
 
+def test_unclosed_quote_is_reported_at_its_row_and_crlf_is_accepted(tmp_path):
+    path = write(tmp_path / "q.csv", 'text,label\r\n"a,b",1\r\n"unclosed,1\r\nc,0\r\n')
+    with pytest.raises(DataError, match=r"q.csv:3: malformed CSV row \(read up to line 4\)"):
+        read_classification(path, on_error="skip")
+    path = write(tmp_path / "ok.csv", 'text,label\r\n"a,b",1\r\nc,0\r\n')
+    assert [e.text for e in read_classification(path).examples] == ["a,b", "c"]
+
+
 def test_missing_named_column_lists_the_header(tmp_path):
     path = write(tmp_path / "d.csv", "text,label\na,1\n")
     with pytest.raises(DataError, match=r"d.csv:1: missing text column 'review'; the header has"):

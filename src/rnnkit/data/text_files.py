@@ -96,7 +96,9 @@ def iter_table(
         except StopIteration:
             return
         except csv.Error as exc:
-            raise DataError(f"malformed CSV: {exc}", path, position["line"]) from None
+            # Reported at the row's first line: an unclosed quote fails only at the file's end.
+            message = f"malformed CSV row (read up to line {position['line']}): {exc}"
+            raise DataError(message, path, end + 1) from None
         line, end = end + 1, position["line"]
         if not row:
             report.blank_lines += 1
