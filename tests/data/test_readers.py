@@ -84,6 +84,9 @@ def test_intent_folder_for_classification_and_tagging(tmp_path):
     examples, _ = read_classification(folder)
     assert examples[0].text == "fly boston" and examples[0].tokens == ["fly", "boston"]
     assert examples[1].label == "atis_flight#atis_airfare"
+    (folder / "seq.out").unlink()  # intent classification does not need the tags
+    assert len(read_classification(folder).examples) == 2
+    make_intent_folder(folder)
     tagged, _ = read_tagging(folder)
     assert tagged[0].tokens == ["fly", "boston"] and tagged[0].tags == ["O", "B-city"]
     assert tagged[1].intent == "atis_flight#atis_airfare"
