@@ -84,6 +84,9 @@ def test_intent_folder_for_classification_and_tagging(tmp_path):
     examples, _ = read_classification(folder)
     assert examples[0].text == "fly boston" and examples[0].tokens == ["fly", "boston"]
     assert examples[1].label == "atis_flight#atis_airfare"
+    (folder / "seq.out").unlink()  # intent classification does not need the tags
+    assert len(read_classification(folder).examples) == 2
+    make_intent_folder(folder)
     tagged, _ = read_tagging(folder)
     assert tagged[0].tokens == ["fly", "boston"] and tagged[0].tags == ["O", "B-city"]
     assert tagged[1].intent == "atis_flight#atis_airfare"
@@ -150,6 +153,14 @@ def test_each_error_names_file_line_and_what_was_wrong(tmp_path, name, content, 
     with pytest.raises(DataError, match=name.replace(".", r"\.") + message) as info:
         reader(path)
     assert info.value.path == str(path) and info.value.line is not None
+
+
+def test_unclosed_quote_is_reported_at_its_row_and_crlf_is_accepted(tmp_path):
+    path = write(tmp_path / "q.csv", 'text,label\r\n"a,b",1\r\n"unclosed,1\r\nc,0\r\n')
+    with pytest.raises(DataError, match=r"q.csv:3: malformed CSV row \(read up to line 4\)"):
+        read_classification(path, on_error="skip")
+    path = write(tmp_path / "ok.csv", 'text,label\r\n"a,b",1\r\nc,0\r\n')
+    assert [e.text for e in read_classification(path).examples] == ["a,b", "c"]
 
 
 def test_missing_named_column_lists_the_header(tmp_path):

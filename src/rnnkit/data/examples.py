@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple
 
 from rnnkit.data.report import ReadReport
 
@@ -43,11 +43,11 @@ class ParallelExample:
     line: int | None = None
 
 
-E = TypeVar("E")
+class ReadResult(NamedTuple):
+    """What a ``read_*`` function returns: ``examples, report = read_classification(path)``.
 
+    (Not generic: a generic NamedTuple needs Python 3.11 and rnnkit supports 3.10.)
+    """
 
-class ReadResult(NamedTuple, Generic[E]):
-    """What a ``read_*`` function returns: ``examples, report = read_classification(path)``."""
-
-    examples: list[E]
+    examples: list
     report: ReadReport

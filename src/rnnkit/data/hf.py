@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rnnkit.data.examples import ReadResult, TextExample
+from rnnkit.data.examples import ReadResult
 from rnnkit.data.report import ReadReport
 from rnnkit.data.text_files import LABEL_COLUMNS, TEXT_COLUMNS, make_example, pick_column
 from rnnkit.errors import ConfigError, DataError
@@ -45,7 +45,7 @@ def read_hf_classification(
     label_column: str | None = None,
     on_error: str = "raise",
     **load_kwargs: Any,
-) -> ReadResult[TextExample]:
+) -> ReadResult:
     """`TextExample`s from a Hugging Face data set (see `load_hf_dataset` for `source`).
 
     A `ClassLabel` column gives its class names; a text column holding token lists sets

@@ -117,7 +117,7 @@ def read_classification(
     label_column: str | None = None,
     on_error: str = "raise",
     format: str | None = None,
-) -> ReadResult[TextExample]:
+) -> ReadResult:
     """Reads labelled texts from a file or folder in any layout listed in the module docstring.
 
     Args:
@@ -137,7 +137,7 @@ def read_tagging(
     token_column: int = 0,
     tag_column: int = -1,
     convert_iob1: bool = False,
-) -> ReadResult[TaggedExample]:
+) -> ReadResult:
     """Reads tagged sentences: an ATIS/SNIPS folder (with intents) or a CoNLL column file.
 
     Args:
@@ -154,7 +154,7 @@ def read_tagging(
 
 def read_parallel(
     path: str | Path | tuple[str | Path, str | Path], on_error: str = "raise"
-) -> ReadResult[ParallelExample]:
+) -> ReadResult:
     """Reads translation pairs: a ``source<TAB>target`` file or a ``(source, target)`` file pair."""
     check_on_error(on_error)
     if isinstance(path, (tuple, list)):

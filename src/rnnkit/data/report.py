@@ -88,21 +88,26 @@ def iter_lines(
             line-aligned files stay aligned.
     """
     path = check_file(path)
+    done = 0
+    try:  # fast path: text mode decodes in large chunks
+        with path.open(encoding="utf-8-sig", newline="\n") as handle:  # split on \n only
+            for done, text in enumerate(handle, start=1):
+                yield done, text if keep_ends else text.rstrip("\r\n")
+        return
+    except UnicodeDecodeError:
+        pass  # a chunk failed: go on line by line from the first line not yet yielded
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
+            if number <= done:
+                continue
             if number == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                report.record(
-                    DataError(
-                        f"invalid UTF-8 byte 0x{raw[exc.start]:02x} (expected UTF-8 text)",
-                        path,
-                        number,
-                        exc.start + 1,
-                    )
-                )
+                byte = raw[exc.start]
+                message = f"invalid UTF-8 byte 0x{byte:02x} (expected UTF-8 text)"
+                report.record(DataError(message, path, number, exc.start + 1))
                 if bad_as_none:
                     yield number, None
                 continue

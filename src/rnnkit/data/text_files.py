@@ -40,25 +40,26 @@ def pick_column(
 
 
 def make_example(
-    text: object, label: object, path: Path, line: int, report: ReadReport
+    text: object, label: object, path: str, line: int, report: ReadReport
 ) -> TextExample | None:
-    """A `TextExample`, or None after recording an empty or missing text/label with `report`."""
+    """A `TextExample`, or None after recording an empty or missing text/label with `report`.
+
+    Numbers (JSON labels such as ``1``) become strings; the fast path is two string checks,
+    since this runs once per row.
+    """
+    if isinstance(label, (int, float)):
+        label = str(label)
+    if isinstance(text, str) and isinstance(label, str):
+        label = label.strip()
+        if label and text.strip():
+            report.examples += 1
+            return TextExample(text, label, None, path, line)
     if not isinstance(text, str) or not text.strip():
-        report.record(
-            DataError(f"empty text (expected a non-empty string, found {text!r})", path, line)
-        )
-        return None
-    if (
-        label is None
-        or (isinstance(label, str) and not label.strip())
-        or isinstance(label, (list, dict))
-    ):
-        report.record(
-            DataError(f"empty or invalid label {label!r} (expected a class name)", path, line)
-        )
-        return None
-    report.examples += 1
-    return TextExample(text, str(label).strip(), None, str(path), line)
+        message = f"empty text (expected a non-empty string, found {text!r})"
+    else:
+        message = f"empty or invalid label {label!r} (expected a class name)"
+    report.record(DataError(message, path, line))
+    return None
 
 
 def iter_table(
@@ -74,6 +75,7 @@ def iter_table(
     or label. A row spanning several lines (quoted newline) is reported at its first line.
     """
     path = check_file(path)
+    name = str(path)
     position = {"line": 0}
 
     def texts() -> Iterator[str]:
@@ -90,26 +92,22 @@ def iter_table(
     text_index = header.index(pick_column(header, text_column, TEXT_COLUMNS, "text", path))
     label_index = header.index(pick_column(header, label_column, LABEL_COLUMNS, "label", path))
     end = position["line"]
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise DataError(f"malformed CSV: {exc}", path, position["line"]) from None
-        line, end = end + 1, position["line"]
-        if not row:
-            report.blank_lines += 1
-        elif len(row) != len(header):
-            report.record(
-                DataError(
-                    f"expected {len(header)} fields as in the header, found {len(row)}", path, line
-                )
-            )
-        else:
-            example = make_example(row[text_index], row[label_index], path, line, report)
-            if example is not None:
-                yield example
+    try:
+        for row in rows:
+            line, end = end + 1, position["line"]
+            if not row:
+                report.blank_lines += 1
+            elif len(row) != len(header):
+                message = f"expected {len(header)} fields as in the header, found {len(row)}"
+                report.record(DataError(message, path, line))
+            else:
+                example = make_example(row[text_index], row[label_index], name, line, report)
+                if example is not None:
+                    yield example
+    except csv.Error as exc:
+        # Reported at the row's first line: an unclosed quote fails only at the file's end.
+        message = f"malformed CSV row (read up to line {position['line']}): {exc}"
+        raise DataError(message, path, end + 1) from None
 
 
 def iter_jsonl(
@@ -120,6 +118,7 @@ def iter_jsonl(
 ) -> Iterator[TextExample]:
     """One JSON object per line; fields chosen by name or guessed from the first object's keys."""
     path = check_file(path)
+    name = str(path)
     text_key, label_key = text_column, label_column
     for number, line in iter_lines(path, report):
         if not line.strip():
@@ -147,7 +146,7 @@ def iter_jsonl(
                 )
             )
             continue
-        example = make_example(record[text_key], record[label_key], path, number, report)
+        example = make_example(record[text_key], record[label_key], name, number, report)
         if example is not None:
             yield example
 
@@ -155,6 +154,7 @@ def iter_jsonl(
 def iter_label_text(path: str | Path, report: ReadReport) -> Iterator[TextExample]:
     """``label<TAB>text`` lines without a header (fastText/GLUE style)."""
     path = check_file(path)
+    name = str(path)
     for number, line in iter_lines(path, report):
         if not line.strip():
             report.blank_lines += 1
@@ -163,7 +163,7 @@ def iter_label_text(path: str | Path, report: ReadReport) -> Iterator[TextExampl
         if not tab:
             report.record(DataError("expected label<TAB>text, found no tab", path, number))
             continue
-        example = make_example(text, label, path, number, report)
+        example = make_example(text, label, name, number, report)
         if example is not None:
             yield example
 
@@ -175,9 +175,10 @@ def iter_names_folder(folder: str | Path, report: ReadReport) -> Iterator[TextEx
     if not files:
         raise DataError("expected <Label>.txt files (one name per line), found none", folder)
     for path in files:
+        name, label = str(path), path.stem
         for number, line in iter_lines(path, report):
             if not line.strip():
                 report.blank_lines += 1
                 continue
             report.examples += 1
-            yield TextExample(line.strip(), path.stem, None, str(path), number)
+            yield TextExample(line.strip(), label, None, name, number)

@@ -98,7 +98,7 @@ def _sentence(
 
 
 def intent_folder_files(folder: str | Path, need_tags: bool) -> tuple[Path, Path | None, Path]:
-    """A folder's ``seq.in``, ``seq.out`` (None when absent and not needed) and ``label``."""
+    """A folder's ``seq.in``, ``seq.out`` (None unless `need_tags`) and ``label``."""
     folder = Path(folder)
     seq_in, seq_out, label = folder / "seq.in", folder / "seq.out", folder / "label"
     needed = [seq_in, label] + ([seq_out] if need_tags else [])
@@ -107,7 +107,7 @@ def intent_folder_files(folder: str | Path, need_tags: bool) -> tuple[Path, Path
         raise DataError(
             f"an ATIS/SNIPS folder needs seq.in, seq.out and label; missing {missing}", folder
         )
-    return seq_in, (seq_out if seq_out.is_file() else None), label
+    return seq_in, (seq_out if need_tags else None), label
 
 
 def iter_intent_folder(
@@ -115,6 +115,7 @@ def iter_intent_folder(
 ) -> Iterator[TaggedExample]:
     """Joint intent + slot examples from line-aligned ``seq.in``, ``seq.out`` and ``label``.
 
+    Without `need_tags` (intent classification) ``seq.out`` is not read and ``tags`` is empty.
     Errors: a tag count different from the token count (named at ``seq.out``'s line), an empty
     utterance or intent; unequal line counts always raise (the alignment is lost).
     """
