@@ -209,7 +209,7 @@ def test_loss_fn_must_return_a_scalar():
 
 def test_loss_fn_must_run_a_recurrent_layer():
     model = Classifier()
-    with pytest.raises(ConfigError, match="ran no rnnkit.nn recurrent layer"):
+    with pytest.raises(ConfigError, match=r"ran no rnnkit\.nn recurrent layer"):
         gradient_flow(model, lambda m: m.head.weight.sum())
 
 

@@ -111,5 +111,5 @@ def test_unknown_name_lists_the_valid_ones():
 
 
 def test_module_without_recurrent_layer_is_rejected():
-    with pytest.raises(ConfigError, match="Linear contains no rnnkit.nn cell or layer"):
+    with pytest.raises(ConfigError, match=r"Linear contains no rnnkit\.nn cell or layer"):
         get_initializer("orthogonal")(nn.Linear(2, 2))

@@ -48,9 +48,10 @@ def root(
 
 
 def register_commands() -> None:
-    from rnnkit.cli import check
+    from rnnkit.cli import check, diagnose
 
     app.command(name="check", epilog=check.EXAMPLE)(check.check)
+    app.add_typer(diagnose.app, name="diagnose")
 
 
 register_commands()

@@ -163,7 +163,8 @@ class LongRangeResult:
     eval_metric: list[float] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)  # every step
     grad_norm: list[float] = field(default_factory=list)  # every step, before clipping
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall-clock time of the training loop
+    cpu_seconds: float = 0.0  # CPU time of this process (all threads) during the loop
 
     @property
     def final(self) -> float:
@@ -171,8 +172,8 @@ class LongRangeResult:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["final"] = self.final
-        for key in ("train_loss", "grad_norm", "eval_metric"):  # NaN is no JSON
+        data["final"] = self.final if math.isfinite(self.final) else None  # NaN is no JSON
+        for key in ("train_loss", "grad_norm", "eval_metric"):
             data[key] = [value if math.isfinite(value) else None for value in data[key]]
         return data
 
@@ -184,12 +185,14 @@ def train_long_range(
     seed: int,
     config: LongRangeConfig | None = None,
     model: LongRangeModel | None = None,
+    on_eval: Callable[[int, float], None] | None = None,
 ) -> LongRangeResult:
     """Trains ``cell`` for ``steps`` AdamW steps on a long-range task of delay ``length``.
 
     A fresh batch is drawn every step from a generator seeded with ``seed``; the held-out set
     is fixed per (seed, length). ``model`` (default: the task's model, seeded with ``seed``
     and initialised by ``config.init``) is trained in place, so a caller can inspect it after.
+    ``on_eval(step, metric)`` is called after each held-out evaluation (progress reports).
     """
     config = config or LongRangeConfig()
     task = get_task(config.task)
@@ -206,7 +209,7 @@ def train_long_range(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
     result = LongRangeResult(cell, length, seed, config, task.metric, task.baseline)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for step in range(1, steps + 1):
         model.train()
         inputs, targets = task.generate(config.batch_size, length, generator)
@@ -221,10 +224,16 @@ def train_long_range(
         if step % config.eval_every == 0 or step == steps:
             result.eval_steps.append(step)
             result.eval_metric.append(evaluate(model, task, eval_inputs, eval_targets))
+            if on_eval is not None:
+                on_eval(step, result.eval_metric[-1])
     if steps == 0:
         result.eval_steps.append(0)
         result.eval_metric.append(evaluate(model, task, eval_inputs, eval_targets))
-    return replace(result, seconds=time.perf_counter() - start)
+    return replace(
+        result,
+        seconds=time.perf_counter() - start,
+        cpu_seconds=time.process_time() - cpu_start,
+    )
 
 
 @torch.no_grad()
