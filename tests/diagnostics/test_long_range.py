@@ -157,3 +157,14 @@ def test_unknown_task_and_bad_steps_are_named():
         train_long_range("gru", 5, 1, 0, LongRangeConfig(task="parity"))
     with pytest.raises(ConfigError, match="steps: expected an integer >= 0, got -1"):
         train_long_range("gru", 5, -1, 0, TINY)
+
+
+def test_training_stops_once_the_target_is_beaten():
+    config = LongRangeConfig(
+        hidden_size=16, batch_size=32, learning_rate=1e-2, eval_every=10, stop_at=0.1
+    )
+    result = train_long_range("gru", 2, 300, seed=0, config=config)
+    assert result.final < 0.1
+    assert all(metric >= 0.1 for metric in result.eval_metric[:-1])
+    assert len(result.train_loss) == result.eval_steps[-1] < 300
+    assert len(result.eval_cpu_seconds) == len(result.eval_steps)

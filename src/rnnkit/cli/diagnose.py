@@ -30,7 +30,7 @@ def gradients(
     ],
     cells: str = typer.Option("rnn,lstm,gru", help=CELLS_HELP),
     length: int = typer.Option(100, help="T, steps of the adding-problem sequences."),
-    hidden_size: int = typer.Option(64, help="H, hidden size of every model."),
+    hidden_size: int = typer.Option(32, help="H, hidden size of every model."),
     init: str = typer.Option("default", help=INIT_HELP),
     train_steps: int = typer.Option(
         0, help="Train each model this many steps first (0: untrained)."
@@ -82,9 +82,9 @@ def long_range(
     cells: str = typer.Option("rnn,lstm,gru", help=CELLS_HELP),
     lengths: str = typer.Option("10,50,100,200", help="Comma-separated sequence lengths T."),
     steps: int = typer.Option(500, help="Training steps per cell and length."),
-    hidden_size: int = typer.Option(64, help="H, hidden size of every model."),
-    batch_size: int = typer.Option(64, help="Fresh sequences per training step."),
-    learning_rate: float = typer.Option(1e-3, help="AdamW learning rate."),
+    hidden_size: int = typer.Option(32, help="H, hidden size of every model."),
+    batch_size: int = typer.Option(32, help="Fresh sequences per training step."),
+    learning_rate: float = typer.Option(1e-2, help="AdamW learning rate."),
     clip_norm: float = typer.Option(1.0, help="Clip the global gradient norm to this (0: off)."),
     init: str = typer.Option("default", help=INIT_HELP),
     seed: int = typer.Option(0, help="Seed for weights and data."),
