@@ -1,0 +1,220 @@
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnnkit.diagnostics import Thresholds, gradient_flow, layer_gradient_flow
+from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.nn import GRU, LSTM, RNN
+
+H = 4
+
+
+def linear_relu_rnn(recurrent: torch.Tensor, bidirectional: bool = False) -> RNN:
+    """A ReLU RNN that is linear on positive inputs: W_ih = I, non-negative W_hh, no bias."""
+    rnn = RNN(H, H, nonlinearity="relu", bias=False, bidirectional=bidirectional)
+    with torch.no_grad():
+        for name, parameter in rnn.named_parameters():
+            parameter.copy_(torch.eye(H) if "weight_ih" in name else recurrent)
+    return rnn
+
+
+def rank_one(radius: float) -> torch.Tensor:
+    """A positive (H, H) matrix with spectral radius ``radius``: (W^T)^k 1 = radius^k 1."""
+    return torch.full((H, H), radius / H)
+
+
+def positive_inputs(batch: int, time: int) -> torch.Tensor:
+    return torch.rand(batch, time, H, generator=torch.Generator().manual_seed(0)) + 0.1
+
+
+def test_linear_rnn_matches_the_product_of_jacobians():
+    torch.manual_seed(0)
+    recurrent = torch.rand(H, H) * 0.5  # positive: every pre-activation stays positive
+    rnn = linear_relu_rnn(recurrent)
+    time = 7
+    flow = layer_gradient_flow(rnn, positive_inputs(1, time))
+    (direction,) = flow.directions
+    for step in range(time):
+        # L = sum(h_{T-1}); each Jacobian dh_t/dh_{t-1} is W_hh, so dL/dh_t = (W^T)^(T-1-t) 1
+        expected = torch.linalg.matrix_power(recurrent.T.double(), time - 1 - step) @ torch.ones(
+            H, dtype=torch.double
+        )
+        assert direction.h_norms[step] == pytest.approx(float(expected.norm()), rel=1e-5)
+
+
+def test_tanh_rnn_matches_the_analytic_backward_recursion():
+    torch.manual_seed(1)
+    rnn = RNN(3, H)
+    x = torch.randn(2, 6, 3)
+    flow = layer_gradient_flow(rnn, x)
+    with torch.no_grad():
+        outputs, _ = rnn(x)  # (B, T, H), the states h_t
+    grad = torch.ones(2, H)  # dL/dh_{T-1}
+    expected = [grad.norm(dim=-1).mean()]
+    for step in range(5, 0, -1):  # dL/dh_{t-1} = W_hh^T (dL/dh_t * tanh'(a_t))
+        grad = (grad * (1 - outputs[:, step] ** 2)) @ rnn.weight_hh_l0.detach()
+        expected.insert(0, grad.norm(dim=-1).mean())
+    np.testing.assert_allclose(flow.directions[0].h_norms, torch.stack(expected), rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("radius", "verdict"), [(1.5, "exploding"), (0.5, "vanishing"), (1.0, "healthy")]
+)
+def test_spectral_radius_decides_the_verdict(radius, verdict):
+    time = 30
+    flow = layer_gradient_flow(linear_relu_rnn(rank_one(radius)), positive_inputs(3, time))
+    (direction,) = flow.directions
+    assert direction.ratio == pytest.approx(radius ** (time - 1), rel=1e-4)
+    assert direction.verdict == verdict
+    assert flow.verdict == verdict
+
+
+def test_thresholds_are_configurable_and_checked():
+    flow = layer_gradient_flow(
+        linear_relu_rnn(rank_one(0.5)),
+        positive_inputs(1, 5),
+        thresholds=Thresholds(vanishing_below=1e-2, exploding_above=1e2),
+    )
+    assert flow.directions[0].ratio == pytest.approx(0.0625)
+    assert flow.verdict == "healthy"
+    with pytest.raises(ConfigError, match="0 < vanishing_below < exploding_above"):
+        Thresholds(vanishing_below=10, exploding_above=1)
+
+
+def test_overflowing_gradient_reports_the_step_where_it_starts():
+    # h_t = 1e-30 * (1e10)^t stays finite for t <= 5; dL/dh_t = (1e10)^(5 - t) overflows float32
+    # (max 3.4e38) at t = 1, and becomes NaN at t = 0 (0 * inf).
+    rnn = linear_relu_rnn(torch.eye(H) * 1e10)
+    x = torch.zeros(2, 6, H)
+    x[:, 0] = 1e-30
+    flow = layer_gradient_flow(rnn, x)
+    (direction,) = flow.directions
+    assert direction.nonfinite_grad_step == 1
+    assert direction.nonfinite_state_step is None
+    assert direction.verdict == "exploding"
+    assert math.isfinite(direction.h_norms[2]) and not math.isfinite(direction.h_norms[1])
+    assert json.loads(flow.to_json())["directions"][0]["h_norms"][0] is None
+
+
+def test_overflowing_state_reports_the_step_where_it_starts():
+    rnn = linear_relu_rnn(torch.eye(H) * 1e10)
+    x = torch.zeros(1, 6, H)
+    x[:, 0] = 1.0  # h_t = 1e10^t: inf from t = 4 on
+    (direction,) = layer_gradient_flow(rnn, x).directions
+    assert direction.nonfinite_state_step == 4
+    assert direction.verdict == "exploding"
+
+
+def test_variable_lengths_are_aligned_at_the_end_or_the_start():
+    rnn = linear_relu_rnn(torch.eye(H) * 0.5)  # dL/dh at distance d from the end: 0.5^d * sqrt(H)
+    lengths = torch.tensor([5, 3])
+    x = positive_inputs(2, 5)
+    root = math.sqrt(H)
+    end = layer_gradient_flow(rnn, x, lengths=lengths).directions[0]
+    np.testing.assert_array_equal(end.counts, [1, 1, 2, 2, 2])
+    np.testing.assert_allclose(
+        end.h_norms, [0.0625 * root, 0.125 * root, 0.25 * root, 0.5 * root, root]
+    )
+    start = layer_gradient_flow(rnn, x, lengths=lengths, align="start").directions[0]
+    np.testing.assert_array_equal(start.counts, [2, 2, 2, 1, 1])
+    # step 0 is 4 steps from the end of sample 0, 2 steps from the end of sample 1
+    assert start.h_norms[0] == pytest.approx((0.0625 + 0.25) / 2 * root)
+    assert start.h_norms[4] == pytest.approx(root)
+
+
+def test_reverse_direction_is_measured_in_processing_order():
+    rnn = linear_relu_rnn(torch.eye(H) * 0.5, bidirectional=True)
+    flow = layer_gradient_flow(rnn, positive_inputs(2, 5), lengths=[5, 3])
+    forward, backward = flow.directions
+    assert (forward.direction, backward.direction) == (0, 1)
+    assert backward.name == "model/l0_reverse"
+    np.testing.assert_allclose(backward.h_norms, forward.h_norms)
+
+
+@pytest.mark.parametrize("layer_class", [LSTM, GRU, RNN])
+def test_fused_layer_and_its_loop_twin_give_the_same_numbers(layer_class):
+    torch.manual_seed(2)
+    fused = layer_class(3, 5, num_layers=2, bidirectional=True, backend="fused")
+    loop = layer_class(3, 5, num_layers=2, bidirectional=True, backend="loop")
+    loop.load_state_dict(fused.state_dict())
+    x, lengths = torch.randn(3, 6, 3), torch.tensor([6, 4, 2])
+    fused_flow = layer_gradient_flow(fused, x, lengths)
+    loop_flow = layer_gradient_flow(loop, x, lengths)
+    assert fused_flow.to_json() == loop_flow.to_json()
+    # the parameter gradients measured on the loop backend are the fused backend's gradients
+    _, state = fused(x, lengths=lengths)
+    state.h[-2:].sum().backward()
+    for name, parameter in fused.named_parameters():
+        assert fused_flow.parameter_norms[name] == pytest.approx(
+            float(parameter.grad.norm()), rel=1e-4
+        )
+
+
+def test_lstm_reports_cell_state_gradients():
+    torch.manual_seed(3)
+    flow = layer_gradient_flow(LSTM(2, 3), torch.randn(2, 5, 2))
+    (direction,) = flow.directions
+    assert direction.c_norms is not None and direction.c_norms.shape == (5,)
+    assert np.all(direction.c_norms > 0)
+
+
+class Classifier(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(10, 4)
+        self.encoder = GRU(4, 5, num_layers=2, dropout=0.5)
+        self.head = nn.Linear(5, 2)
+
+    def forward(self, tokens, lengths):
+        _, state = self.encoder(self.embedding(tokens), lengths=lengths)
+        return self.head(state.h[-1])
+
+
+def test_a_model_in_eval_mode_with_a_loss_closure():
+    torch.manual_seed(4)
+    model = Classifier().eval()
+    tokens, lengths, labels = (
+        torch.randint(0, 10, (3, 7)),
+        torch.tensor([7, 5, 2]),
+        torch.tensor([0, 1, 1]),
+    )
+
+    def loss_fn(m):
+        return F.cross_entropy(m(tokens, lengths), labels, reduction="sum")
+
+    with torch.no_grad():  # gradient_flow turns gradients on for itself
+        flow = gradient_flow(model, loss_fn, lengths)
+    again = gradient_flow(model, loss_fn, lengths)
+    assert [d.name for d in flow.directions] == ["encoder/l0", "encoder/l1"]
+    assert flow.to_json() == again.to_json()  # eval mode: dropout off, deterministic
+    assert set(flow.parameter_norms) == {name for name, _ in model.named_parameters()}
+    assert all(p.grad is None for p in model.parameters())
+    data = json.loads(flow.to_json())
+    assert data["verdict"] in ("healthy", "vanishing", "exploding")
+    assert data["global_norm"] == pytest.approx(flow.global_norm)
+
+
+def test_loss_fn_must_return_a_scalar():
+    model = Classifier()
+    with pytest.raises(
+        ShapeError, match=r"loss_fn: expected a scalar tensor, got a tensor of shape \(3, 2\)"
+    ):
+        gradient_flow(model, lambda m: m(torch.zeros(3, 4, dtype=torch.long), None))
+
+
+def test_loss_fn_must_run_a_recurrent_layer():
+    model = Classifier()
+    with pytest.raises(ConfigError, match=r"ran no rnnkit\.nn recurrent layer"):
+        gradient_flow(model, lambda m: m.head.weight.sum())
+
+
+def test_bad_alignment_is_named():
+    with pytest.raises(
+        ConfigError, match=r"align: expected one of \['end', 'start'\], got 'middle'"
+    ):
+        layer_gradient_flow(RNN(2, 2), torch.zeros(1, 2, 2), align="middle")
