@@ -260,3 +260,26 @@ def test_train_classify_under_torchrun_two_ranks(tmp_path, data):
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(prediction.stdout)["label"] in {"ask_time", "weather", "play_music"}
+
+
+def test_diagnose_gradients_of_a_trained_classifier(model_dir, data, tmp_path):
+    out = tmp_path / "flow"
+    result = runner.invoke(
+        app, ["diagnose", "gradients", str(model_dir), "--data", str(data[1]), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "gradients.json").read_text())
+    assert report["settings"]["examples"] == 12
+    (flow,) = report["models"].values()
+    directions = flow["directions"]
+    assert len(directions) == 2  # a bidirectional GRU: forward and reverse
+    # One norm per step of the longest text ("what is the time now"), per direction.
+    assert all(len(direction["h_norms"]) == 5 for direction in directions)
+    assert flow["verdict"] in {"healthy", "vanishing", "exploding"}
+    assert (out / "gradients.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_diagnose_gradients_model_dir_needs_data(model_dir, tmp_path):
+    result = runner.invoke(app, ["diagnose", "gradients", str(model_dir), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "error: --data is required with MODEL_DIR" in result.stderr

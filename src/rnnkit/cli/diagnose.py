@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 GRADIENTS_EXAMPLE = (
-    "Example: rnnkit diagnose gradients --cells rnn,lstm,gru --length 100 --out runs/gradients"
+    "Examples: rnnkit diagnose gradients --cells rnn,lstm,gru --length 100 --out runs/gradients"
+    " | rnnkit diagnose gradients runs/intent --data data/dev.csv --out runs/intent-gradients"
 )
 LONG_RANGE_EXAMPLE = (
     "Example: rnnkit diagnose long-range --cells rnn,lstm,gru --lengths 10,50,100 --steps 500"
@@ -28,6 +29,12 @@ def gradients(
     out: Annotated[
         Path, typer.Option(help="Directory for gradients.png, gradients.json and gradients.md.")
     ],
+    model_dir: Annotated[
+        Path | None,
+        typer.Argument(help="A trained classifier's model directory (else: --cells models)."),
+    ] = None,
+    data: str = typer.Option(None, help="Labelled data for MODEL_DIR (any classification layout)."),
+    examples: int = typer.Option(64, help="With MODEL_DIR: how many examples of --data to use."),
     cells: str = typer.Option("rnn,lstm,gru", help=CELLS_HELP),
     length: int = typer.Option(100, help="T, steps of the adding-problem sequences."),
     hidden_size: int = typer.Option(32, help="H, hidden size of every model."),
@@ -45,15 +52,18 @@ def gradients(
     vanishing or exploding (ratio of the farthest to the nearest step's norm below 1e-3,
     above 1e3, or non-finite).
     """
-    # A trained classifier (a MODEL_DIR argument, issue 6) plugs in here: load it, build a
-    # loss closure over one batch, call rnnkit.diagnostics.gradient_flow, and pass
-    # {model name: flow} to write_gradient_report like the per-cell flows below.
     from rich.console import Console
 
     from rnnkit.diagnostics.experiments import adding_gradient_flow, parse_cells
     from rnnkit.diagnostics.long_range_training import LongRangeConfig
     from rnnkit.diagnostics.report import gradient_table, write_gradient_report
 
+    if model_dir is not None:
+        flows, title, settings = trained_model_flow(model_dir, data, examples)
+        paths = write_gradient_report(flows, out, title, settings)
+        Console().print(rich_table(gradient_table(flows), title))
+        typer.echo(f"wrote {paths['png']}, {paths['json']}, {paths['md']}")
+        return
     names = parse_cells(cells)
     config = LongRangeConfig(hidden_size=hidden_size, init=init)
     flows = {
@@ -75,6 +85,23 @@ def gradients(
     paths = write_gradient_report(flows, out, title, settings)
     Console().print(rich_table(gradient_table(flows), title))
     typer.echo(f"wrote {paths['png']}, {paths['json']}, {paths['md']}")
+
+
+def trained_model_flow(model_dir: Path, data: str | None, examples: int):
+    """The gradient flow of a trained classifier on the first ``examples`` rows of ``data``."""
+    import rnnkit
+    from rnnkit.data import read_classification
+    from rnnkit.diagnostics.model_flow import classifier_gradient_flow
+    from rnnkit.errors import ConfigError
+
+    if data is None:
+        raise ConfigError("--data is required with MODEL_DIR: labelled examples to measure on")
+    classifier = rnnkit.load(model_dir)
+    rows = read_classification(data).examples[:examples]
+    flow = classifier_gradient_flow(classifier, rows)
+    cell = classifier.model.config.cell
+    settings = {"model_dir": str(model_dir), "data": data, "examples": len(rows), "cell": cell}
+    return {model_dir.name: flow}, f"Gradient flow of {model_dir.name} ({cell}) on {data}", settings
 
 
 @app.command(name="long-range", epilog=LONG_RANGE_EXAMPLE)
