@@ -8,11 +8,12 @@ For variable lengths the reference runs each sequence alone.
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 
 import pytest
 import torch
 
-from rnnkit.nn import get_layer_class
+from rnnkit.nn import fused, get_layer_class
 from tests.nn.reference import run_reference, torch_twin
 
 TOLERANCE = 1e-5
@@ -118,6 +119,22 @@ def test_state_gradients_match(kind):
         torch.testing.assert_close(ours, theirs, atol=TOLERANCE, rtol=0)
 
 
+@contextmanager
+def spy_on(module, name: str):
+    """Counts the calls of ``module.name`` inside the block (a list holding one count)."""
+    original, calls = getattr(module, name), [0]
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    setattr(module, name, counting)
+    try:
+        yield calls
+    finally:
+        setattr(module, name, original)
+
+
 def _as_rnn_state(state_tuple):
     from rnnkit.nn import RNNState
 
@@ -135,8 +152,10 @@ def test_inference_route_matches_torch_nn(kind, bidirectional, with_state):
     reference_state = (
         None if state is None else _as_rnn_state(state if isinstance(state, tuple) else (state,))
     )
-    with torch.inference_mode():
+    with torch.inference_mode(), spy_on(fused, "run_packed") as calls:
         outputs, final = layer(x, state, lengths)
+    assert calls == [1]  # the packed route was taken
+    with torch.inference_mode():
         expected_outputs, expected_final = run_reference(
             torch_twin(layer, kind), x, reference_state, lengths
         )

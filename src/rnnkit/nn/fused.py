@@ -64,6 +64,8 @@ def run_fused(
         return run_kernel(
             layer, x, state, layer.flat_weights, layer.num_layers, layer.bidirectional
         )
+    if not needs_gradient(layer, x, state):
+        return run_packed(layer, x, state, lengths)
     time = x.size(1)
     mask = valid_mask(lengths, time, x.device).unsqueeze(-1)  # (B, T, 1)
     reverse = reverse_index(lengths, time, x.device)

@@ -19,7 +19,13 @@ logger = logging.getLogger("rnnkit.training")
 
 
 def attach_default_callbacks(trainer: Trainer) -> None:
-    """Attaches the metrics log, the progress bar and TensorBoard as the config asks."""
+    """Attaches the gradient monitor, the metrics log, the progress bar and TensorBoard.
+
+    The monitor comes first: it adds its counts to the epoch's record before it is logged.
+    """
+    from rnnkit.training.monitor import GradientMonitor
+
+    GradientMonitor().attach(trainer)
     MetricsLog().attach(trainer)
     if trainer.show_progress:
         ProgressBar().attach(trainer)
@@ -98,9 +104,11 @@ class ProgressBar:
     def _speed_text(self, trainer: Trainer) -> str:
         seconds = max(time.perf_counter() - self.started, 1e-9)
         loss = self.loss_sum / max(1, self.loss_steps)
+        norm = f"  |grad| {trainer.last_step.grad_norm:.3g}"
         if trainer.tokens_in_batch is not None:
-            return f"loss {loss:.4f}  {self.tokens / seconds:,.0f} tok/s"
-        return f"loss {loss:.4f}  {self.progress.tasks[self.task].completed / seconds:.1f} batch/s"
+            return f"loss {loss:.4f}{norm}  {self.tokens / seconds:,.0f} tok/s"
+        rate = self.progress.tasks[self.task].completed / seconds
+        return f"loss {loss:.4f}{norm}  {rate:.1f} batch/s"
 
     def on_epoch_end(self, trainer: Trainer) -> None:
         if self.progress is None:

@@ -62,6 +62,12 @@ class TrainerConfig:
     keep_checkpoints: int = 2
     # Write TensorBoard event files to OUT/tensorboard (needs the tensorboard package).
     tensorboard: bool = False
+    # The gradient monitor warns when a step's gradient norm (before clipping) exceeds this
+    # multiple of its running median: an exploding gradient.
+    explosion_factor: float = 10.0
+    # Measure the per-step gradient flow ‖∂L/∂h_t‖ on the current batch every this many
+    # steps and warn if it vanishes; 0 turns it off. One extra loop-backend pass each time.
+    flow_check_every: int = 200
 
     def __post_init__(self) -> None:
         positive = {"epochs": self.epochs, "lr": self.lr, "log_every": self.log_every}
@@ -85,7 +91,11 @@ class TrainerConfig:
             raise ConfigError(
                 f"trainer.plateau_factor must be in (0, 1), got {self.plateau_factor!r}"
             )
-        for name in ("warmup_steps", "checkpoint_every", "plateau_patience"):
+        if not self.explosion_factor > 1:
+            raise ConfigError(
+                f"trainer.explosion_factor must be > 1, got {self.explosion_factor!r}"
+            )
+        for name in ("warmup_steps", "checkpoint_every", "plateau_patience", "flow_check_every"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"trainer.{name} must be >= 0, got {getattr(self, name)!r}")
         if self.patience is not None and self.patience < 1:

@@ -100,6 +100,7 @@ class Trainer:
         self.callbacks: dict[str, list[Callback]] = defaultdict(list)
         self.state = TrainState()
         self.last_step: StepInfo | None = None
+        self.last_batch: Any = None
         self.last_record: dict[str, Any] = {}
         self.steps_per_epoch: int | None = None
         self.is_main = True
@@ -196,6 +197,7 @@ class Trainer:
         self._epoch_started = time.perf_counter()
         self.trigger("epoch_start")
         for batch in batches:
+            self.last_batch = batch  # the gradient monitor measures gradient flow on it
             self.last_step = self._train_step(batch)
             self.state.batch_in_epoch += 1
             self.state.step += 1
