@@ -143,7 +143,7 @@ class LongRangeConfig:
 
     task: str = "adding"  # a name in TASKS
     # The defaults learn the adding problem at T=100 with LSTM and GRU in under 2,000 steps
-    # (benchmarks/NOTES-long_range.md); with lr 3e-3 and H=64 the LSTM was still on the
+    # (BENCHMARKS.md, long-range section); with lr 3e-3 and H=64 the LSTM was still on the
     # 0.167 plateau after 2,000 steps.
     hidden_size: int = 32  # H
     batch_size: int = 32  # fresh samples per step
