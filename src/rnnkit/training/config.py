@@ -62,8 +62,8 @@ class TrainerConfig:
     keep_checkpoints: int = 2
     # Write TensorBoard event files to OUT/tensorboard (needs the tensorboard package).
     tensorboard: bool = False
-    # The gradient monitor warns when a step's gradient norm (before clipping) exceeds this
-    # multiple of its running median: an exploding gradient.
+    # The gradient monitor counts a step as an exploding gradient when its norm (before
+    # clipping) exceeds this multiple of the running median and max_grad_norm.
     explosion_factor: float = 10.0
     # Measure the per-step gradient flow ‖∂L/∂h_t‖ on the current batch every this many
     # steps and warn if it vanishes; 0 turns it off. One extra loop-backend pass each time.

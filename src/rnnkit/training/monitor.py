@@ -1,7 +1,8 @@
 """The gradient monitor: sees exploding gradients and vanishing gradient flow while training.
 
 Every step it reads the global gradient norm *before clipping* (``trainer.last_step``) and
-warns once when it is non-finite or far above its running median — the exploding gradients
+warns once when it is non-finite, or far above both its running median and the clipping
+threshold — the exploding gradients
 of Pascanu et al. (2013), which clipping keeps from wrecking the update. Every
 ``TrainerConfig.flow_check_every`` steps it measures the per-step gradient flow
 ``‖∂L/∂h_t‖`` of the model on the current batch (`rnnkit.diagnostics.gradient_flow`) and
@@ -49,7 +50,9 @@ class GradientMonitor:
             self.warn_once("nonfinite", f"step {step.step}: the gradient norm is {step.grad_norm}")
         elif len(self.norms) >= WARM_UP:
             median = statistics.median(self.norms)
-            if step.grad_norm > trainer.config.explosion_factor * median:
+            # A spike that clipping does not even touch is ordinary noise, not an explosion.
+            clip = trainer.config.max_grad_norm or 0.0
+            if step.grad_norm > max(trainer.config.explosion_factor * median, clip):
                 self.explosions += 1
                 self.warn_once(
                     "exploding",
