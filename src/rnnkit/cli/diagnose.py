@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 GRADIENTS_EXAMPLE = (
-    "Examples: rnnkit diagnose gradients --cells rnn,lstm,gru --length 100 --out runs/gradients"
-    " | rnnkit diagnose gradients runs/intent --data data/dev.csv --out runs/intent-gradients"
+    "Example: rnnkit diagnose gradients --cells rnn,lstm,gru --length 100 --out runs/gradients"
+    " ; a trained model: rnnkit diagnose gradients runs/intent --data dev.csv --out runs/flow"
 )
 LONG_RANGE_EXAMPLE = (
     "Example: rnnkit diagnose long-range --cells rnn,lstm,gru --lengths 10,50,100 --steps 500"
