@@ -1,6 +1,25 @@
-"""Task models built on the recurrent core: encoder, classifier (N→1), and the rest to come."""
+"""Task models built on the recurrent core: encoder, classifier (N→1), tagger and joint
+intent + slot model (N→N)."""
 
+from rnnkit.models.char_features import CharFeatures
 from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
+from rnnkit.models.joint import JointConfig, JointDecoding, JointIntentSlot
+from rnnkit.models.spans import Span, spans_from_bio
+from rnnkit.models.tagger import SequenceTagger, TaggerConfig, TaggingHead
 
-__all__ = ["ClassifierConfig", "EncoderConfig", "RecurrentEncoder", "SequenceClassifier"]
+__all__ = [
+    "CharFeatures",
+    "ClassifierConfig",
+    "EncoderConfig",
+    "JointConfig",
+    "JointDecoding",
+    "JointIntentSlot",
+    "RecurrentEncoder",
+    "SequenceClassifier",
+    "SequenceTagger",
+    "Span",
+    "TaggerConfig",
+    "TaggingHead",
+    "spans_from_bio",
+]

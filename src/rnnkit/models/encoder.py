@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn import RNNState, get_layer_class
 from rnnkit.nn.layers import check_backend
 
@@ -37,23 +38,30 @@ class EncoderConfig:
 class RecurrentEncoder(nn.Module):
     """Embeds token ids and runs them through recurrent layers.
 
+    ``extra_features`` (X) per-token features — e.g. a word's character features — are
+    concatenated to the embeddings before the first layer, whose input size is then E + X.
+
     Shape:
-        tokens: (B, T) long; lengths: (B,) or None.
+        tokens: (B, T) long; lengths: (B,) or None; extra: (B, T, X), required when
+        ``extra_features > 0``.
         Returns ``outputs: (B, T, D*H)`` (zero past each length) and the final ``RNNState``
         with ``h: (L*D, B, H)``.
     """
 
-    def __init__(self, config: EncoderConfig) -> None:
+    def __init__(self, config: EncoderConfig, extra_features: int = 0) -> None:
         super().__init__()
         if config.vocab_size < 1:
             raise ConfigError(f"vocab_size: expected a positive integer, got {config.vocab_size}")
+        if extra_features < 0:
+            raise ConfigError(f"extra_features: expected >= 0, got {extra_features}")
         self.config = config
+        self.extra_features = extra_features
         self.embedding = nn.Embedding(
             config.vocab_size, config.embedding_dim, padding_idx=config.pad_id
         )
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.rnn = get_layer_class(config.cell)(
-            config.embedding_dim,
+            config.embedding_dim + extra_features,
             config.hidden_size,
             num_layers=config.num_layers,
             bidirectional=config.bidirectional,
@@ -66,9 +74,23 @@ class RecurrentEncoder(nn.Module):
         """D*H, the feature size of ``outputs``."""
         return self.config.hidden_size * (2 if self.config.bidirectional else 1)
 
-    def forward(self, tokens: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, RNNState]:
-        embedded = self.embedding_dropout(self.embedding(tokens))  # (B, T, E)
-        return self.rnn(embedded, lengths=lengths)
+    def forward(
+        self, tokens: Tensor, lengths: Tensor | None = None, extra: Tensor | None = None
+    ) -> tuple[Tensor, RNNState]:
+        embedded = self.embedding(tokens)  # (B, T, E)
+        if self.extra_features:
+            expected = (*tokens.shape, self.extra_features)
+            if extra is None or tuple(extra.shape) != expected:
+                received = None if extra is None else tuple(extra.shape)
+                raise ShapeError(f"extra: expected shape {expected} (B, T, X), got {received}")
+            embedded = torch.cat([embedded, extra], dim=-1)  # (B, T, E + X)
+        elif extra is not None:
+            raise ShapeError(
+                f"extra: this encoder was built with extra_features=0, got a tensor of shape "
+                f"{tuple(extra.shape)}"
+            )
+        # Dropout on the whole word representation, as Lample et al. (2016) do.
+        return self.rnn(self.embedding_dropout(embedded), lengths=lengths)
 
     def final_features(self, final: RNNState) -> Tensor:
         """The top layer's final hidden states, both directions concatenated: (B, D*H).
