@@ -1,9 +1,9 @@
 """The gradient monitor: sees exploding gradients and vanishing gradient flow while training.
 
 Every step it reads the global gradient norm *before clipping* (``trainer.last_step``) and
-warns once when it is non-finite, or far above both its running median and the clipping
-threshold — the exploding gradients
-of Pascanu et al. (2013), which clipping keeps from wrecking the update. Every
+counts it when it is non-finite (the trainer skips such steps and warns), and warns once
+when it is far above both its running median and the clipping threshold — the exploding
+gradients of Pascanu et al. (2013), which clipping keeps from wrecking the update. Every
 ``TrainerConfig.flow_check_every`` steps it measures the per-step gradient flow
 ``‖∂L/∂h_t‖`` of the model on the current batch (`rnnkit.diagnostics.gradient_flow`) and
 warns once when it vanishes. Each epoch's record in ``metrics.jsonl`` gets the counts and the
@@ -46,8 +46,7 @@ class GradientMonitor:
     def on_step_end(self, trainer: Trainer) -> None:
         step = trainer.last_step
         if not math.isfinite(step.grad_norm):
-            self.nonfinite += 1
-            self.warn_once("nonfinite", f"step {step.step}: the gradient norm is {step.grad_norm}")
+            self.nonfinite += 1  # counted only: the trainer already warns as it skips the step
         elif len(self.norms) >= WARM_UP:
             median = statistics.median(self.norms)
             # A spike that clipping does not even touch is ordinary noise, not an explosion.
