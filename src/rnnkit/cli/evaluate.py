@@ -1,4 +1,4 @@
-"""``rnnkit evaluate DIR PATH``: score a trained model on labelled data."""
+"""``rnnkit evaluate DIR PATH``: score a trained model on labelled data (any task)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.errors import ConfigError
+
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
 
 
@@ -14,31 +16,35 @@ def evaluate(
     model_dir: Path = typer.Argument(..., help="A model directory written by rnnkit train."),
     path: str = typer.Argument(..., help="Labelled data in any layout the task reads."),
     as_json: bool = typer.Option(
-        False, "--json", help="Print one JSON object (accuracy, macro_f1, n, ...)."
+        False, "--json", help="Print one JSON object (the task's metrics and n)."
     ),
     text_column: str = typer.Option(None, help="Column / JSON field holding the text."),
     label_column: str = typer.Option(None, help="Column / JSON field holding the label."),
     unknown_labels: str = typer.Option(
-        "error", help="Labels unseen in training: 'error' stops, 'wrong' counts them as errors."
+        "error",
+        help="Labels or tags unseen in training: 'error' stops, 'wrong' counts them as errors.",
     ),
     confusion_png: Path = typer.Option(
-        None, help="Also draw the confusion matrix into this PNG file."
+        None, help="Classifiers: also draw the confusion matrix into this PNG file."
     ),
 ) -> None:
-    """Evaluate a model directory on labelled data: accuracy, macro/weighted F1, per class."""
+    """Evaluate a model directory on labelled data with its task's metrics."""
     import rnnkit
-    from rnnkit.data import read_classification
+    from rnnkit.cli.output import print_report
+    from rnnkit.tasks.common import EvaluateOptions
 
-    classifier = rnnkit.load(model_dir)
-    examples = read_classification(path, text_column, label_column).examples
-    report = classifier.evaluate(examples, unknown_labels=unknown_labels)
+    predictor = rnnkit.load(model_dir)
+    options = EvaluateOptions(text_column, label_column, unknown_labels)
+    report = predictor.evaluate_file(path, options)
     if confusion_png is not None:
+        if "confusion_matrix" not in report:
+            raise ConfigError(
+                f"--confusion-png: a {predictor.task!r} model has no confusion matrix"
+            )
         from rnnkit.metrics.classification import save_confusion_matrix_png
 
         save_confusion_matrix_png(report["confusion_matrix"], report["labels"], confusion_png)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
-    from rnnkit.cli.output import print_classification_report
-
-    print_classification_report(report)
+    print_report(predictor.task, report)

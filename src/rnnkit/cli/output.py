@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -62,3 +63,17 @@ def print_classification_report(report: dict[str, Any]) -> None:
             str(scores["support"]),
         )
     console.print(table)
+
+
+REPORT_PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "classify": print_classification_report,
+}
+
+
+def print_report(task: str, report: dict[str, Any]) -> None:
+    """Prints an evaluation report with its task's printer (JSON when the task has none)."""
+    printer = REPORT_PRINTERS.get(task)
+    if printer is None:
+        console.print_json(data=report)
+        return
+    printer(report)

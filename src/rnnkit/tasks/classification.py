@@ -38,6 +38,7 @@ from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.common import (
     DataSettings,
+    EvaluateOptions,
     build_tokenizer,
     describe_read,
     log,
@@ -141,6 +142,11 @@ class Classifier:
         """Metrics on labelled examples; see `evaluate_examples`."""
         ids = self.encode([example.text for example in examples]) if examples else []
         return evaluate_examples(self.model, self.vocab, self.labels, examples, ids, unknown_labels)
+
+    def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
+        """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs)."""
+        examples = read_classification(path, options.text_column, options.label_column).examples
+        return self.evaluate(examples, unknown_labels=options.unknown_labels)
 
 
 def batched_probabilities(

@@ -91,6 +91,15 @@ def model_files(
 
 
 @dataclass(frozen=True)
+class EvaluateOptions:
+    """How ``rnnkit evaluate`` reads labelled data; each task uses the fields it needs."""
+
+    text_column: str | None = None  # classification: column / JSON field of the text
+    label_column: str | None = None  # classification: column / JSON field of the label
+    unknown_labels: str = "error"  # labels/tags unseen in training: "error" or "wrong"
+
+
+@dataclass(frozen=True)
 class SavedModel:
     model: nn.Module
     tokenizer: Tokenizer
