@@ -54,3 +54,7 @@ class TrainingError(RnnkitError, RuntimeError):
 
     Also a `RuntimeError`, the standard exception for a failure found while running.
     """
+
+
+class ExportError(RnnkitError):
+    """A model cannot be exported, or its export does not reproduce it."""

@@ -90,7 +90,7 @@ def configure_logging(level: int) -> None:
 
 
 def register_commands() -> None:
-    from rnnkit.cli import check, demo, diagnose, evaluate, predict, train
+    from rnnkit.cli import check, demo, diagnose, evaluate, export, predict, serve, train
 
     app.command(name="demo", epilog=demo.EXAMPLE)(demo.demo)
     app.add_typer(train.app, name="train")
@@ -98,6 +98,8 @@ def register_commands() -> None:
     app.command(name="predict", epilog=predict.EXAMPLE)(predict.predict)
     app.command(name="check", epilog=check.EXAMPLE)(check.check)
     app.add_typer(diagnose.app, name="diagnose")
+    app.command(name="export", epilog=export.EXAMPLE)(export.export)
+    app.command(name="serve", epilog=serve.EXAMPLE)(serve.serve)
 
 
 register_commands()

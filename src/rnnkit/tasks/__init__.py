@@ -25,7 +25,7 @@ def get_task(name: str) -> Any:
     return tasks[name]
 
 
-RUNTIMES = ("torch",)
+RUNTIMES = ("torch", "onnx")
 
 
 def load(directory: str | Path, runtime: str = "torch") -> Any:
@@ -35,9 +35,17 @@ def load(directory: str | Path, runtime: str = "torch") -> Any:
 
         classifier = rnnkit.load("runs/intent")
         classifier.predict(["What time is it?"])[0].label  # 'ask_time'
+
+    ``runtime="onnx"`` runs the same predictor on ONNX Runtime over the directory's
+    ``model.onnx`` (written by ``rnnkit export``).
     """
     from rnnkit.tasks.common import read_task_name
 
     if runtime not in RUNTIMES:
         raise ConfigError(f"runtime: expected one of {list(RUNTIMES)}, got {runtime!r}")
-    return get_task(read_task_name(directory)).load(directory)
+    predictor = get_task(read_task_name(directory)).load(directory)
+    if runtime == "onnx":
+        from rnnkit.export.onnx import load_onnx
+
+        return load_onnx(predictor, directory)
+    return predictor

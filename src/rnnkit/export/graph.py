@@ -1,0 +1,225 @@
+"""An ONNX graph written node by node from an rnnkit model's weights.
+
+Why not ``torch.onnx.export``: the fused backend calls ``torch._VF`` kernels on packed or
+index-gathered sequences, which neither exporter maps to one ONNX recurrent node, and the
+dynamo exporter needs ``onnxscript`` and seconds per export. ONNX's own ``LSTM``/``GRU``/``RNN``
+operators take ``sequence_lens``, which is exactly rnnkit's contract: the reverse direction
+starts at each sequence's last token and ``Y_h`` is each sequence's state at its own length.
+So the graph here is the model's equations written once more with those operators, and the
+parity tests check it against PyTorch.
+
+Gate orders differ: torch's LSTM is i, f, g, o and ONNX's i, o, f, c; torch's GRU is r, z, n
+and ONNX's z, r, h (with ``linear_before_reset=1``, torch's ``r * (W_hn h + b_hn)``).
+
+Legend: B batch, T time, E embedding, H hidden per direction, D directions, F features (D*H),
+G gates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+from torch import nn
+
+from rnnkit.errors import ConfigError
+
+OPSET = 17
+# Per torch kernel mode: the ONNX operator, and the row blocks of torch's gate-stacked
+# weights in the order that operator wants them. (ReLU RNNs would need activations=["Relu"].)
+ONNX_OPS = {"LSTM": ("LSTM", (0, 3, 1, 2)), "GRU": ("GRU", (1, 0, 2)), "RNN_TANH": ("RNN", (0,))}
+
+
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().cpu().float().numpy()
+
+
+class GraphBuilder:
+    """Collects nodes, initializers, inputs and outputs; ``model()`` returns the ONNX model.
+
+    Inputs are ``tokens (B, T)`` and ``lengths (B,)`` (int64) with symbolic batch and time.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: dict[str, onnx.TensorProto] = {}
+        self.outputs: list[onnx.ValueInfoProto] = []
+        self.inputs = [
+            helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch", "time"]),
+            helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"]),
+        ]
+        self._count = 0
+
+    def constant(self, name: str, value: np.ndarray | torch.Tensor) -> str:
+        """An initializer; a name already added is reused (shared axes and scalars)."""
+        if name not in self.initializers:
+            array = to_numpy(value) if isinstance(value, torch.Tensor) else np.asarray(value)
+            self.initializers[name] = numpy_helper.from_array(array, name)
+        return name
+
+    def axis(self, axis: int) -> str:
+        """The int64 tensor ``[axis]`` that Unsqueeze, Squeeze and ReduceSum take."""
+        return self.constant(f"axis_{axis}", np.array([axis], np.int64))
+
+    def op(self, op_type: str, *inputs: str, outputs: int = 1, **attributes) -> list[str]:
+        """Adds one node; returns its output names (fresh, numbered)."""
+        self._count += 1
+        names = [f"{op_type.lower()}_{self._count}_{i}" for i in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, **attributes))
+        return names
+
+    def op1(self, op_type: str, *inputs: str, **attributes) -> str:
+        return self.op(op_type, *inputs, **attributes)[0]
+
+    def output(self, name: str, value: str, shape: list[str | int]) -> None:
+        """Exposes ``value`` as the float graph output ``name``."""
+        self.nodes.append(helper.make_node("Identity", [value], [name]))
+        self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
+
+    def model(self, metadata: dict[str, str]) -> onnx.ModelProto:
+        graph = helper.make_graph(
+            self.nodes, "rnnkit", self.inputs, self.outputs, list(self.initializers.values())
+        )
+        model = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="rnnkit"
+        )
+        model.ir_version = min(model.ir_version, 10)  # what onnxruntime releases accept
+        helper.set_model_props(model, metadata)
+        onnx.checker.check_model(model)
+        return model
+
+    # Building blocks -------------------------------------------------------------------------
+
+    def linear(self, x: str, layer: nn.Linear, prefix: str) -> str:
+        """``x @ W^T + b`` over the last axis of any-rank ``x``."""
+        weight = self.constant(f"{prefix}.weight_t", layer.weight.t().contiguous())
+        product = self.op1("MatMul", x, weight)
+        if layer.bias is None:
+            return product
+        return self.op1("Add", product, self.constant(f"{prefix}.bias", layer.bias))
+
+    def valid_mask(self, lengths: str, time_of: str) -> str:
+        """``(B, T)`` bool, True on valid steps; ``time_of`` is any ``(B, T, ...)`` tensor."""
+        shape = self.op1("Shape", time_of)
+        time = self.op1("Gather", shape, self.constant("one_index", np.array(1, np.int64)))
+        steps = self.op1(
+            "Range",
+            self.constant("zero_scalar", np.array(0, np.int64)),
+            time,
+            self.constant("one_scalar", np.array(1, np.int64)),
+        )  # (T,)
+        return self.op1("Less", steps, self.op1("Unsqueeze", lengths, self.axis(1)))  # (B, T)
+
+    def embedding(self, tokens: str, layer: nn.Embedding, prefix: str) -> str:
+        return self.op1("Gather", self.constant(f"{prefix}.weight", layer.weight), tokens)
+
+
+def recurrent_stack(
+    builder: GraphBuilder, x: str, lengths: str, rnn: nn.Module, prefix: str
+) -> tuple[str, str]:
+    """rnnkit's recurrent layer ``rnn`` as one ONNX recurrent node per layer.
+
+    Shape:
+        x: (B, T, E) float; lengths: (B,) int64.
+        Returns ``outputs (B, T, D*H)`` (zero past each length) and the top layer's final
+        ``h (D, B, H)``.
+    """
+    mode = rnn.spec.mode
+    if mode not in ONNX_OPS:
+        raise ConfigError(f"cell: expected lstm, gru or rnn (tanh) for export, got {rnn.cell!r}")
+    op_type, order = ONNX_OPS[mode]
+    sequence_lens = builder.op1("Cast", lengths, to=TensorProto.INT32)
+    hidden = rnn.hidden_size
+    directions = rnn.num_directions
+    sequence = builder.op1("Transpose", x, perm=[1, 0, 2])  # (T, B, E): ONNX is time-major
+    merge = builder.constant(f"{prefix}.merge_shape", np.array([0, 0, -1], np.int64))
+    final_h = ""
+    for layer in range(rnn.num_layers):
+        w, r, b = direction_tensors(rnn, layer, order)
+        attributes = {
+            "hidden_size": hidden,
+            "direction": "bidirectional" if directions == 2 else "forward",
+        }
+        if op_type == "GRU":
+            attributes["linear_before_reset"] = 1
+        y, final_h = builder.op(
+            op_type,
+            sequence,
+            builder.constant(f"{prefix}.l{layer}.W", w),
+            builder.constant(f"{prefix}.l{layer}.R", r),
+            builder.constant(f"{prefix}.l{layer}.B", b),
+            sequence_lens,
+            outputs=2,
+            **attributes,
+        )  # y: (T, D, B, H); final_h: (D, B, H)
+        y = builder.op1("Transpose", y, perm=[0, 2, 1, 3])  # (T, B, D, H)
+        sequence = builder.op1("Reshape", y, merge)  # (T, B, D*H)
+    outputs = builder.op1("Transpose", sequence, perm=[1, 0, 2])  # (B, T, D*H)
+    mask = builder.op1("Unsqueeze", builder.valid_mask(lengths, outputs), builder.axis(2))
+    # Padding must read zero, as the PyTorch encoder returns it.
+    outputs = builder.op1("Mul", outputs, builder.op1("Cast", mask, to=TensorProto.FLOAT))
+    return outputs, final_h
+
+
+def direction_tensors(
+    rnn: nn.Module, layer: int, order: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ONNX's ``W (D, G*H, I)``, ``R (D, G*H, H)`` and ``B (D, 2*G*H)`` for one layer, gate
+    blocks taken in ``order``."""
+    hidden = rnn.hidden_size
+
+    def reorder(tensor: torch.Tensor) -> np.ndarray:
+        blocks = to_numpy(tensor).reshape(len(order), hidden, *tensor.shape[1:])
+        return np.concatenate([blocks[gate] for gate in order])
+
+    ws, rs, bs = [], [], []
+    for direction in range(rnn.num_directions):
+        weight_ih, weight_hh, bias_ih, bias_hh = rnn.direction_weights(layer, direction)
+        ws.append(reorder(weight_ih))
+        rs.append(reorder(weight_hh))
+        gates = weight_ih.size(0)
+        zeros = torch.zeros(gates)
+        biases = [zeros if bias is None else bias for bias in (bias_ih, bias_hh)]
+        bs.append(np.concatenate([reorder(bias) for bias in biases]))
+    return np.stack(ws), np.stack(rs), np.stack(bs)
+
+
+def final_features(builder: GraphBuilder, final_h: str) -> str:
+    """``h (D, B, H)`` → ``(B, D*H)``, directions concatenated (as the encoder's
+    ``final_features``)."""
+    batch_major = builder.op1("Transpose", final_h, perm=[1, 0, 2])  # (B, D, H)
+    shape = builder.constant("flatten_shape", np.array([0, -1], np.int64))
+    return builder.op1("Reshape", batch_major, shape)
+
+
+def pooling(
+    builder: GraphBuilder,
+    kind: str,
+    module: nn.Module,
+    outputs: str,
+    lengths: str,
+    final_h: str,
+) -> tuple[str, str | None]:
+    """The classifier's pooling (``rnnkit.models.pooling``): pooled ``(B, F)`` and, for
+    attention, its weights ``(B, T)``."""
+    if kind == "last":
+        return final_features(builder, final_h), None
+    mask = builder.valid_mask(lengths, outputs)  # (B, T)
+    mask_3d = builder.op1("Unsqueeze", mask, builder.axis(2))  # (B, T, 1)
+    minus_inf = builder.constant("minus_inf", np.array(-np.inf, np.float32))
+    if kind == "mean":  # outputs are zero past each length already
+        total = builder.op1("ReduceSum", outputs, builder.axis(1), keepdims=0)  # (B, F)
+        count = builder.op1("Cast", lengths, to=TensorProto.FLOAT)
+        return builder.op1("Div", total, builder.op1("Unsqueeze", count, builder.axis(1))), None
+    if kind == "max":
+        masked = builder.op1("Where", mask_3d, outputs, minus_inf)
+        return builder.op1("ReduceMax", masked, axes=[1], keepdims=0), None
+    if kind == "attention":
+        hidden = builder.op1("Tanh", builder.linear(outputs, module.projection, "pool.projection"))
+        scores = builder.linear(hidden, module.score, "pool.score")  # (B, T, 1)
+        scores = builder.op1("Squeeze", scores, builder.axis(2))  # (B, T)
+        weights = builder.op1("Softmax", builder.op1("Where", mask, scores, minus_inf), axis=-1)
+        context = builder.op1("MatMul", builder.op1("Unsqueeze", weights, builder.axis(1)), outputs)
+        return builder.op1("Squeeze", context, builder.axis(1)), weights
+    raise ConfigError(f"pooling: expected one of last, mean, max, attention, got {kind!r}")

@@ -1,0 +1,148 @@
+"""The HTTP service of ``rnnkit serve``: one loaded predictor behind a FastAPI app.
+
+Routes: ``POST /predict`` (task-shaped JSON, see `rnnkit.serving.tasks`), ``POST /trace``
+(the token-by-token walk-through, for tasks that have one), ``GET /health``, ``GET /info``,
+``GET /`` (a page to try the model), and FastAPI's ``/docs`` and ``/openapi.json``.
+
+Handlers are ``async`` and call the predictor inline: one prediction takes well under a
+millisecond on ONNX Runtime, less than a hop to the thread pool and back would add.
+"""
+
+from __future__ import annotations
+
+import platform
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import create_model
+
+import rnnkit
+from rnnkit.errors import RnnkitError
+from rnnkit.serving.schemas import PredictRequest, ServeLimits, TraceRequest
+from rnnkit.serving.tasks import get_served_task
+
+
+class RequestTooLargeError(RnnkitError):
+    """A request over the service's limits (answered 413)."""
+
+
+def check_limits(texts: list[str], limits: ServeLimits) -> None:
+    if len(texts) > limits.max_batch_size:
+        raise RequestTooLargeError(
+            f"texts: expected at most {limits.max_batch_size} texts (max_batch_size), "
+            f"got {len(texts)}"
+        )
+    for index, text in enumerate(texts):
+        if len(text) > limits.max_text_length:
+            raise RequestTooLargeError(
+                f"text {index + 1}: expected at most {limits.max_text_length} characters "
+                f"(max_text_length), got {len(text)}"
+            )
+
+
+class BodySizeLimit:
+    """ASGI middleware: a declared ``Content-Length`` over ``max_bytes`` is answered 413
+    before the body is read (a plain ASGI class: no per-request task, unlike
+    ``BaseHTTPMiddleware``)."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                    detail = (
+                        f"request body: expected at most {self.max_bytes} bytes, got {int(value)}"
+                    )
+                    await JSONResponse({"detail": detail}, 413)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str, Any]:
+    """What ``GET /info`` answers: task, labels, the saved config, limits and versions."""
+    import fastapi
+    import torch
+
+    versions = {
+        "rnnkit": rnnkit.__version__,
+        "torch": torch.__version__,
+        "fastapi": fastapi.__version__,
+        "python": platform.python_version(),
+    }
+    if runtime == "onnx":
+        import onnxruntime
+
+        versions["onnxruntime"] = onnxruntime.__version__
+    return {
+        "task": predictor.task,
+        "runtime": runtime,
+        "labels": list(predictor.labels.labels),
+        "config": predictor.config,
+        "limits": {
+            "max_text_length": limits.max_text_length,
+            "max_batch_size": limits.max_batch_size,
+        },
+        "trace": get_served_task(predictor.task).trace is not None,
+        "versions": versions,
+    }
+
+
+def create_app(
+    predictor: Any, runtime: str = "torch", limits: ServeLimits | None = None
+) -> FastAPI:
+    """The service for ``predictor`` (what `rnnkit.load` returned, with ``runtime``); the
+    model is loaded once, by the caller, and shared by every request."""
+    limits = limits or ServeLimits()
+    served = get_served_task(predictor.task)
+    info = service_info(predictor, runtime, limits)
+    page = (files("rnnkit") / "serving" / "static" / "index.html").read_text(encoding="utf-8")
+    response_model = create_model(
+        f"{predictor.task.capitalize()}Response",
+        task=(str, ...),
+        predictions=(list[served.schema], ...),
+    )
+    app = FastAPI(
+        title=f"rnnkit {predictor.task} service",
+        version=rnnkit.__version__,
+        description="A trained rnnkit model. Try it at `/`; `POST /predict` answers JSON.",
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
+
+    @app.exception_handler(RequestTooLargeError)
+    async def too_large(request: Any, error: RequestTooLargeError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=413)
+
+    @app.exception_handler(RnnkitError)
+    async def bad_input(request: Any, error: RnnkitError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    @app.post("/predict", response_model=response_model, summary="Predict for one or more texts")
+    async def predict(request: PredictRequest) -> dict[str, Any]:
+        texts = request.all_texts()
+        check_limits(texts, limits)
+        return {"task": predictor.task, "predictions": served.predict(predictor, texts)}
+
+    if served.trace is not None:
+
+        @app.post("/trace", summary="Walk through one text token by token (O1 … On)")
+        async def trace(request: TraceRequest) -> dict[str, Any]:
+            check_limits([request.text], limits)
+            return served.trace(predictor, request.text)
+
+    @app.get("/health", summary="Liveness: the model is loaded")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/info", summary="Task, labels, config, limits and versions")
+    async def get_info() -> dict[str, Any]:
+        return info
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> str:
+        return page
+
+    return app

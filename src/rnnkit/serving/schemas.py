@@ -1,0 +1,58 @@
+"""Request bodies and limits of the HTTP service (pydantic models, shown in the OpenAPI docs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from rnnkit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    """What one request may ask; larger requests are answered 413 with a JSON error body."""
+
+    max_text_length: int = 1000  # characters per text
+    max_batch_size: int = 64  # texts per request
+
+    def __post_init__(self) -> None:
+        for name in ("max_text_length", "max_batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+
+    @property
+    def max_body_bytes(self) -> int:
+        """A request body larger than this cannot be within the limits (UTF-8 takes at most 4
+        bytes a character, JSON escapes up to 6; 1 KiB per text for the punctuation)."""
+        return self.max_batch_size * (6 * self.max_text_length + 1024)
+
+
+class PredictRequest(BaseModel):
+    """Either one ``text`` or a list of ``texts``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"text": "What time is it?"}, {"texts": ["hi", "bye"]}]},
+    )
+
+    text: str | None = None
+    texts: list[str] | None = None
+
+    @model_validator(mode="after")
+    def exactly_one(self) -> PredictRequest:
+        if (self.text is None) == (self.texts is None):
+            raise ValueError("expected exactly one of 'text' or 'texts'")
+        if self.texts is not None and not self.texts:
+            raise ValueError("texts: expected at least one text, got an empty list")
+        return self
+
+    def all_texts(self) -> list[str]:
+        return [self.text] if self.text is not None else list(self.texts or [])
+
+
+class TraceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": "hi"}]})
+
+    text: str
