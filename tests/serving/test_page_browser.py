@@ -1,0 +1,102 @@
+"""The page at ``/`` in headless Chromium: type the tutorial's question, read the intent.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); skipped with
+a reason where they are absent, except in CI (``CI=true``), where their absence fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import rnnkit
+from rnnkit.serving import create_app
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+
+def require_browser() -> None:
+    if CHROMIUM and DRIVER:
+        return
+    reason = "headless Chromium not found (apt-get install chromium chromium-driver)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI must run the browser test")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_url(exported_dir) -> Iterator[str]:
+    import uvicorn
+
+    app = create_app(rnnkit.load(exported_dir, runtime="onnx"), runtime="onnx")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the test server did not start within 30 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1000,900"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def test_page_shows_the_intent_probabilities_and_trace(browser, server_url, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server_url)
+    wait = WebDriverWait(browser, 20)
+    wait.until(lambda driver: driver.find_element(By.TAG_NAME, "body").get_attribute("data-state"))
+    field = browser.find_element(By.ID, "text")
+    field.send_keys("What time is it?")
+    browser.find_element(By.ID, "submit").click()
+    wait.until(
+        lambda driver: (
+            driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+            in ("answered", "error")
+        )
+    )
+    assert browser.find_element(By.ID, "error").text == ""
+    assert browser.find_element(By.ID, "label").text == "ask_time"
+    bars = browser.find_elements(By.CSS_SELECTOR, "#probabilities .bar-row")
+    assert len(bars) == 3
+    wait.until(expected_conditions.visibility_of_element_located((By.ID, "trace-chart")))
+    tokens = [node.text for node in browser.find_elements(By.CSS_SELECTOR, "#trace-chart svg rect")]
+    assert len(tokens) == 5  # what, time, is, it, ?
+    screenshot = Path(os.environ.get("RNNKIT_SCREENSHOT_DIR", tmp_path)) / "serve-page.png"
+    assert browser.save_screenshot(str(screenshot))
