@@ -4,8 +4,9 @@ Routes: ``POST /predict`` (task-shaped JSON, see `rnnkit.serving.tasks`), ``POST
 (the token-by-token walk-through, for tasks that have one), ``GET /health``, ``GET /info``,
 ``GET /`` (a page to try the model), and FastAPI's ``/docs`` and ``/openapi.json``.
 
-Handlers are ``async`` and call the predictor inline: one prediction takes well under a
-millisecond on ONNX Runtime, less than a hop to the thread pool and back would add.
+Handlers are ``async`` and the model runs on the event loop, not in a thread pool: one
+prediction takes about a millisecond, and requests arriving together are predicted as one
+batch (`rnnkit.serving.batching`), which a pool of threads each running one would prevent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import create_model
 
 import rnnkit
 from rnnkit.errors import RnnkitError
+from rnnkit.serving.batching import MicroBatcher
 from rnnkit.serving.schemas import PredictRequest, ServeLimits, TraceRequest
 from rnnkit.serving.tasks import get_served_task
 
@@ -105,6 +107,7 @@ def create_app(
         task=(str, ...),
         predictions=(list[served.schema], ...),
     )
+    batcher = MicroBatcher(lambda texts: served.predict(predictor, texts), limits.max_batch_size)
     app = FastAPI(
         title=f"rnnkit {predictor.task} service",
         version=rnnkit.__version__,
@@ -124,7 +127,7 @@ def create_app(
     async def predict(request: PredictRequest) -> dict[str, Any]:
         texts = request.all_texts()
         check_limits(texts, limits)
-        return {"task": predictor.task, "predictions": served.predict(predictor, texts)}
+        return {"task": predictor.task, "predictions": await batcher.submit(texts)}
 
     if served.trace is not None:
 

@@ -1,0 +1,352 @@
+"""Serving a Bi-LSTM intent classifier: single-sentence latency and an HTTP load test.
+
+1. Latency in one process: ONNX Runtime vs eager torch on one sentence at a time (the model
+   call alone, and the whole ``predict``), interleaved so both see the same machine noise.
+2. Load: ``rnnkit serve`` on 127.0.0.1 in its own process, per runtime; a client process
+   sends a bounded number of ``POST /predict`` requests at each concurrency over keep-alive
+   connections and reports throughput, p50/p99 latency and errors; then malformed and
+   oversize requests, which must all be rejected with the right status while the worker
+   keeps answering.
+
+The model is a Bi-LSTM (E=128, H=256) trained briefly on ATIS (``--model-dir`` reuses a
+trained classifier directory instead; it is copied, never written to). Run single-threaded:
+
+    OMP_NUM_THREADS=1 nice -n 5 python benchmarks/serve.py
+    OMP_NUM_THREADS=1 python benchmarks/serve.py --requests 2000 --concurrency 1,8  # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+TARGETS = {"latency_ratio": 0.4, "throughput_at_32": 1000.0, "p99_ms_at_32": 50.0}
+
+
+# The load-generating client (runs in its own process: --client) -----------------------------
+
+
+def http_request(path: str, body: bytes) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, await reader.readexactly(length)
+
+
+async def run_load(port: int, bodies: list[bytes], requests: int, concurrency: int) -> dict:
+    """``requests`` POSTs over ``concurrency`` keep-alive connections; latencies in ms."""
+    counter = itertools.count()
+    latencies: list[float] = []
+    errors = {"status": 0, "exception": 0}
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while (index := next(counter)) < requests:
+            start = time.perf_counter()
+            try:
+                writer.write(http_request("/predict", bodies[index % len(bodies)]))
+                status, _ = await read_response(reader)
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
+                errors["exception"] += 1
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            latencies.append((time.perf_counter() - start) * 1000)
+            errors["status"] += status != 200
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    ordered = sorted(latencies)
+    return {
+        "concurrency": concurrency,
+        "requests": requests,
+        "seconds": round(elapsed, 3),
+        "throughput": round(requests / elapsed, 1),
+        "p50_ms": round(ordered[len(ordered) // 2], 3) if ordered else None,
+        "p99_ms": round(ordered[int(len(ordered) * 0.99)], 3) if ordered else None,
+        "errors": errors["status"] + errors["exception"],
+    }
+
+
+# Malformed and oversize requests: (what, body bytes, expected status).
+REJECTIONS = [
+    ("malformed JSON", b'{"text": "what time', 422),
+    ("both text and texts", b'{"text": "a", "texts": ["b"]}', 422),
+    ("no text", b"{}", 422),
+    ("text is a number", b'{"text": 3}', 422),
+    ("unknown field", b'{"text": "a", "lang": "en"}', 422),
+    ("text without tokens", b'{"text": "   "}', 422),
+    ("text over max_text_length", json.dumps({"text": "a " * 600}).encode(), 413),
+    ("more texts than max_batch_size", json.dumps({"texts": ["hi"] * 65}).encode(), 413),
+    ("body over the byte limit", b'{"text": "' + b"a" * 500_000 + b'"}', 413),
+]
+
+
+async def run_rejections(port: int, rounds: int = 20) -> dict:
+    """Sends every kind of bad request ``rounds`` times; counts wrong answers, then checks
+    that a good request is still answered."""
+    wrong: dict[str, int] = {}
+    for _ in range(rounds):
+        for what, body, expected in REJECTIONS:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(http_request("/predict", body))
+            status, payload = await read_response(reader)
+            writer.close()
+            if status != expected or "detail" not in json.loads(payload):
+                wrong[what] = wrong.get(what, 0) + 1
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(http_request("/predict", b'{"text": "what time is it"}'))
+    alive = (await read_response(reader))[0] == 200
+    writer.close()
+    return {"sent": rounds * len(REJECTIONS), "wrongly_answered": wrong, "alive_after": alive}
+
+
+def client_main(port: int, sentences_file: Path, requests: int, level: int | None) -> None:
+    """Prints one JSON result: the load test at ``level``, or the rejections (level None)."""
+    if level is None:
+        print(json.dumps(asyncio.run(run_rejections(port))))
+        return
+    sentences = sentences_file.read_text(encoding="utf-8").splitlines()
+    bodies = [json.dumps({"text": text}).encode() for text in sentences]
+    print(json.dumps(asyncio.run(run_load(port, bodies, requests, level))))
+
+
+# The orchestrator -------------------------------------------------------------------------
+
+
+def prepare_model(args: argparse.Namespace, workdir: Path) -> Path:
+    """A Bi-LSTM classifier directory in ``workdir``, exported to ONNX."""
+    from rnnkit.export import export_onnx
+
+    out = workdir / "model"
+    if args.model_dir:
+        shutil.copytree(args.model_dir, out, ignore=shutil.ignore_patterns("checkpoints"))
+    else:
+        train_atis(out, args.epochs)
+    result = export_onnx(out)
+    print(f"exported {result.path} (max |ONNX - torch| {result.max_abs_difference:.2e})")
+    return out
+
+
+def train_atis(out: Path, epochs: int) -> None:
+    from rnnkit.models import ClassifierConfig
+    from rnnkit.tasks.classification import ClassifyConfig, train_classifier
+    from rnnkit.tasks.common import DataSettings
+    from rnnkit.training import TrainerConfig
+
+    atis = SHARED_DATA / "atis"
+    if not atis.is_dir():
+        sys.exit(f"ATIS not found at {atis}; pass --model-dir with a trained classifier")
+    config = ClassifyConfig(
+        data=DataSettings(train=str(atis / "train"), dev=str(atis / "valid"),
+                          tokenizer="whitespace"),
+        model=ClassifierConfig(embedding_dim=128, hidden_size=256, cell="lstm",
+                               bidirectional=True),
+        trainer=TrainerConfig(epochs=epochs, lr=2e-3, monitor="accuracy", mode="max"),
+    )  # fmt: skip
+    print(f"training a Bi-LSTM on ATIS for {epochs} epochs ...")
+    train_classifier(config, out, progress=False)
+
+
+def benchmark_sentences(model_dir: Path) -> list[str]:
+    valid = SHARED_DATA / "atis" / "valid" / "seq.in"
+    if valid.is_file():
+        return valid.read_text(encoding="utf-8").splitlines()
+    from rnnkit.tasks.demo import demo_data
+
+    return [line.split("\t")[0] for line in demo_data()[1].read_text().splitlines()[1:]]
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def single_sentence_latency(model_dir: Path, sentences: list[str], rounds: int) -> dict:
+    """p50/p99 (ms) of one sentence at a time: the model call and the whole ``predict``,
+    ONNX Runtime and eager torch interleaved call by call."""
+    import torch
+
+    import rnnkit
+    from rnnkit.data.batching import pad_ids
+
+    predictors = {"torch": rnnkit.load(model_dir), "onnx": rnnkit.load(model_dir, "onnx")}
+    encoded = [pad_ids(predictors["torch"].encode([text]), 0) for text in sentences]
+    calls = {}
+    for runtime, predictor in predictors.items():
+        calls[f"{runtime} model"] = lambda i, p=predictor: p.model(*encoded[i % len(encoded)])
+        calls[f"{runtime} predict"] = lambda i, p=predictor: p.predict(
+            [sentences[i % len(sentences)]]
+        )
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    with torch.no_grad():
+        for index in range(rounds + 200):  # the first 200 rounds warm up
+            for name, call in calls.items():
+                start = time.perf_counter()
+                call(index)
+                if index >= 200:
+                    samples[name].append((time.perf_counter() - start) * 1000)
+    result = {
+        name: {"p50_ms": round(statistics.median(values), 4),
+               "p99_ms": round(percentile(values, 0.99), 4)}
+        for name, values in samples.items()
+    }  # fmt: skip
+    for part in ("model", "predict"):
+        ratio = result[f"onnx {part}"]["p50_ms"] / result[f"torch {part}"]["p50_ms"]
+        result[f"onnx/torch {part} p50"] = round(ratio, 3)
+    return result
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_test(model_dir: Path, runtime: str, args: argparse.Namespace, sentences: Path) -> dict:
+    """Starts ``rnnkit serve`` for ``runtime``; runs a client process per concurrency level
+    against it, recording the server's CPU time per request (robust to a busy machine)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rnnkit", "serve", str(model_dir), "--runtime", runtime,
+         "--port", str(port)],
+        env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")},
+    )  # fmt: skip
+    try:
+        wait_for_health(server, port)
+        rows = []
+        for level in [int(level) for level in args.concurrency.split(",")]:
+            before = cpu_seconds(server.pid)
+            row = run_client(port, sentences, args.requests, level)
+            row["server_cpu_ms_per_request"] = round(
+                (cpu_seconds(server.pid) - before) * 1000 / args.requests, 3
+            )
+            rows.append(row)
+        return {"load": rows, "rejections": run_client(port, sentences, 0, None)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def wait_for_health(server: subprocess.Popen, port: int) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+            return
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("rnnkit serve did not start") from None
+            time.sleep(0.2)
+
+
+def run_client(port: int, sentences: Path, requests: int, level: int | None) -> dict:
+    """The client in its own process (so it never shares an interpreter with the server)."""
+    command = [sys.executable, __file__, "--client", str(port), "--sentences", str(sentences),
+               "--requests", str(requests)]  # fmt: skip
+    command += ["--concurrency", "none" if level is None else str(level)]
+    return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+
+def print_tables(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    latency = Table(title="Single-sentence latency (ms), one process, interleaved")
+    for column in ("call", "p50", "p99"):
+        latency.add_column(column)
+    for name, value in report["latency"].items():
+        if isinstance(value, dict):
+            latency.add_row(name, f"{value['p50_ms']:.3f}", f"{value['p99_ms']:.3f}")
+        else:
+            latency.add_row(name, f"{value:.3f}", "")
+    console.print(latency)
+    load = Table(title=f"POST /predict load test ({report['requests']} requests per row)")
+    columns = ("runtime", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "server CPU ms/req")
+    for column in columns:
+        load.add_column(column)
+    for runtime, result in report["load"].items():
+        for row in result["load"]:
+            load.add_row(runtime, str(row["concurrency"]), f"{row['throughput']:.0f}",
+                         f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}", str(row["errors"]),
+                         f"{row['server_cpu_ms_per_request']:.3f}")  # fmt: skip
+    console.print(load)
+    for runtime, result in report["load"].items():
+        console.print(f"{runtime} rejections: {result['rejections']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", type=Path, help="A trained classifier (copied).")
+    parser.add_argument("--epochs", type=int, default=2, help="ATIS training epochs.")
+    parser.add_argument("--requests", type=int, default=20_000, help="Per concurrency level.")
+    parser.add_argument("--concurrency", default="1,8,32", help="Comma-separated levels.")
+    parser.add_argument("--runtimes", default="onnx,torch")
+    parser.add_argument("--latency-rounds", type=int, default=3000)
+    parser.add_argument("--client", type=int, help=argparse.SUPPRESS)  # internal: the port
+    parser.add_argument("--sentences", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client is not None:
+        level = int(args.concurrency) if args.concurrency != "none" else None
+        client_main(args.client, args.sentences, args.requests, level)
+        return
+
+    from timing import write_json
+
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        model_dir = prepare_model(args, workdir)
+        sentences = benchmark_sentences(model_dir)
+        sentences_file = workdir / "sentences.txt"
+        sentences_file.write_text("\n".join(sentences), encoding="utf-8")
+        report = {
+            "command": " ".join(["python", *sys.argv]),
+            "threads": os.environ.get("OMP_NUM_THREADS"),
+            "requests": args.requests,
+            "targets": TARGETS,
+            "latency": single_sentence_latency(model_dir, sentences, args.latency_rounds),
+            "load": {
+                runtime: load_test(model_dir, runtime, args, sentences_file)
+                for runtime in args.runtimes.split(",")
+            },
+        }
+    print_tables(report)
+    print(f"wrote {write_json('serve', report)}")
+
+
+if __name__ == "__main__":
+    main()
