@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
 
@@ -65,8 +66,47 @@ def print_classification_report(report: dict[str, Any]) -> None:
     console.print(table)
 
 
+def print_spans(prediction) -> None:
+    """A tagged text with its spans highlighted, then one line per span (and the intent)."""
+    text = Text(prediction.text)
+    for span in prediction.spans:
+        text.stylize("bold reverse", span["start"], span["end"])
+    intent = getattr(prediction, "intent", None)
+    if intent is not None:
+        text.append(f"  → {intent} {prediction.intent_prob:.3f}", style="bold")
+    console.print(text)
+    for span in prediction.spans:
+        console.print(f"  {span['type']}: {span['text']!r} [{span['start']}:{span['end']}]")
+
+
+def print_tagging_report(report: dict[str, Any]) -> None:
+    """Entity-level scores, the joint scores when present, and one row per entity type."""
+    line = (
+        f"n {report['n']}  F1 {report['f1']:.4f}  precision {report['precision']:.4f}  "
+        f"recall {report['recall']:.4f}"
+    )
+    if "intent_accuracy" in report:
+        line += (
+            f"  intent accuracy {report['intent_accuracy']:.4f}  "
+            f"sentence accuracy {report['sentence_accuracy']:.4f}"
+        )
+    console.print(line)
+    table = Table()
+    for column in ("type", "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == "type" else "right")
+    for kind, scores in report["per_type"].items():
+        table.add_row(
+            kind,
+            *(f"{scores[key]:.3f}" for key in ("precision", "recall", "f1")),
+            str(scores["support"]),
+        )
+    console.print(table)
+
+
 REPORT_PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "classify": print_classification_report,
+    "tag": print_tagging_report,
+    "joint": print_tagging_report,
 }
 
 

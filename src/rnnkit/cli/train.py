@@ -111,6 +111,99 @@ def classify(
     }  # fmt: skip
     run_config = build_config(ClassifyConfig, config, resume, options, overrides)
     out = resume if resume is not None else out
+    result = train_classifier(
+        check_required(run_config, out), out, resume=resume is not None, progress=progress
+    )
+    report_result(result)
+
+
+TAG_EXAMPLE = (
+    "Example: rnnkit train tag --train conll2003/train.bio.tsv --dev conll2003/dev.bio.tsv "
+    "--out runs/ner --char-features --crf"
+)
+JOINT_EXAMPLE = (
+    "Example: rnnkit train joint --train atis/train --dev atis/valid --out runs/atis "
+    "--invalid-bio repair"
+)
+
+
+def tagging_command(joint: bool):
+    """The ``train tag`` / ``train joint`` command: the same options, another task."""
+
+    def command(
+        train: str = typer.Option(
+            None, help="Training data: CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS."
+        ),
+        dev: str = typer.Option(None, help="Dev data for model selection (same layouts)."),
+        out: Path = typer.Option(None, help="The model directory to write."),
+        cell: str = typer.Option(None, help="lstm, gru or rnn."),
+        bidirectional: bool = typer.Option(
+            None, "--bidirectional/--no-bidirectional", help="Read each sentence both ways."
+        ),
+        layers: int = typer.Option(None, help="Stacked recurrent layers."),
+        hidden_size: int = typer.Option(None, help="Hidden units per direction."),
+        embedding_dim: int = typer.Option(None, help="Word embedding size."),
+        crf: bool = typer.Option(None, "--crf/--no-crf", help="A CRF over the tag scores."),
+        char_features: bool = typer.Option(
+            None, "--char-features/--no-char-features", help="A character Bi-LSTM per word."
+        ),
+        tokenizer: str = typer.Option(
+            None, help="Splits raw text at prediction time: word, whitespace, char, zh-char."
+        ),
+        iob1: bool = typer.Option(
+            None, "--iob1/--bio", help="The tags are IOB1 (original CoNLL-2003): convert."
+        ),
+        invalid_bio: str = typer.Option(
+            None, help="Invalid BIO moves in training data: error, repair or keep."
+        ),
+        epochs: int = typer.Option(None, help="Passes over the training data."),
+        batch_size: int = typer.Option(None, help="Sentences per batch."),
+        lr: float = typer.Option(None, help="Peak learning rate (AdamW)."),
+        vectors: str = typer.Option(None, help="word2vec/GloVe/fastText text file."),
+        seed: int = typer.Option(None, help="Random seed: the same seed gives the same model."),
+        config: Path = typer.Option(
+            None, "--config", help="A YAML/JSON config file (sections data, model, trainer)."
+        ),
+        overrides: list[str] = typer.Option(
+            [], "--set", help="Override any config key, e.g. --set model.hidden_size=256."
+        ),
+        resume: Path = typer.Option(
+            None, help="Continue the killed or finished run in this model directory."
+        ),
+        progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+    ) -> None:
+        from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, train_tagger
+
+        options = {
+            "data": {
+                "train": train, "dev": dev, "tokenizer": tokenizer, "convert_iob1": iob1,
+                "invalid_bio": invalid_bio, "batch_size": batch_size, "vectors": vectors,
+            },
+            "model": {
+                "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
+                "hidden_size": hidden_size, "embedding_dim": embedding_dim, "use_crf": crf,
+                "char_features": char_features,
+            },
+            "trainer": {"epochs": epochs, "lr": lr, "seed": seed},
+        }  # fmt: skip
+        config_class = JointTaskConfig if joint else TagConfig
+        run_config = build_config(config_class, config, resume, options, overrides)
+        out = resume if resume is not None else out
+        result = train_tagger(
+            check_required(run_config, out), out, resume=resume is not None, progress=progress
+        )
+        report_result(result)
+
+    command.__doc__ = (
+        "Train a joint intent + slot model (N→1 and N→N on one encoder)."
+        if joint
+        else "Train a sequence tagger (N→N): slot filling, named entities, Chinese NER."
+    )
+    return command
+
+
+def check_required(run_config, out: Path | None):
+    """``--train``, ``--dev`` and ``--out`` must be given (options or the config file)."""
     for name, value in (
         ("--train", run_config.data.train),
         ("--dev", run_config.data.dev),
@@ -118,9 +211,16 @@ def classify(
     ):
         if not value:
             raise ConfigError(f"{name} is required (or give it in --config)")
-    result = train_classifier(run_config, out, resume=resume is not None, progress=progress)
+    return run_config
+
+
+def report_result(result) -> None:
     metrics = ", ".join(f"{key} {value:.4f}" for key, value in result.best_metrics.items())
     typer.echo(
         f"best epoch {result.best_epoch} of {result.epochs_run} ({result.stop_reason}): {metrics}"
     )
     typer.echo(f"model saved to {result.out_dir}")
+
+
+app.command(name="tag", epilog=TAG_EXAMPLE)(tagging_command(joint=False))
+app.command(name="joint", epilog=JOINT_EXAMPLE)(tagging_command(joint=True))
