@@ -54,16 +54,21 @@ def print_classification_report(report: dict[str, Any]) -> None:
         f"n {report['n']}  accuracy {report['accuracy']:.4f}  macro F1 {report['macro_f1']:.4f}  "
         f"weighted F1 {report['weighted_f1']:.4f}"
     )
+    console.print(scores_table("label", report["per_class"]))
+
+
+def scores_table(name: str, rows: dict[str, dict[str, Any]]) -> Table:
+    """One row per label (or entity type): precision, recall, F1 and support."""
     table = Table()
-    for column in ("label", "precision", "recall", "f1", "support"):
-        table.add_column(column, justify="left" if column == "label" else "right")
-    for label, scores in report["per_class"].items():
+    for column in (name, "precision", "recall", "f1", "support"):
+        table.add_column(column, justify="left" if column == name else "right")
+    for label, scores in rows.items():
         table.add_row(
             label,
             *(f"{scores[key]:.3f}" for key in ("precision", "recall", "f1")),
             str(scores["support"]),
         )
-    console.print(table)
+    return table
 
 
 def print_spans(prediction) -> None:
@@ -91,16 +96,7 @@ def print_tagging_report(report: dict[str, Any]) -> None:
             f"sentence accuracy {report['sentence_accuracy']:.4f}"
         )
     console.print(line)
-    table = Table()
-    for column in ("type", "precision", "recall", "f1", "support"):
-        table.add_column(column, justify="left" if column == "type" else "right")
-    for kind, scores in report["per_type"].items():
-        table.add_row(
-            kind,
-            *(f"{scores[key]:.3f}" for key in ("precision", "recall", "f1")),
-            str(scores["support"]),
-        )
-    console.print(table)
+    console.print(scores_table("type", report["per_type"]))
 
 
 REPORT_PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -52,48 +52,71 @@ def build_config(
     return apply_overrides(config, overrides)
 
 
+# Options every ``train`` command shares (typer reads them from these annotations).
+Train = Annotated[str | None, typer.Option(help="Training data (any layout the task reads).")]
+Dev = Annotated[str | None, typer.Option(help="Dev data for model selection (same layouts).")]
+Out = Annotated[Path | None, typer.Option(help="The model directory to write.")]
+Cell = Annotated[str | None, typer.Option(help="lstm, gru or rnn.")]
+Bidirectional = Annotated[
+    bool | None,
+    typer.Option("--bidirectional/--no-bidirectional", help="Read each text both ways."),
+]
+Layers = Annotated[int | None, typer.Option(help="Stacked recurrent layers.")]
+HiddenSize = Annotated[int | None, typer.Option(help="Hidden units per direction.")]
+EmbeddingDim = Annotated[int | None, typer.Option(help="Embedding size.")]
+Tokenizer = Annotated[
+    str | None, typer.Option(help="word, whitespace, char, zh-char, jieba or bpe.")
+]
+Epochs = Annotated[
+    int | None, typer.Option(help="Passes over the training data (early stopping may end sooner).")
+]
+BatchSize = Annotated[int | None, typer.Option(help="Examples per batch.")]
+LearningRate = Annotated[float | None, typer.Option("--lr", help="Peak learning rate (AdamW).")]
+Vectors = Annotated[
+    str | None, typer.Option(help="word2vec/GloVe/fastText text file to initialise embeddings.")
+]
+Seed = Annotated[int | None, typer.Option(help="Random seed: the same seed gives the same model.")]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option("--config", help="A YAML/JSON config file (sections data, model, trainer)."),
+]
+Overrides = Annotated[
+    list[str],
+    typer.Option("--set", help="Override any config key, e.g. --set model.hidden_size=256."),
+]
+Resume = Annotated[
+    Path | None, typer.Option(help="Continue the killed or finished run in this model directory.")
+]
+Progress = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+
+
 @app.command(epilog=CLASSIFY_EXAMPLE)
 def classify(
-    train: str = typer.Option(
-        None,
-        help="Training data: CSV/TSV/JSONL, label<TAB>text, ATIS/SNIPS folder, names layout.",
-    ),
-    dev: str = typer.Option(None, help="Dev data for model selection (same layouts)."),
-    out: Path = typer.Option(None, help="The model directory to write."),
-    cell: str = typer.Option(None, help="lstm, gru or rnn."),
-    bidirectional: bool = typer.Option(
-        None, "--bidirectional/--no-bidirectional", help="Read each text both ways."
-    ),
-    layers: int = typer.Option(None, help="Stacked recurrent layers."),
-    hidden_size: int = typer.Option(None, help="Hidden units per direction."),
-    embedding_dim: int = typer.Option(None, help="Embedding size."),
-    pooling: str = typer.Option(None, help="last, mean, max or attention."),
-    epochs: int = typer.Option(
-        None, help="Passes over the training data (early stopping may end sooner)."
-    ),
-    batch_size: int = typer.Option(None, help="Examples per batch."),
-    lr: float = typer.Option(None, help="Peak learning rate (AdamW)."),
-    tokenizer: str = typer.Option(None, help="word, whitespace, char, zh-char, jieba or bpe."),
-    text_column: str = typer.Option(
-        None, help="Column / JSON field holding the text (guessed if omitted)."
-    ),
-    label_column: str = typer.Option(
-        None, help="Column / JSON field holding the label (guessed if omitted)."
-    ),
-    vectors: str = typer.Option(
-        None, help="word2vec/GloVe/fastText text file to initialise embeddings."
-    ),
-    seed: int = typer.Option(None, help="Random seed: the same seed gives the same model."),
-    config: Path = typer.Option(
-        None, "--config", help="A YAML/JSON config file (sections data, model, trainer)."
-    ),
-    overrides: list[str] = typer.Option(
-        [], "--set", help="Override any config key, e.g. --set model.hidden_size=256."
-    ),
-    resume: Path = typer.Option(
-        None, help="Continue the killed or finished run in this model directory."
-    ),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    train: Train = None,
+    dev: Dev = None,
+    out: Out = None,
+    cell: Cell = None,
+    bidirectional: Bidirectional = None,
+    layers: Layers = None,
+    hidden_size: HiddenSize = None,
+    embedding_dim: EmbeddingDim = None,
+    pooling: Annotated[str | None, typer.Option(help="last, mean, max or attention.")] = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    lr: LearningRate = None,
+    tokenizer: Tokenizer = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Column / JSON field holding the text (guessed if omitted).")
+    ] = None,
+    label_column: Annotated[
+        str | None, typer.Option(help="Column / JSON field holding the label (guessed if omitted).")
+    ] = None,
+    vectors: Vectors = None,
+    seed: Seed = None,
+    config: ConfigFile = None,
+    overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
+    resume: Resume = None,
+    progress: Progress = True,
 ) -> None:
     """Train a text classifier (N→1): intents, sentiment, a name's language."""
     from rnnkit.tasks.classification import ClassifyConfig, train_classifier
@@ -131,46 +154,44 @@ def tagging_command(joint: bool):
     """The ``train tag`` / ``train joint`` command: the same options, another task."""
 
     def command(
-        train: str = typer.Option(
-            None, help="Training data: CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS."
-        ),
-        dev: str = typer.Option(None, help="Dev data for model selection (same layouts)."),
-        out: Path = typer.Option(None, help="The model directory to write."),
-        cell: str = typer.Option(None, help="lstm, gru or rnn."),
-        bidirectional: bool = typer.Option(
-            None, "--bidirectional/--no-bidirectional", help="Read each sentence both ways."
-        ),
-        layers: int = typer.Option(None, help="Stacked recurrent layers."),
-        hidden_size: int = typer.Option(None, help="Hidden units per direction."),
-        embedding_dim: int = typer.Option(None, help="Word embedding size."),
-        crf: bool = typer.Option(None, "--crf/--no-crf", help="A CRF over the tag scores."),
-        char_features: bool = typer.Option(
-            None, "--char-features/--no-char-features", help="A character Bi-LSTM per word."
-        ),
-        tokenizer: str = typer.Option(
-            None, help="Splits raw text at prediction time: word, whitespace, char, zh-char."
-        ),
-        iob1: bool = typer.Option(
-            None, "--iob1/--bio", help="The tags are IOB1 (original CoNLL-2003): convert."
-        ),
-        invalid_bio: str = typer.Option(
-            None, help="Invalid BIO moves in training data: error, repair or keep."
-        ),
-        epochs: int = typer.Option(None, help="Passes over the training data."),
-        batch_size: int = typer.Option(None, help="Sentences per batch."),
-        lr: float = typer.Option(None, help="Peak learning rate (AdamW)."),
-        vectors: str = typer.Option(None, help="word2vec/GloVe/fastText text file."),
-        seed: int = typer.Option(None, help="Random seed: the same seed gives the same model."),
-        config: Path = typer.Option(
-            None, "--config", help="A YAML/JSON config file (sections data, model, trainer)."
-        ),
-        overrides: list[str] = typer.Option(
-            [], "--set", help="Override any config key, e.g. --set model.hidden_size=256."
-        ),
-        resume: Path = typer.Option(
-            None, help="Continue the killed or finished run in this model directory."
-        ),
-        progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+        train: Annotated[
+            str | None,
+            typer.Option(help="CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS."),
+        ] = None,
+        dev: Dev = None,
+        out: Out = None,
+        cell: Cell = None,
+        bidirectional: Bidirectional = None,
+        layers: Layers = None,
+        hidden_size: HiddenSize = None,
+        embedding_dim: EmbeddingDim = None,
+        crf: Annotated[
+            bool | None, typer.Option("--crf/--no-crf", help="A CRF over tag scores.")
+        ] = None,
+        char_features: Annotated[
+            bool | None,
+            typer.Option("--char-features/--no-char-features", help="A char Bi-LSTM per word."),
+        ] = None,
+        tokenizer: Annotated[
+            str | None,
+            typer.Option(help="Splits raw text when predicting: word, whitespace, char..."),
+        ] = None,
+        iob1: Annotated[
+            bool | None, typer.Option("--iob1/--bio", help="Tags are IOB1 (original CoNLL-2003).")
+        ] = None,
+        invalid_bio: Annotated[
+            str | None,
+            typer.Option(help="Invalid BIO moves in training data: error, repair or keep."),
+        ] = None,
+        epochs: Epochs = None,
+        batch_size: BatchSize = None,
+        lr: LearningRate = None,
+        vectors: Vectors = None,
+        seed: Seed = None,
+        config: ConfigFile = None,
+        overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
+        resume: Resume = None,
+        progress: Progress = True,
     ) -> None:
         from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, train_tagger
 
