@@ -146,7 +146,7 @@ TAG_EXAMPLE = (
 )
 JOINT_EXAMPLE = (
     "Example: rnnkit train joint --train atis/train --dev atis/valid --out runs/atis "
-    "--invalid-bio repair"
+    "--char-features"
 )
 
 
