@@ -13,7 +13,8 @@ import rnnkit
 from rnnkit.cli import app
 from rnnkit.diagnostics.trace import trace_text
 from rnnkit.errors import ConfigError, ModelDirectoryError
-from rnnkit.export.onnx import ONNX_FILE, OnnxClassifierModel
+from rnnkit.export.classifier import OnnxClassifierModel
+from rnnkit.export.onnx import ONNX_FILE
 from rnnkit.tasks.common import EvaluateOptions
 
 TEXTS = ["what time is it", "play some jazz", "will it rain today in paris", "time"]

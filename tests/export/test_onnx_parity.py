@@ -7,7 +7,9 @@ import onnx
 import pytest
 import torch
 
-from rnnkit.export.onnx import build_onnx_model, classifier_reference, create_session, run_session
+from rnnkit.export.classifier import classifier_reference
+from rnnkit.export.onnx import build_onnx_model
+from rnnkit.export.runtime import create_session, run_session
 from rnnkit.models import ClassifierConfig, SequenceClassifier
 
 TOLERANCE = 1e-4
@@ -44,10 +46,11 @@ def assert_parity(model: SequenceClassifier) -> None:
     session = create_session(build_onnx_model("classify", model).SerializeToString())
     names = [output.name for output in session.get_outputs()]
     for label, tokens, lengths in batches():
+        inputs = {"tokens": tokens, "lengths": lengths}
         with torch.no_grad():
-            expected = classifier_reference(model, tokens, lengths)
-        received = dict(zip(names, run_session(session, tokens, lengths), strict=True))
-        assert sorted(received) == sorted(expected), label
+            expected = classifier_reference(model, inputs)
+        received = run_session(session, inputs)
+        assert sorted(received) == sorted(names) == sorted(expected), label
         for name, value in expected.items():
             difference = float((value - received[name]).abs().max())
             assert difference <= TOLERANCE, f"{label} {name}: {difference}"

@@ -77,6 +77,11 @@ class GraphBuilder:
         self.nodes.append(helper.make_node("Identity", [value], [name]))
         self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
 
+    def add_input(self, name: str, shape: list[str]) -> str:
+        """Declares one more int64 graph input (e.g. ``char_ids``)."""
+        self.inputs.append(helper.make_tensor_value_info(name, TensorProto.INT64, shape))
+        return name
+
     def model(self, metadata: dict[str, str]) -> onnx.ModelProto:
         graph = helper.make_graph(
             self.nodes, "rnnkit", self.inputs, self.outputs, list(self.initializers.values())
@@ -125,24 +130,35 @@ def recurrent_stack(
         Returns ``outputs (B, T, D*H)`` (zero past each length) and the top layer's final
         ``h (D, B, H)``.
     """
+    sequence, final_h = recurrent_layers(builder, x, lengths, rnn, prefix)
+    outputs = builder.op1("Transpose", sequence, perm=[1, 0, 2])  # (B, T, D*H)
+    mask = builder.op1("Unsqueeze", builder.valid_mask(lengths, outputs), builder.axis(2))
+    # Padding must read zero, as the PyTorch encoder returns it.
+    outputs = builder.op1("Mul", outputs, builder.op1("Cast", mask, to=TensorProto.FLOAT))
+    return outputs, final_h
+
+
+def recurrent_layers(
+    builder: GraphBuilder, x: str, lengths: str, rnn: nn.Module, prefix: str
+) -> tuple[str, str]:
+    """The layers of `recurrent_stack`: time-major ``(T, B, D*H)`` top outputs and final
+    ``h (D, B, H)``; ``sequence_lens`` makes each direction stop (or start) at each length."""
     mode = rnn.spec.mode
     if mode not in ONNX_OPS:
         raise ConfigError(f"cell: expected lstm, gru or rnn (tanh) for export, got {rnn.cell!r}")
     op_type, order = ONNX_OPS[mode]
     sequence_lens = builder.op1("Cast", lengths, to=TensorProto.INT32)
-    hidden = rnn.hidden_size
-    directions = rnn.num_directions
     sequence = builder.op1("Transpose", x, perm=[1, 0, 2])  # (T, B, E): ONNX is time-major
-    merge = builder.constant(f"{prefix}.merge_shape", np.array([0, 0, -1], np.int64))
+    merge = builder.constant("merge_last_two", np.array([0, 0, -1], np.int64))
+    attributes = {
+        "hidden_size": rnn.hidden_size,
+        "direction": "bidirectional" if rnn.num_directions == 2 else "forward",
+    }
+    if op_type == "GRU":
+        attributes["linear_before_reset"] = 1
     final_h = ""
     for layer in range(rnn.num_layers):
         w, r, b = direction_tensors(rnn, layer, order)
-        attributes = {
-            "hidden_size": hidden,
-            "direction": "bidirectional" if directions == 2 else "forward",
-        }
-        if op_type == "GRU":
-            attributes["linear_before_reset"] = 1
         y, final_h = builder.op(
             op_type,
             sequence,
@@ -155,11 +171,7 @@ def recurrent_stack(
         )  # y: (T, D, B, H); final_h: (D, B, H)
         y = builder.op1("Transpose", y, perm=[0, 2, 1, 3])  # (T, B, D, H)
         sequence = builder.op1("Reshape", y, merge)  # (T, B, D*H)
-    outputs = builder.op1("Transpose", sequence, perm=[1, 0, 2])  # (B, T, D*H)
-    mask = builder.op1("Unsqueeze", builder.valid_mask(lengths, outputs), builder.axis(2))
-    # Padding must read zero, as the PyTorch encoder returns it.
-    outputs = builder.op1("Mul", outputs, builder.op1("Cast", mask, to=TensorProto.FLOAT))
-    return outputs, final_h
+    return sequence, final_h
 
 
 def direction_tensors(
@@ -191,6 +203,32 @@ def final_features(builder: GraphBuilder, final_h: str) -> str:
     batch_major = builder.op1("Transpose", final_h, perm=[1, 0, 2])  # (B, D, H)
     shape = builder.constant("flatten_shape", np.array([0, -1], np.int64))
     return builder.op1("Reshape", batch_major, shape)
+
+
+def char_features(builder: GraphBuilder, module: nn.Module) -> str:
+    """`rnnkit.models.char_features.CharFeatures` over the inputs ``char_ids (B, T, W)`` and
+    ``char_lengths (B, T)``: ``(B, T, 2*H)``, zero for words of length 0.
+
+    Every word runs through the character Bi-LSTM; a padding word (length 0) runs with length
+    1 and its features are then zeroed, which PyTorch gets by skipping it.
+    """
+    char_ids = builder.add_input("char_ids", ["batch", "time", "word"])
+    char_lengths = builder.add_input("char_lengths", ["batch", "time"])
+    words = builder.op1("Flatten", char_ids, axis=2)  # (N, W), N = B*T
+    flat = builder.constant("flat", np.array([-1], np.int64))
+    lengths = builder.op1("Reshape", char_lengths, flat)  # (N,)
+    one = builder.constant("one_vector", np.array([1], np.int64))
+    embedded = builder.embedding(words, module.embedding, "chars.embedding")  # (N, W, E)
+    _, final_h = recurrent_layers(
+        builder, embedded, builder.op1("Max", lengths, one), module.rnn, "chars.rnn"
+    )
+    features = final_features(builder, final_h)  # (N, 2*H)
+    has_chars = builder.op1("Cast", builder.op1("Greater", lengths, builder.constant(
+        "zero_vector", np.array([0], np.int64))), to=TensorProto.FLOAT)  # fmt: skip
+    features = builder.op1("Mul", features, builder.op1("Unsqueeze", has_chars, builder.axis(1)))
+    shape = builder.op1("Concat", builder.op1("Shape", char_lengths), builder.constant(
+        "minus_one_vector", np.array([-1], np.int64)), axis=0)  # fmt: skip
+    return builder.op1("Reshape", features, shape)  # (B, T, 2*H)
 
 
 def pooling(

@@ -5,7 +5,7 @@ One registry, `ONNX_TASKS`: a task exports when it has an entry saying how its g
 model presents the session behind the task model's own forward contract — so the task's
 predictor (tokenizing, batching, decoding, evaluation) runs unchanged on ONNX Runtime.
 
-Legend: B batch, T time, C classes, F features (D*H).
+Legend: B batch, T time, W characters per word.
 """
 
 from __future__ import annotations
@@ -16,13 +16,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import onnx
 import torch
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ExportError, ModelDirectoryError
-from rnnkit.export.graph import GraphBuilder, pooling, recurrent_stack
+from rnnkit.export.classifier import (
+    OnnxClassifierModel,
+    build_classifier,
+    classifier_reference,
+)
+from rnnkit.export.graph import GraphBuilder
+from rnnkit.export.runtime import create_session, run_session
+from rnnkit.export.tagging import (
+    OnnxTaggingModel,
+    build_joint,
+    build_tagger,
+    tagging_reference,
+)
 from rnnkit.training.checkpoint import WEIGHTS_FILE, atomic_write
 
 ONNX_FILE = "model.onnx"
@@ -34,78 +45,20 @@ PARITY_TOLERANCE = 1e-4
 class OnnxTask:
     """How one task's model goes to ONNX and comes back.
 
-    ``build(model, builder)`` writes the graph's outputs; ``reference(model, tokens, lengths)``
+    ``build(model, builder)`` writes the graph's outputs; ``reference(model, inputs)``
     returns the same outputs by name from PyTorch (the parity check compares them);
     ``runtime_model(session, config)`` stands in for the PyTorch model inside the predictor.
     """
 
     build: Callable[[nn.Module, GraphBuilder], None]
-    reference: Callable[[nn.Module, Tensor, Tensor], dict[str, Tensor]]
+    reference: Callable[[nn.Module, dict[str, Tensor]], dict[str, Tensor]]
     runtime_model: Callable[[Any, Any], Any]
-
-
-# Classifier ------------------------------------------------------------------------------------
-
-
-def build_classifier(model: nn.Module, builder: GraphBuilder) -> None:
-    """tokens → embedding → recurrent stack → pooling → linear: ``logits (B, C)``, encoder
-    ``outputs (B, T, F)`` and, for attention pooling, ``attention (B, T)``."""
-    encoder = model.encoder
-    embedded = builder.embedding("tokens", encoder.embedding, "embedding")
-    outputs, final_h = recurrent_stack(builder, embedded, "lengths", encoder.rnn, "rnn")
-    pooled, weights = pooling(
-        builder, model.config.pooling, model.pooling, outputs, "lengths", final_h
-    )
-    builder.output("logits", builder.linear(pooled, model.output, "output"), ["batch", "classes"])
-    builder.output("outputs", outputs, ["batch", "time", "features"])
-    if weights is not None:
-        builder.output("attention", weights, ["batch", "time"])
-
-
-def classifier_reference(model: nn.Module, tokens: Tensor, lengths: Tensor) -> dict[str, Tensor]:
-    logits, outputs, weights = model.forward_with_details(tokens, lengths)
-    found = {"logits": logits, "outputs": outputs}
-    return found if weights is None else {**found, "attention": weights}
-
-
-class OnnxClassifierModel:
-    """A `SequenceClassifier`'s inference contract — ``model(tokens, lengths) -> logits``,
-    ``forward_with_details``, ``prefix_probabilities`` — computed by ONNX Runtime."""
-
-    training = False
-
-    def __init__(self, session: Any, config: Any) -> None:
-        self.session, self.config = session, config
-        self.output_names = [output.name for output in session.get_outputs()]
-
-    def eval(self) -> OnnxClassifierModel:
-        return self
-
-    def train(self, mode: bool = True) -> OnnxClassifierModel:
-        if mode:
-            raise ConfigError("train: an ONNX Runtime model is inference-only, got mode=True")
-        return self
-
-    def __call__(self, tokens: Tensor, lengths: Tensor) -> Tensor:
-        return run_session(self.session, tokens, lengths, ["logits"])[0]
-
-    def forward_with_details(
-        self, tokens: Tensor, lengths: Tensor
-    ) -> tuple[Tensor, Tensor, Tensor | None]:
-        found = dict(
-            zip(self.output_names, run_session(self.session, tokens, lengths), strict=True)
-        )
-        return found["logits"], found["outputs"], found.get("attention")
-
-    def prefix_probabilities(self, tokens: Tensor) -> Tensor:
-        """``(T, C)``: row t is the prediction for the prefix ``tokens[: t + 1]``."""
-        time = tokens.size(0)
-        batch = tokens.unsqueeze(0).expand(time, time)
-        return self(batch, torch.arange(1, time + 1)).softmax(dim=-1)
 
 
 ONNX_TASKS: dict[str, OnnxTask] = {
     "classify": OnnxTask(build_classifier, classifier_reference, OnnxClassifierModel),
+    "tag": OnnxTask(build_tagger, tagging_reference, OnnxTaggingModel),
+    "joint": OnnxTask(build_joint, tagging_reference, OnnxTaggingModel),
 }
 
 
@@ -160,45 +113,37 @@ def export_onnx(directory: str | Path) -> ExportResult:
 def parity_difference(spec: OnnxTask, model: nn.Module, session: Any, seed: int = 0) -> float:
     """Largest absolute difference between every graph output and PyTorch's, on a batch of
     five random sentences of lengths 1 to 9."""
-    generator = torch.Generator().manual_seed(seed)
-    lengths = torch.tensor([9, 1, 5, 9, 3])
-    low = min(4, model.config.vocab_size - 1)  # past the special tokens where there are any
-    tokens = torch.randint(low, model.config.vocab_size, (5, 9), generator=generator)
-    tokens = tokens.masked_fill(torch.arange(9) >= lengths.unsqueeze(1), model.config.pad_id)
+    inputs = example_inputs(model.config, torch.tensor([9, 1, 5, 9, 3]), seed)
     with torch.no_grad():
-        expected = spec.reference(model, tokens, lengths)
-    names = [output.name for output in session.get_outputs()]
-    received = dict(zip(names, run_session(session, tokens, lengths), strict=True))
+        expected = spec.reference(model, inputs)
+    received = run_session(session, inputs)
     if sorted(received) != sorted(expected):
         raise ExportError(f"graph outputs: expected {sorted(expected)}, got {sorted(received)}")
     return max(float((expected[name] - received[name]).abs().max()) for name in expected)
 
 
+def example_inputs(config: Any, lengths: Tensor, seed: int = 0) -> dict[str, Tensor]:
+    """Random model inputs with these ``lengths``: ``tokens (B, T)`` (padding past each length)
+    and, for models with character features, ``char_ids (B, T, W)`` and ``char_lengths``."""
+    generator = torch.Generator().manual_seed(seed)
+    batch, time = len(lengths), int(lengths.max())
+    valid = torch.arange(time) < lengths.unsqueeze(1)  # (B, T)
+    low = min(4, config.vocab_size - 1)  # past the special tokens where there are any
+    tokens = torch.randint(low, config.vocab_size, (batch, time), generator=generator)
+    inputs = {"tokens": tokens.masked_fill(~valid, config.pad_id), "lengths": lengths}
+    if getattr(config, "char_features", False):
+        width = 6
+        char_lengths = torch.randint(1, width + 1, (batch, time), generator=generator) * valid
+        char_ids = torch.randint(1, config.char_vocab_size, (batch, time, width),
+                                 generator=generator)  # fmt: skip
+        inside = torch.arange(width) < char_lengths.unsqueeze(2)
+        inputs |= {"char_ids": char_ids * inside, "char_lengths": char_lengths}
+    return inputs
+
+
 def weights_digest(directory: Path) -> str:
     """SHA-256 of ``model.safetensors``: ties ``model.onnx`` to the weights it came from."""
     return hashlib.sha256((directory / WEIGHTS_FILE).read_bytes()).hexdigest()
-
-
-def create_session(source: Path | bytes) -> Any:
-    """An ONNX Runtime CPU session for a file or serialized model, using as many threads as
-    torch does (so ``OMP_NUM_THREADS=1`` makes both single-threaded)."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    source = source if isinstance(source, bytes) else str(source)
-    return onnxruntime.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-
-
-def run_session(
-    session: Any, tokens: Tensor, lengths: Tensor, names: list[str] | None = None
-) -> list[Tensor]:
-    feeds = {
-        "tokens": tokens.to(torch.int64).numpy(),
-        "lengths": lengths.to(torch.int64).numpy(),
-    }
-    return [torch.from_numpy(np.asarray(value)) for value in session.run(names, feeds)]
 
 
 def load_onnx(predictor: Any, directory: str | Path) -> Any:

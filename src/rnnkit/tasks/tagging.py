@@ -65,6 +65,8 @@ def decode_sentences(
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     tags: list[list[int]] = [[] for _ in sentences]
     intents, probs = [0] * len(sentences), [0.0] * len(sentences)
+    # Asked of the config, not the class, so a stand-in (the ONNX runtime's) decodes alike.
+    joint = isinstance(model.config, JointConfig)
     was_training = model.training
     model.eval()
     for start in range(0, len(order), EVALUATION_BATCH):
@@ -73,14 +75,14 @@ def decode_sentences(
         ids, lengths = pad_ids([item[0] for item in encoded], encoding.vocab.pad_id)
         chars = pad_chars([item[1] for item in encoded]) if encoding.chars else (None, None)
         result = model.decode(ids, lengths, *chars)
-        if isinstance(model, JointIntentSlot):
+        if joint:
             for row, i in enumerate(chunk):
                 intents[i], probs[i] = result.intents[row], result.intent_probs[row]
             result = result.tags
         for row, i in enumerate(chunk):
             tags[i] = result[row]
     model.train(was_training)
-    if isinstance(model, JointIntentSlot):
+    if joint:
         return Decoded(tags, intents, probs)
     return Decoded(tags)
 
