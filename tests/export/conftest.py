@@ -23,3 +23,7 @@ def exported_dir(tmp_path_factory) -> Path:
     train_classifier(dataclasses.replace(config, model=model), out, progress=False)
     export_onnx(out)
     return out
+
+
+# The trained tagger and joint model of the task tests (fixtures re-exported here).
+from tests.tasks.conftest import conll_files, joint_dir, slot_folders, tagger_dir  # noqa: E402, F401

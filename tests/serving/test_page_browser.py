@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,13 +39,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server_url(exported_dir) -> Iterator[str]:
+@contextmanager
+def serving(directory: Path) -> Iterator[str]:
+    """``rnnkit serve``'s app for ``directory`` (ONNX runtime) on a free loopback port."""
     import uvicorn
 
-    app = create_app(rnnkit.load(exported_dir, runtime="onnx"), runtime="onnx")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    app = create_app(rnnkit.load(directory, runtime="onnx"), runtime="onnx")
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -52,9 +55,28 @@ def server_url(exported_dir) -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the test server did not start within 30 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def ask(browser, url: str, text: str) -> None:
+    """Loads the page, types ``text``, submits, and waits for the answer."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def state(driver) -> str | None:
+        return driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+
+    browser.get(url)
+    wait = WebDriverWait(browser, 20)
+    wait.until(state)
+    browser.find_element(By.ID, "text").send_keys(text)
+    browser.find_element(By.ID, "submit").click()
+    wait.until(lambda driver: state(driver) in ("answered", "error"))
+    assert browser.find_element(By.ID, "error").text == ""
 
 
 @pytest.fixture
@@ -74,29 +96,27 @@ def browser() -> Iterator:
     driver.quit()
 
 
-def test_page_shows_the_intent_probabilities_and_trace(browser, server_url, tmp_path):
+def test_page_shows_the_intent_probabilities_and_trace(browser, exported_dir, tmp_path):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.get(server_url)
-    wait = WebDriverWait(browser, 20)
-    wait.until(lambda driver: driver.find_element(By.TAG_NAME, "body").get_attribute("data-state"))
-    field = browser.find_element(By.ID, "text")
-    field.send_keys("What time is it?")
-    browser.find_element(By.ID, "submit").click()
-    wait.until(
-        lambda driver: (
-            driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
-            in ("answered", "error")
-        )
-    )
-    assert browser.find_element(By.ID, "error").text == ""
-    assert browser.find_element(By.ID, "label").text == "ask_time"
-    bars = browser.find_elements(By.CSS_SELECTOR, "#probabilities .bar-row")
-    assert len(bars) == 3
-    wait.until(expected_conditions.visibility_of_element_located((By.ID, "trace-chart")))
-    tokens = [node.text for node in browser.find_elements(By.CSS_SELECTOR, "#trace-chart svg rect")]
-    assert len(tokens) == 5  # what, time, is, it, ?
-    screenshot = Path(os.environ.get("RNNKIT_SCREENSHOT_DIR", tmp_path)) / "serve-page.png"
-    assert browser.save_screenshot(str(screenshot))
+    with serving(exported_dir) as url:
+        ask(browser, url, "What time is it?")
+        assert browser.find_element(By.ID, "label").text == "ask_time"
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#probabilities .bar-row")) == 3
+        bars = browser.find_elements(By.CSS_SELECTOR, "#trace-chart svg rect")
+        assert len(bars) == 5  # what, time, is, it, ?
+        screenshot = Path(os.environ.get("RNNKIT_SCREENSHOT_DIR", tmp_path)) / "serve-page.png"
+        assert browser.save_screenshot(str(screenshot))
+
+
+def test_page_highlights_the_slots_of_a_joint_model(browser, exported_joint_dir, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    with serving(exported_joint_dir) as url:
+        ask(browser, url, "how much is a ticket from dallas to seattle")
+        assert browser.find_element(By.ID, "label").text == "fare"
+        spans = browser.find_elements(By.CSS_SELECTOR, "#spans .span")
+        assert [span.text for span in spans] == ["dallas from", "seattle to"]
+        assert not browser.find_element(By.ID, "trace-section").is_displayed()
+        screenshot = Path(os.environ.get("RNNKIT_SCREENSHOT_DIR", tmp_path)) / "serve-joint.png"
+        assert browser.save_screenshot(str(screenshot))

@@ -66,7 +66,7 @@ def tagging_reference(model: nn.Module, inputs: dict[str, Tensor]) -> dict[str, 
     crf = model.head.crf
     if crf is not None:
         scores = (*crf.scores(), crf.end_transitions)
-        found.update(zip(CRF_OUTPUTS, scores, strict=True))
+        found.update(zip(CRF_OUTPUTS, (score.detach() for score in scores), strict=True))
     return found
 
 

@@ -65,7 +65,8 @@ class BodySizeLimit:
 
 
 def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str, Any]:
-    """What ``GET /info`` answers: task, labels, the saved config, limits and versions."""
+    """What ``GET /info`` answers: task, labels (classes or tags), intents (joint models), the
+    saved config, limits and versions."""
     import fastapi
     import torch
 
@@ -79,10 +80,12 @@ def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str,
         import onnxruntime
 
         versions["onnxruntime"] = onnxruntime.__version__
+    intents = getattr(predictor, "intents", None)
     return {
         "task": predictor.task,
         "runtime": runtime,
         "labels": list(predictor.labels.labels),
+        "intents": None if intents is None else list(intents.labels),
         "config": predictor.config,
         "limits": {
             "max_text_length": limits.max_text_length,

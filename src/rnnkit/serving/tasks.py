@@ -30,6 +30,37 @@ class ClassifyPrediction(BaseModel):
     probabilities: list[LabelProbability]
 
 
+class Span(BaseModel):
+    """An entity or slot: its type, the text it covers, character offsets (end exclusive)."""
+
+    type: str
+    text: str
+    start: int
+    end: int
+
+
+class TagPrediction(BaseModel):
+    text: str
+    tokens: list[str]
+    tags: list[str]
+    spans: list[Span]
+
+
+class JointPrediction(BaseModel):
+    """The intent with its probability, and the slots (as ``rnnkit predict --json`` prints)."""
+
+    text: str
+    intent: str
+    intent_prob: float
+    slots: list[Span]
+    tokens: list[str]
+    tags: list[str]
+
+
+def as_dicts(predictor: Any, texts: list[str]) -> list[dict[str, Any]]:
+    return [prediction.to_dict() for prediction in predictor.predict(texts)]
+
+
 def classify(predictor: Any, texts: list[str]) -> list[dict[str, Any]]:
     predictions = predictor.predict(texts, top_k=len(predictor.labels))
     return [
@@ -64,6 +95,8 @@ class ServedTask:
 
 SERVED_TASKS: dict[str, ServedTask] = {
     "classify": ServedTask(classify, ClassifyPrediction, trace_classification),
+    "tag": ServedTask(as_dicts, TagPrediction),
+    "joint": ServedTask(as_dicts, JointPrediction),
 }
 
 
