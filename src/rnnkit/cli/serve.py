@@ -33,4 +33,7 @@ def serve(
     predictor = rnnkit.load(model_dir, runtime=runtime)
     app = create_app(predictor, runtime=runtime, limits=limits)
     typer.echo(f"serving {model_dir} ({predictor.task}, {runtime}) on http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # No per-request access log or proxy-header rewriting: both cost more than a prediction.
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
+    )
