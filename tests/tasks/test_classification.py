@@ -101,5 +101,7 @@ def test_incomplete_model_directory(tmp_path, trained_dir):
         ModelDirectoryError, match=r"missing vocab.json, labels.json, model.safetensors"
     ):
         rnnkit.load(partial)
-    with pytest.raises(ConfigError, match=r"runtime: expected one of \['torch'\], got 'tensorrt'"):
+    with pytest.raises(
+        ConfigError, match=r"runtime: expected one of \['torch', 'onnx'\], got 'tensorrt'"
+    ):
         rnnkit.load(trained_dir, runtime="tensorrt")
