@@ -96,6 +96,29 @@ def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str,
     }
 
 
+async def too_large(request: Any, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=413)
+
+
+async def bad_input(request: Any, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=422)
+
+
+def new_app(task: str, limits: ServeLimits) -> FastAPI:
+    """A FastAPI app whose errors are JSON ``{"detail": ...}``: 413 for a request over the
+    limits (checked, or a body too large to read), 422 for any other `RnnkitError` (a text
+    with no tokens, say) as for FastAPI's own validation errors."""
+    app = FastAPI(
+        title=f"rnnkit {task} service",
+        version=rnnkit.__version__,
+        description="A trained rnnkit model. Try it at `/`; `POST /predict` answers JSON.",
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
+    app.add_exception_handler(RequestTooLargeError, too_large)
+    app.add_exception_handler(RnnkitError, bad_input)
+    return app
+
+
 def create_app(
     predictor: Any, runtime: str = "torch", limits: ServeLimits | None = None
 ) -> FastAPI:
@@ -111,20 +134,7 @@ def create_app(
         predictions=(list[served.schema], ...),
     )
     batcher = MicroBatcher(lambda texts: served.predict(predictor, texts), limits.max_batch_size)
-    app = FastAPI(
-        title=f"rnnkit {predictor.task} service",
-        version=rnnkit.__version__,
-        description="A trained rnnkit model. Try it at `/`; `POST /predict` answers JSON.",
-    )
-    app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
-
-    @app.exception_handler(RequestTooLargeError)
-    async def too_large(request: Any, error: RequestTooLargeError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=413)
-
-    @app.exception_handler(RnnkitError)
-    async def bad_input(request: Any, error: RnnkitError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=422)
+    app = new_app(predictor.task, limits)
 
     @app.post("/predict", response_model=response_model, summary="Predict for one or more texts")
     async def predict(request: PredictRequest) -> dict[str, Any]:
