@@ -84,3 +84,23 @@ def test_export_command_rejects_an_unknown_format(exported_dir):
     result = CliRunner().invoke(app, ["export", str(exported_dir), "--format", "tflite"])
     assert result.exit_code == 1
     assert "--format: expected one of ['onnx'], got 'tflite'" in result.output
+
+
+def test_an_export_that_misses_parity_is_removed_and_reported(exported_dir, tmp_path, monkeypatch):
+    import rnnkit.export.onnx as onnx_export
+    from rnnkit.errors import ExportError
+
+    copy = shutil.copytree(exported_dir, tmp_path / "copy")
+    monkeypatch.setattr(onnx_export, "PARITY_TOLERANCE", -1.0)
+    with pytest.raises(ExportError, match=r"model.onnx: ONNX Runtime differs from PyTorch by .*"
+                       r"\(expected <= -1.0\); the file was removed"):  # fmt: skip
+        onnx_export.export_onnx(copy)
+    assert not (copy / ONNX_FILE).exists()
+
+
+def test_a_task_without_export_is_named():
+    from rnnkit.export.onnx import get_onnx_task
+
+    with pytest.raises(ConfigError, match=r"ONNX export exists for \['classify', 'joint', 'tag'\], "
+                       r"got a 'generate' model"):  # fmt: skip
+        get_onnx_task("generate")
