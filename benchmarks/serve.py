@@ -295,6 +295,7 @@ def print_tables(report: dict) -> None:
         else:
             latency.add_row(name, f"{value:.3f}", "")
     console.print(latency)
+    console.print(f"fp32 GEMM at {report['threads']} thread(s), GFLOP/s: {report['gemm_gflops']}")
     load = Table(title=f"POST /predict load test ({report['requests']} requests per row)")
     columns = ("runtime", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "server CPU ms/req")
     for column in columns:
@@ -325,8 +326,11 @@ def main() -> None:
         client_main(args.client, args.sentences, args.requests, level)
         return
 
-    from timing import write_json
+    from timing import gemm_peak_gflops, write_json
 
+    # The machine's state: fp32 GEMM at torch's thread count, before and after (PERF-NOTES
+    # measured about 129 GFLOP/s with 1 thread on an idle machine of this kind).
+    gemm_before = gemm_peak_gflops()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         model_dir = prepare_model(args, workdir)
@@ -337,6 +341,7 @@ def main() -> None:
             "command": " ".join(["python", *sys.argv]),
             "threads": os.environ.get("OMP_NUM_THREADS"),
             "requests": args.requests,
+            "gemm_gflops": {"before": round(gemm_before, 1)},
             "targets": TARGETS,
             "latency": single_sentence_latency(model_dir, sentences, args.latency_rounds),
             "load": {
@@ -344,6 +349,7 @@ def main() -> None:
                 for runtime in args.runtimes.split(",")
             },
         }
+    report["gemm_gflops"]["after"] = round(gemm_peak_gflops(), 1)
     print_tables(report)
     print(f"wrote {write_json('serve', report)}")
 
