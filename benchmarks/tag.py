@@ -63,7 +63,9 @@ VARIANTS = {  # name -> (use_crf, char_features)
 }
 
 
-def build_config(dataset: str, variant: str, seed: int, epochs: int | None, train: str):
+def build_config(
+    dataset: str, variant: str, seed: int, epochs: int | None, train: str, word_dropout: float
+):
     settings = DATASETS[dataset]
     use_crf, chars = VARIANTS[variant]
     data = TagDataSettings(
@@ -77,7 +79,7 @@ def build_config(dataset: str, variant: str, seed: int, epochs: int | None, trai
     model = dict(
         embedding_dim=100, hidden_size=settings.get("hidden_size", 128), cell="lstm",
         bidirectional=True, embedding_dropout=0.25, output_dropout=0.5, use_crf=use_crf,
-        char_features=chars,
+        char_features=chars, word_dropout=word_dropout,
     )  # fmt: skip
     joint = settings["joint"]
     trainer = TrainerConfig(
@@ -106,9 +108,13 @@ def training_file(dataset: str, max_train: int | None) -> str:
     return str(subset)
 
 
-def run_one(dataset: str, variant: str, seed: int, epochs: int | None, max_train: int | None):
-    config = build_config(dataset, variant, seed, epochs, training_file(dataset, max_train))
-    out = RUNS / f"{dataset}-{variant}"
+def run_one(dataset: str, variant: str, arguments: argparse.Namespace) -> dict:
+    train = training_file(dataset, arguments.max_train)
+    config = build_config(
+        dataset, variant, arguments.seed, arguments.epochs, train, arguments.word_dropout
+    )
+    suffix = f"-wd{arguments.word_dropout}" if arguments.word_dropout else ""
+    out = RUNS / f"{dataset}-{variant}{suffix}"
     start = time.perf_counter()
     result = train_tagger(config, out, progress=False)
     seconds = time.perf_counter() - start
@@ -125,7 +131,8 @@ def run_one(dataset: str, variant: str, seed: int, epochs: int | None, max_train
         "met": all(metrics.get(key, 0) >= value for key, value in TARGETS[dataset].items()),
         "best_epoch": result.best_epoch,
         "epochs_run": result.epochs_run,
-        "max_train": max_train,
+        "max_train": arguments.max_train,
+        "word_dropout": arguments.word_dropout,
         "train_seconds": seconds,
         "tokens_per_second": tokens / seconds if tokens else None,
         "config": dataclasses.asdict(config),
@@ -143,7 +150,8 @@ def show(rows: list[dict]) -> None:
         speed = f"{row['tokens_per_second']:,.0f}" if row["tokens_per_second"] else "-"
         table.add_row(
             row["dataset"] + (f" (first {row['max_train']})" if row["max_train"] else ""),
-            row["variant"], f"{100 * row['f1']:.2f}",
+            row["variant"] + (f" wd {row['word_dropout']}" if row["word_dropout"] else ""),
+            f"{100 * row['f1']:.2f}",
             "-" if intent is None else f"{100 * intent:.2f}",
             "met" if row["met"] else "missed", f"{row['best_epoch']}/{row['epochs_run']}",
             f"{row['train_seconds']:.0f}", speed,
@@ -159,11 +167,13 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--epochs", type=int, default=None, help="override the per-set epochs")
     parser.add_argument("--max-train", type=int, default=None, help="first N train sentences")
+    parser.add_argument("--word-dropout", type=float, default=0.0, help="read words as <unk>")
     parser.add_argument("--seed", type=int, default=13)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows = []
     name = f"tag-{arguments.datasets.replace(',', '_')}-{arguments.variants.replace(',', '_')}"
+    name += f"-wd{arguments.word_dropout}" if arguments.word_dropout else ""
     for dataset in arguments.datasets.split(","):
         if not (SHARED_DATA / DATASETS[dataset]["train"]).exists():
             print(f"skipping {dataset}: {SHARED_DATA / DATASETS[dataset]['train']} not found")
@@ -172,7 +182,7 @@ def main() -> None:
             if DATASETS[dataset].get("char_level") and VARIANTS[variant][1]:
                 print(f"skipping {dataset} {variant}: its tokens are single characters")
                 continue
-            row = run_one(dataset, variant, arguments.seed, arguments.epochs, arguments.max_train)
+            row = run_one(dataset, variant, arguments)
             rows.append(row)
             print(json.dumps({k: v for k, v in row.items() if k != "config"}), flush=True)
             write_json(name, {
