@@ -1,8 +1,15 @@
 """Task models built on the recurrent core: encoder, classifier (N→1), tagger and joint
-intent + slot model (N→N)."""
+intent + slot model (N→N), decoding strategies (greedy, sampling, beam search)."""
 
 from rnnkit.models.char_features import CharFeatures
 from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
+from rnnkit.models.decoding import (
+    Hypothesis,
+    beam_search,
+    filter_logits,
+    greedy_decode,
+    sample_decode,
+)
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.models.joint import JointConfig, JointDecoding, JointIntentSlot
 from rnnkit.models.spans import Span, spans_from_bio
@@ -12,6 +19,7 @@ __all__ = [
     "CharFeatures",
     "ClassifierConfig",
     "EncoderConfig",
+    "Hypothesis",
     "JointConfig",
     "JointDecoding",
     "JointIntentSlot",
@@ -21,5 +29,9 @@ __all__ = [
     "Span",
     "TaggerConfig",
     "TaggingHead",
+    "beam_search",
+    "filter_logits",
+    "greedy_decode",
+    "sample_decode",
     "spans_from_bio",
 ]
