@@ -18,7 +18,13 @@ from rnnkit.errors import ConfigError
 # sacrebleu tokenizers for BLEU, by the target tokenizer's name; others use sacrebleu's default.
 BLEU_TOKENIZERS = {"zh-char": "zh", "jieba": "zh"}
 # Fonts with CJK glyphs, tried in order for heatmap labels (the first one installed wins).
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "SimHei", "AR PL UMing CN")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "AR PL UMing CN",
+)
 
 
 def bleu_tokenizer(target_tokenizer: str) -> str:

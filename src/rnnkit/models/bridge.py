@@ -42,7 +42,12 @@ class Bridge(nn.Module):
     """
 
     def __init__(
-        self, kind: str, source_size: int, decoder_cell: str, decoder_layers: int, decoder_hidden: int
+        self,
+        kind: str,
+        source_size: int,
+        decoder_cell: str,
+        decoder_layers: int,
+        decoder_hidden: int,
     ) -> None:
         super().__init__()
         if kind not in BRIDGES:

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models.attention import build_attention, get_attention
 from rnnkit.models.bridge import BRIDGES, Bridge
+from rnnkit.models.decoding import Hypothesis, beam_search, greedy_decode
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.nn import RNNState, get_layer_class
 from rnnkit.nn.layers import check_backend
@@ -237,7 +238,10 @@ class Seq2Seq(nn.Module):
         return torch.cat(logits, 1), torch.cat(weights, 1)
 
     def loss(self, logits: Tensor, target_out: Tensor) -> Tensor:
-        """Mean (label-smoothed) cross-entropy over real target tokens; ``(B, T, V)``, ``(B, T)``."""
+        """Mean (label-smoothed) cross-entropy over real target tokens.
+
+        Shape: logits (B, T, V), target_out (B, T) padded with ``pad_id``.
+        """
         return F.cross_entropy(
             logits.flatten(0, 1),
             target_out.flatten(),
@@ -249,3 +253,28 @@ class Seq2Seq(nn.Module):
         """One decoder step for `rnnkit.models.decoding`: tokens (N,) → log-probs (N, V)."""
         logits, _, state = self.decoder(tokens.unsqueeze(1), state)
         return torch.log_softmax(logits.squeeze(1), dim=-1), state
+
+    @torch.no_grad()
+    def generate(
+        self,
+        source: Tensor,
+        source_lengths: Tensor,
+        beam_size: int = 1,
+        n_best: int = 1,
+        length_penalty: float = 1.0,
+    ) -> list[list[Hypothesis]]:
+        """Translations of a source batch: greedy for ``beam_size=1``, else beam search.
+
+        Each sentence may produce up to ``max_length_ratio * S + max_length_offset`` tokens
+        (its own S). Returns, per sentence, up to ``n_best`` hypotheses, best first.
+        """
+        state = self.encode(source, source_lengths)
+        start = torch.full((source.size(0),), self.config.bos_id, dtype=torch.long)
+        limits = self.config.max_lengths(source_lengths)
+        eos = self.config.eos_id
+        if beam_size == 1 and n_best == 1:
+            return [[h] for h in greedy_decode(self.decode_step, state, start, eos, limits)]
+        return beam_search(
+            self.decode_step, select_state, state, start, eos, limits,
+            beam_size=beam_size, n_best=n_best, length_penalty=length_penalty,
+        )  # fmt: skip
