@@ -46,10 +46,30 @@ def build_config(
     for section, values in options.items():
         given = {key: value for key, value in values.items() if value is not None}
         if given:
-            config = dataclasses.replace(
-                config, **{section: dataclasses.replace(getattr(config, section), **given)}
-            )
+            config = replace_section(config, section.split("."), given)
     return apply_overrides(config, overrides)
+
+
+def replace_section(config: Any, path: list[str], values: dict[str, Any]) -> Any:
+    """``config`` with the fields ``values`` set in the (nested) section ``path``."""
+    if not path:
+        return dataclasses.replace(config, **values)
+    inner = replace_section(getattr(config, path[0]), path[1:], values)
+    return dataclasses.replace(config, **{path[0]: inner})
+
+
+def require_paths(train: str, dev: str, out: Path | None) -> None:
+    for name, value in (("--train", train), ("--dev", dev), ("--out", out)):
+        if not value:
+            raise ConfigError(f"{name} is required (or give it in --config)")
+
+
+def report_fit(result) -> None:
+    metrics = ", ".join(f"{key} {value:.4f}" for key, value in result.best_metrics.items())
+    typer.echo(
+        f"best epoch {result.best_epoch} of {result.epochs_run} ({result.stop_reason}): {metrics}"
+    )
+    typer.echo(f"model saved to {result.out_dir}")
 
 
 @app.command(epilog=CLASSIFY_EXAMPLE)
@@ -111,16 +131,90 @@ def classify(
     }  # fmt: skip
     run_config = build_config(ClassifyConfig, config, resume, options, overrides)
     out = resume if resume is not None else out
-    for name, value in (
-        ("--train", run_config.data.train),
-        ("--dev", run_config.data.dev),
-        ("--out", out),
-    ):
-        if not value:
-            raise ConfigError(f"{name} is required (or give it in --config)")
+    require_paths(run_config.data.train, run_config.data.dev, out)
     result = train_classifier(run_config, out, resume=resume is not None, progress=progress)
-    metrics = ", ".join(f"{key} {value:.4f}" for key, value in result.best_metrics.items())
-    typer.echo(
-        f"best epoch {result.best_epoch} of {result.epochs_run} ({result.stop_reason}): {metrics}"
+    report_fit(result)
+
+
+TRANSLATE_EXAMPLE = (
+    "Example: rnnkit train translate --train ../shared/data/eng-fra/train.txt "
+    "--dev ../shared/data/eng-fra/dev.txt --out runs/en-fr --epochs 10  "
+    "(line-aligned files: --train ../shared/data/multi30k/train --dev ../shared/data/multi30k/val "
+    "--source de --target en)"
+)
+
+
+@app.command(epilog=TRANSLATE_EXAMPLE)
+def translate(
+    train: str = typer.Option(
+        None,
+        help="Training pairs: a source<TAB>target file, or with --source/--target a path "
+        "prefix P naming the line-aligned files P.SRC and P.TGT.",
+    ),
+    dev: str = typer.Option(None, help="Dev pairs for model selection (same layouts)."),
+    out: Path = typer.Option(None, help="The model directory to write."),
+    source: str = typer.Option(
+        None, help="Source language suffix of line-aligned files (e.g. de reads P.de)."
+    ),
+    target: str = typer.Option(None, help="Target language suffix (e.g. en reads P.en)."),
+    reverse: bool = typer.Option(
+        None, "--reverse/--no-reverse", help="Tab-separated files: translate column 2 into 1."
+    ),
+    source_tokenizer: str = typer.Option(
+        None, help="word, whitespace, char, zh-char, jieba or bpe."
+    ),
+    target_tokenizer: str = typer.Option(
+        None, help="As --source-tokenizer; zh-char or jieba for Chinese targets."
+    ),
+    cell: str = typer.Option(None, help="Encoder and decoder cell: lstm, gru or rnn."),
+    bidirectional: bool = typer.Option(
+        None, "--bidirectional/--no-bidirectional", help="Bidirectional encoder."
+    ),
+    layers: int = typer.Option(None, help="Stacked encoder (and decoder) layers."),
+    hidden_size: int = typer.Option(None, help="Encoder hidden units per direction."),
+    embedding_dim: int = typer.Option(None, help="Embedding size (source and target)."),
+    attention: str = typer.Option(None, help="additive, dot or general."),
+    epochs: int = typer.Option(None, help="Passes over the training data."),
+    batch_size: int = typer.Option(None, help="Sentence pairs per batch."),
+    lr: float = typer.Option(None, help="Peak learning rate (AdamW)."),
+    seed: int = typer.Option(None, help="Random seed: the same seed gives the same model."),
+    max_minutes: float = typer.Option(
+        None, help="Stop at the first epoch end after this many minutes."
+    ),
+    config: Path = typer.Option(
+        None, "--config", help="A YAML/JSON config file (sections data, model, trainer)."
+    ),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Override any config key, e.g. --set model.decoder.input_feeding=false."
+    ),
+    resume: Path = typer.Option(
+        None, help="Continue the killed or finished run in this model directory."
+    ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Train an encoder–decoder translator with attention (N→M)."""
+    from rnnkit.tasks.translation import TranslateConfig, train_translator
+
+    options = {
+        "data": {
+            "train": train, "dev": dev, "source_lang": source, "target_lang": target,
+            "reverse": reverse, "source_tokenizer": source_tokenizer,
+            "target_tokenizer": target_tokenizer, "batch_size": batch_size,
+        },
+        "model.encoder": {
+            "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
+            "hidden_size": hidden_size, "embedding_dim": embedding_dim,
+        },
+        "model.decoder": {
+            "cell": cell, "num_layers": layers, "embedding_dim": embedding_dim,
+            "attention": attention,
+        },
+        "trainer": {"epochs": epochs, "lr": lr, "seed": seed},
+    }  # fmt: skip
+    run_config = build_config(TranslateConfig, config, resume, options, overrides)
+    out = resume if resume is not None else out
+    require_paths(run_config.data.train, run_config.data.dev, out)
+    result = train_translator(
+        run_config, out, resume=resume is not None, progress=progress, max_minutes=max_minutes
     )
-    typer.echo(f"model saved to {result.out_dir}")
+    report_fit(result)

@@ -76,8 +76,8 @@ class TranslationData:
     max_vocab_size: int | None = None  # cap per vocabulary, specials included
     max_length: int | None = 50  # training pairs longer than this (either side) are truncated
     batch_size: int = 64  # sentence pairs per batch (bucketed by source length)
-    max_examples: int | None = None  # use only the first N training pairs (quick runs)
-    dev_max_examples: int | None = None  # use only the first N dev pairs for model selection
+    max_examples: int | None = None  # use N training pairs spread evenly over the file
+    dev_max_examples: int | None = None  # use N dev pairs (spread evenly) for model selection
     on_error: str = "raise"  # malformed lines: "raise" or "skip" (skips are counted)
 
 
@@ -127,11 +127,19 @@ def read_pairs(path: str, data: TranslationData, limit: int | None = None) -> li
     if data.source_lang and data.target_lang and not Path(path).is_file():
         source = (f"{path}.{data.source_lang}", f"{path}.{data.target_lang}")
     result = read_parallel(source, on_error=data.on_error)
-    examples = result.examples[:limit] if limit is not None else result.examples
+    examples = spread_sample(result.examples, limit)
     if data.reverse:
         examples = [ParallelExample(ex.target, ex.source, ex.path, ex.line) for ex in examples]
     describe_read(str(source), result.report, len(examples))
     return examples
+
+
+def spread_sample(examples: list[ParallelExample], limit: int | None) -> list[ParallelExample]:
+    """At most ``limit`` examples spread evenly over the file (files are often sorted by length,
+    so the first N would all be short); all of them when ``limit`` is None."""
+    if limit is None or limit >= len(examples):
+        return examples
+    return [examples[i * len(examples) // limit] for i in range(limit)]
 
 
 def build_side_tokenizer(name: str, data: TranslationData, texts: list[str]) -> Tokenizer:
