@@ -113,7 +113,9 @@ def test_missing_vocabulary_is_named(translator_dir, tmp_path):
 
 
 def test_corpus_scores_use_the_chinese_tokenizer():
-    assert corpus_scores(["le chat noir dort ici."], ["le chat noir dort ici."])["bleu"] == pytest.approx(100)
+    assert corpus_scores(["le chat noir dort ici."], ["le chat noir dort ici."])[
+        "bleu"
+    ] == pytest.approx(100)
     # Without the zh tokenizer an unsegmented Chinese sentence is one "word".
     hypothesis, reference = ["我爱北京天安门"], ["我爱北京天安"]
     assert corpus_scores(hypothesis, reference, tokenize="zh")["bleu"] > 50
