@@ -28,6 +28,7 @@ import rnnkit
 from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.data import (
     BucketBatchSampler,
+    EncodedDataset,
     ParallelBatch,
     ParallelExample,
     Tokenizer,
@@ -50,7 +51,7 @@ from rnnkit.tasks.common import (
     log,
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
-from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json
+from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json, unwrap_model
 from rnnkit.training.distributed import rank, world_size
 
 TASK = "translate"
@@ -204,6 +205,36 @@ def encode_sources(texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocab) -> 
     return ids
 
 
+@dataclass(frozen=True)
+class PreparedData:
+    """Tokenizers, vocabularies and encoded pairs built from the training data."""
+
+    source_tokenizer: Tokenizer
+    target_tokenizer: Tokenizer
+    source_vocab: Vocab
+    target_vocab: Vocab
+    train_set: EncodedDataset
+    dev_examples: list[ParallelExample]
+    dev_set: EncodedDataset
+
+
+def prepare_data(data: TranslationData) -> PreparedData:
+    """Reads both splits, builds the tokenizers (BPE trains here) and vocabularies, encodes."""
+    train_examples = read_pairs(data.train, data, data.max_examples)
+    dev_examples = read_pairs(data.dev, data, data.dev_max_examples)
+    sources, targets = [ex.source for ex in train_examples], [ex.target for ex in train_examples]
+    source_tokenizer = build_side_tokenizer(data.source_tokenizer, data, sources)
+    target_tokenizer = build_side_tokenizer(data.target_tokenizer, data, targets)
+    vocabs = build_vocabularies(train_examples, source_tokenizer, target_tokenizer, data)
+    log(f"vocabularies: source {len(vocabs[0])}, target {len(vocabs[1])}")
+    tools = (source_tokenizer, target_tokenizer, *vocabs)
+    train_set = encode_parallel(train_examples, *tools, data.max_length)
+    if train_set.truncated:
+        log(f"{train_set.truncated} training pairs truncated to {data.max_length} tokens")
+    dev_set = encode_parallel(dev_examples, *tools)
+    return PreparedData(*tools, train_set, dev_examples, dev_set)
+
+
 def train_translator(
     config: TranslateConfig,
     out_dir: str | Path,
@@ -218,61 +249,35 @@ def train_translator(
     ``target_vocab.json``, ``model.safetensors``, ``metrics.jsonl``). ``max_minutes`` stops
     training at the first epoch end past that budget (``stop_reason`` "time_budget").
     """
-    data = config.data
-    train_examples = read_pairs(data.train, data, data.max_examples)
-    dev_examples = read_pairs(data.dev, data, data.dev_max_examples)
-    source_tokenizer = build_side_tokenizer(
-        data.source_tokenizer, data, [ex.source for ex in train_examples]
-    )
-    target_tokenizer = build_side_tokenizer(
-        data.target_tokenizer, data, [ex.target for ex in train_examples]
-    )
-    source_vocab, target_vocab = build_vocabularies(
-        train_examples, source_tokenizer, target_tokenizer, data
-    )
-    log(f"vocabularies: source {len(source_vocab)}, target {len(target_vocab)}")
-    train_set = encode_parallel(
-        train_examples,
-        source_tokenizer,
-        target_tokenizer,
-        source_vocab,
-        target_vocab,
-        data.max_length,
-    )
-    if train_set.truncated:
-        log(f"{train_set.truncated} training pairs truncated to {data.max_length} tokens")
+    prepared = prepare_data(config.data)
+    train_set, target_vocab = prepared.train_set, prepared.target_vocab
     sampler = BucketBatchSampler(
-        train_set.lengths, data.batch_size, seed=config.trainer.seed,
+        train_set.lengths, config.data.batch_size, seed=config.trainer.seed,
         num_replicas=world_size(), rank=rank(),
     )  # fmt: skip
     loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
-    model_config = resolve_model_config(config.model, source_vocab, target_vocab)
+    model_config = resolve_model_config(config.model, prepared.source_vocab, target_vocab)
     torch.manual_seed(config.trainer.seed)
     model = Seq2Seq(model_config)
-    dev_ids = [
-        source_vocab.encode(t) or [source_vocab.unk_id]
-        for t in source_tokenizer.tokenize_batch([ex.source for ex in dev_examples])
-    ]
-    dev_set = encode_parallel(
-        dev_examples, source_tokenizer, target_tokenizer, source_vocab, target_vocab
-    )
+    dev_ids = [source for source, _ in prepared.dev_set.items]
 
     def loss_fn(model: Seq2Seq, batch: ParallelBatch) -> torch.Tensor:
         logits = model(batch.source, batch.source_lengths, batch.target[:, :-1])
-        return rnnkit_unwrap(model).loss(logits, batch.target[:, 1:])
+        return unwrap_model(model).loss(logits, batch.target[:, 1:])
 
     def evaluate_fn(model: Seq2Seq) -> dict[str, float]:
-        hypotheses = translate_ids(model, dev_ids)
-        texts = [target_tokenizer.detokenize(target_vocab.decode(h[0].tokens)) for h in hypotheses]
-        return {**score_translations(texts, dev_examples, data), "loss": dev_loss(model, dev_set)}
+        detokenize = prepared.target_tokenizer.detokenize
+        texts = [
+            detokenize(target_vocab.decode(h[0].tokens)) for h in translate_ids(model, dev_ids)
+        ]
+        scores = score_translations(texts, prepared.dev_examples, config.data)
+        return {**scores, "loss": dev_loss(model, prepared.dev_set)}
 
     saved_config = {**config_to_dict(dataclasses.replace(config, model=model_config)), "task": TASK}
-    files = model_directory_files(
-        saved_config, source_tokenizer, target_tokenizer, source_vocab, target_vocab
-    )
     trainer = Trainer(
         model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
-        files=files, tokens_in_batch=target_tokens, progress=progress,
+        files=model_directory_files(saved_config, prepared), tokens_in_batch=target_tokens,
+        progress=progress,
     )  # fmt: skip
     if max_minutes is not None:
         add_time_budget(trainer, max_minutes)
@@ -282,11 +287,6 @@ def train_translator(
 def target_tokens(batch: ParallelBatch) -> int:
     """Target tokens predicted in a batch (``<eos>`` included, ``<bos>`` not): for tokens/s."""
     return int(batch.target_lengths.sum()) - len(batch.target_lengths)
-
-
-def rnnkit_unwrap(model: Any) -> Seq2Seq:
-    """The `Seq2Seq` inside a ``DistributedDataParallel`` wrapper (or the model itself)."""
-    return getattr(model, "module", model)
 
 
 def add_time_budget(trainer: Trainer, max_minutes: float) -> None:
@@ -302,7 +302,8 @@ def add_time_budget(trainer: Trainer, max_minutes: float) -> None:
 
 @torch.no_grad()
 def dev_loss(model: Seq2Seq, dev_set) -> float:
-    """Mean teacher-forced cross-entropy per target token on the dev pairs."""
+    """Mean teacher-forced cross-entropy per target token on the dev pairs (label-smoothed
+    when the model trains with label smoothing)."""
     total, tokens = 0.0, 0
     for start in range(0, len(dev_set), DECODE_BATCH):
         batch = dev_set.collate(
@@ -325,17 +326,17 @@ def resolve_model_config(config: Seq2SeqConfig, source: Vocab, target: Vocab) ->
     )  # fmt: skip
 
 
-def model_directory_files(
-    config: dict[str, Any], source_tokenizer: Tokenizer, target_tokenizer: Tokenizer,
-    source_vocab: Vocab, target_vocab: Vocab,
-) -> dict[str, Any]:  # fmt: skip
+def model_directory_files(config: dict[str, Any], prepared: PreparedData) -> dict[str, Any]:
     """The JSON files of a translation model directory."""
     versions = {"rnnkit_version": rnnkit.__version__, "torch_version": torch.__version__}
-    tokenizers = {"source": source_tokenizer.to_config(), "target": target_tokenizer.to_config()}
+    tokenizers = {
+        "source": prepared.source_tokenizer.to_config(),
+        "target": prepared.target_tokenizer.to_config(),
+    }
     return {
         "config.json": {**config, "tokenizer": tokenizers, **versions},
-        "source_vocab.json": source_vocab.to_dict(),
-        "target_vocab.json": target_vocab.to_dict(),
+        "source_vocab.json": prepared.source_vocab.to_dict(),
+        "target_vocab.json": prepared.target_vocab.to_dict(),
     }
 
 
