@@ -96,7 +96,8 @@ class TranslateConfig:
 
 @dataclass(frozen=True)
 class Translation:
-    """A source text and its best translations (text, length-normalised log-probability)."""
+    """A source text and its best translations: (text, score), the beam score
+    (log-probability / length ** length_penalty; greedy: the log-probability)."""
 
     text: str
     translations: list[tuple[str, float]]
