@@ -145,9 +145,29 @@ def test_encode_and_collate_tagging():
     batch = data.collate([data[0], data[1]])
     assert batch.tags.tolist() == [[1, 1], [1, TAG_PAD_ID]]
     assert batch.intents.tolist() == [0, 1] and batch.lengths.tolist() == [2, 1]
+    assert batch.char_ids is None and batch.char_lengths is None
     bad = [TaggedExample(["x"], ["I-foo"], None, "t.conll", 9)]
     with pytest.raises(DataError, match=r"t.conll:9: unknown label 'I-foo'"):
         encode_tagging(bad, vocab, tags)
+
+
+def test_tagging_with_characters_pads_words_and_sentences():
+    examples = [
+        TaggedExample(["Fly", "to", "Boston"], ["O", "O", "B-city"]),
+        TaggedExample(["Hi"], ["O"]),
+    ]
+    vocab = Vocab.build([["fly", "to", "boston", "hi"]])
+    chars = Vocab.build(list(token) for e in examples for token in e.tokens)
+    tags = LabelVocab(["B-city", "O"])
+    data = encode_tagging(examples, vocab, tags, lowercase=True, chars=chars, max_word_chars=4)
+    batch = data.collate([data[0], data[1]])
+    assert vocab.unk_id not in batch.ids[0].tolist()  # words looked up lower-cased
+    assert batch.char_ids.shape == (2, 3, 4)
+    assert batch.char_lengths.tolist() == [[3, 2, 4], [2, 0, 0]]
+    assert chars.decode(batch.char_ids[0, 2].tolist()) == list("Bost")  # case kept, cut at 4
+    assert batch.char_ids[1, 1:].eq(0).all() and batch.char_ids[1, 0, 2:].eq(0).all()
+    with pytest.raises(ConfigError, match="max_word_chars must be at least 1, got 0"):
+        encode_tagging(examples, vocab, tags, chars=chars, max_word_chars=0)
 
 
 def test_encode_and_collate_parallel_adds_bos_eos_to_targets():

@@ -10,7 +10,7 @@ import rnnkit
 from rnnkit.errors import DataError, ModelDirectoryError
 from rnnkit.metrics.translation import corpus_scores, save_attention_png
 from rnnkit.tasks.common import EvaluateOptions
-from rnnkit.tasks.translation import Translator, read_pairs, train_translator
+from rnnkit.tasks.translation import Translator, read_pairs
 from tests.tasks.translation_toys import (
     tiny_translate_config,
     toy_pairs,
@@ -21,20 +21,7 @@ from tests.tasks.translation_toys import (
 SENTENCES = ["i see the big cat .", "a red house .", "the dog ."]
 
 
-@pytest.fixture(scope="module")
-def toy_files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("toy-translation")
-    return write_tsv(folder / "train.tsv", 300, 0), write_tsv(folder / "dev.tsv", 30, 1)
-
-
-@pytest.fixture(scope="module")
-def translator_dir(tmp_path_factory, toy_files):
-    out = tmp_path_factory.mktemp("translator") / "en-fr"
-    train_translator(tiny_translate_config(*toy_files), out, progress=False)
-    return out
-
-
-def test_train_save_load_gives_the_same_translations(translator_dir, toy_files):
+def test_train_save_load_gives_the_same_translations(translator_dir, translation_files):
     first = rnnkit.load(translator_dir)
     assert isinstance(first, Translator)
     again = Translator.load(translator_dir)
@@ -51,8 +38,10 @@ def test_train_save_load_gives_the_same_translations(translator_dir, toy_files):
     assert config["tokenizer"]["target"]["name"] == "word"
 
 
-def test_evaluate_file_reports_bleu_chrf_and_n(translator_dir, toy_files):
-    report = rnnkit.load(translator_dir).evaluate_file(str(toy_files[1]), EvaluateOptions(beam=2))
+def test_evaluate_file_reports_bleu_chrf_and_n(translator_dir, translation_files):
+    report = rnnkit.load(translator_dir).evaluate_file(
+        str(translation_files[1]), EvaluateOptions(beam=2)
+    )
     assert report["n"] == 30
     assert report["beam"] == 2
     assert 0 <= report["bleu"] <= 100 and 0 <= report["chrf"] <= 100

@@ -1,4 +1,4 @@
-"""``rnnkit predict DIR TEXT...``: label texts with a trained model, optionally traced."""
+"""``rnnkit predict DIR TEXT...``: label or tag texts with a trained model."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import typer
+
+from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit predict runs/intent "What time is it?" --top-k 3 --trace'
 
@@ -17,19 +19,31 @@ def predict(
         None, help="Texts to label; none (or '-') reads lines from stdin."
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per text."),
-    top_k: int = typer.Option(1, min=1, help="Also show the k most probable labels."),
-    trace: bool = typer.Option(False, help="Walk through each text token by token (O1 … On)."),
+    top_k: int = typer.Option(1, min=1, help="Classifiers: also show the k most probable labels."),
+    trace: bool = typer.Option(
+        False, help="Classifiers: walk through each text token by token (O1 … On)."
+    ),
 ) -> None:
-    """Predict the label of each text; --trace shows how the model reads it."""
+    """Predict each text's label (classifiers), spans (taggers) or intent and slots (joint)."""
     import rnnkit
-    from rnnkit.cli.output import print_prediction, print_trace
+    from rnnkit.cli.output import print_prediction, print_spans, print_trace
     from rnnkit.diagnostics.trace import trace_text
 
     if not texts or texts == ["-"]:
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    classifier = rnnkit.load(model_dir)
-    for prediction in classifier.predict(texts, top_k=top_k):
-        walk = trace_text(classifier, prediction.text) if trace else None
+    predictor = rnnkit.load(model_dir)
+    if predictor.task != "classify":
+        if top_k != 1 or trace:
+            option = "--trace" if trace else "--top-k"
+            raise ConfigError(f"{option}: only for classifiers; this is a {predictor.task!r} model")
+        for tagged in predictor.predict(texts):
+            if as_json:
+                typer.echo(json.dumps(tagged.to_dict(), ensure_ascii=False))
+            else:
+                print_spans(tagged)
+        return
+    for prediction in predictor.predict(texts, top_k=top_k):
+        walk = trace_text(predictor, prediction.text) if trace else None
         if as_json:
             record = prediction.to_dict()
             if walk is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -51,69 +51,78 @@ def build_config(
 
 
 def replace_section(config: Any, path: list[str], values: dict[str, Any]) -> Any:
-    """``config`` with the fields ``values`` set in the (nested) section ``path``."""
+    """``config`` with the fields ``values`` set in the (dotted, nested) section ``path``."""
     if not path:
         return dataclasses.replace(config, **values)
     inner = replace_section(getattr(config, path[0]), path[1:], values)
     return dataclasses.replace(config, **{path[0]: inner})
 
 
-def require_paths(train: str, dev: str, out: Path | None) -> None:
-    for name, value in (("--train", train), ("--dev", dev), ("--out", out)):
-        if not value:
-            raise ConfigError(f"{name} is required (or give it in --config)")
-
-
-def report_fit(result) -> None:
-    metrics = ", ".join(f"{key} {value:.4f}" for key, value in result.best_metrics.items())
-    typer.echo(
-        f"best epoch {result.best_epoch} of {result.epochs_run} ({result.stop_reason}): {metrics}"
-    )
-    typer.echo(f"model saved to {result.out_dir}")
+# Options every ``train`` command shares (typer reads them from these annotations).
+Train = Annotated[str | None, typer.Option(help="Training data (any layout the task reads).")]
+Dev = Annotated[str | None, typer.Option(help="Dev data for model selection (same layouts).")]
+Out = Annotated[Path | None, typer.Option(help="The model directory to write.")]
+Cell = Annotated[str | None, typer.Option(help="lstm, gru or rnn.")]
+Bidirectional = Annotated[
+    bool | None,
+    typer.Option("--bidirectional/--no-bidirectional", help="Read each text both ways."),
+]
+Layers = Annotated[int | None, typer.Option(help="Stacked recurrent layers.")]
+HiddenSize = Annotated[int | None, typer.Option(help="Hidden units per direction.")]
+EmbeddingDim = Annotated[int | None, typer.Option(help="Embedding size.")]
+Tokenizer = Annotated[
+    str | None, typer.Option(help="word, whitespace, char, zh-char, jieba or bpe.")
+]
+Epochs = Annotated[
+    int | None, typer.Option(help="Passes over the training data (early stopping may end sooner).")
+]
+BatchSize = Annotated[int | None, typer.Option(help="Examples per batch.")]
+LearningRate = Annotated[float | None, typer.Option("--lr", help="Peak learning rate (AdamW).")]
+Vectors = Annotated[
+    str | None, typer.Option(help="word2vec/GloVe/fastText text file to initialise embeddings.")
+]
+Seed = Annotated[int | None, typer.Option(help="Random seed: the same seed gives the same model.")]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option("--config", help="A YAML/JSON config file (sections data, model, trainer)."),
+]
+Overrides = Annotated[
+    list[str],
+    typer.Option("--set", help="Override any config key, e.g. --set model.hidden_size=256."),
+]
+Resume = Annotated[
+    Path | None, typer.Option(help="Continue the killed or finished run in this model directory.")
+]
+Progress = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
 
 
 @app.command(epilog=CLASSIFY_EXAMPLE)
 def classify(
-    train: str = typer.Option(
-        None,
-        help="Training data: CSV/TSV/JSONL, label<TAB>text, ATIS/SNIPS folder, names layout.",
-    ),
-    dev: str = typer.Option(None, help="Dev data for model selection (same layouts)."),
-    out: Path = typer.Option(None, help="The model directory to write."),
-    cell: str = typer.Option(None, help="lstm, gru or rnn."),
-    bidirectional: bool = typer.Option(
-        None, "--bidirectional/--no-bidirectional", help="Read each text both ways."
-    ),
-    layers: int = typer.Option(None, help="Stacked recurrent layers."),
-    hidden_size: int = typer.Option(None, help="Hidden units per direction."),
-    embedding_dim: int = typer.Option(None, help="Embedding size."),
-    pooling: str = typer.Option(None, help="last, mean, max or attention."),
-    epochs: int = typer.Option(
-        None, help="Passes over the training data (early stopping may end sooner)."
-    ),
-    batch_size: int = typer.Option(None, help="Examples per batch."),
-    lr: float = typer.Option(None, help="Peak learning rate (AdamW)."),
-    tokenizer: str = typer.Option(None, help="word, whitespace, char, zh-char, jieba or bpe."),
-    text_column: str = typer.Option(
-        None, help="Column / JSON field holding the text (guessed if omitted)."
-    ),
-    label_column: str = typer.Option(
-        None, help="Column / JSON field holding the label (guessed if omitted)."
-    ),
-    vectors: str = typer.Option(
-        None, help="word2vec/GloVe/fastText text file to initialise embeddings."
-    ),
-    seed: int = typer.Option(None, help="Random seed: the same seed gives the same model."),
-    config: Path = typer.Option(
-        None, "--config", help="A YAML/JSON config file (sections data, model, trainer)."
-    ),
-    overrides: list[str] = typer.Option(
-        [], "--set", help="Override any config key, e.g. --set model.hidden_size=256."
-    ),
-    resume: Path = typer.Option(
-        None, help="Continue the killed or finished run in this model directory."
-    ),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    train: Train = None,
+    dev: Dev = None,
+    out: Out = None,
+    cell: Cell = None,
+    bidirectional: Bidirectional = None,
+    layers: Layers = None,
+    hidden_size: HiddenSize = None,
+    embedding_dim: EmbeddingDim = None,
+    pooling: Annotated[str | None, typer.Option(help="last, mean, max or attention.")] = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    lr: LearningRate = None,
+    tokenizer: Tokenizer = None,
+    text_column: Annotated[
+        str | None, typer.Option(help="Column / JSON field holding the text (guessed if omitted).")
+    ] = None,
+    label_column: Annotated[
+        str | None, typer.Option(help="Column / JSON field holding the label (guessed if omitted).")
+    ] = None,
+    vectors: Vectors = None,
+    seed: Seed = None,
+    config: ConfigFile = None,
+    overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
+    resume: Resume = None,
+    progress: Progress = True,
 ) -> None:
     """Train a text classifier (N→1): intents, sentiment, a name's language."""
     from rnnkit.tasks.classification import ClassifyConfig, train_classifier
@@ -131,9 +140,117 @@ def classify(
     }  # fmt: skip
     run_config = build_config(ClassifyConfig, config, resume, options, overrides)
     out = resume if resume is not None else out
-    require_paths(run_config.data.train, run_config.data.dev, out)
-    result = train_classifier(run_config, out, resume=resume is not None, progress=progress)
-    report_fit(result)
+    result = train_classifier(
+        check_required(run_config, out), out, resume=resume is not None, progress=progress
+    )
+    report_result(result)
+
+
+TAG_EXAMPLE = (
+    "Example: rnnkit train tag --train conll2003/train.bio.tsv --dev conll2003/dev.bio.tsv "
+    "--out runs/ner --char-features --crf"
+)
+JOINT_EXAMPLE = (
+    "Example: rnnkit train joint --train atis/train --dev atis/valid --out runs/atis "
+    "--char-features"
+)
+
+
+def tagging_command(joint: bool):
+    """The ``train tag`` / ``train joint`` command: the same options, another task."""
+
+    def command(
+        train: Annotated[
+            str | None,
+            typer.Option(help="CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS."),
+        ] = None,
+        dev: Dev = None,
+        out: Out = None,
+        cell: Cell = None,
+        bidirectional: Bidirectional = None,
+        layers: Layers = None,
+        hidden_size: HiddenSize = None,
+        embedding_dim: EmbeddingDim = None,
+        crf: Annotated[
+            bool | None, typer.Option("--crf/--no-crf", help="A CRF over tag scores.")
+        ] = None,
+        char_features: Annotated[
+            bool | None,
+            typer.Option("--char-features/--no-char-features", help="A char Bi-LSTM per word."),
+        ] = None,
+        tokenizer: Annotated[
+            str | None,
+            typer.Option(help="Splits raw text when predicting: word, whitespace, char..."),
+        ] = None,
+        iob1: Annotated[
+            bool | None, typer.Option("--iob1/--bio", help="Tags are IOB1 (original CoNLL-2003).")
+        ] = None,
+        invalid_bio: Annotated[
+            str | None,
+            typer.Option(help="Invalid BIO moves in training data: error, repair or keep."),
+        ] = None,
+        epochs: Epochs = None,
+        batch_size: BatchSize = None,
+        lr: LearningRate = None,
+        vectors: Vectors = None,
+        seed: Seed = None,
+        config: ConfigFile = None,
+        overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
+        resume: Resume = None,
+        progress: Progress = True,
+    ) -> None:
+        from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, train_tagger
+
+        options = {
+            "data": {
+                "train": train, "dev": dev, "tokenizer": tokenizer, "convert_iob1": iob1,
+                "invalid_bio": invalid_bio, "batch_size": batch_size, "vectors": vectors,
+            },
+            "model": {
+                "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
+                "hidden_size": hidden_size, "embedding_dim": embedding_dim, "use_crf": crf,
+                "char_features": char_features,
+            },
+            "trainer": {"epochs": epochs, "lr": lr, "seed": seed},
+        }  # fmt: skip
+        config_class = JointTaskConfig if joint else TagConfig
+        run_config = build_config(config_class, config, resume, options, overrides)
+        out = resume if resume is not None else out
+        result = train_tagger(
+            check_required(run_config, out), out, resume=resume is not None, progress=progress
+        )
+        report_result(result)
+
+    command.__doc__ = (
+        "Train a joint intent + slot model (N→1 and N→N on one encoder)."
+        if joint
+        else "Train a sequence tagger (N→N): slot filling, named entities, Chinese NER."
+    )
+    return command
+
+
+def check_required(run_config, out: Path | None):
+    """``--train``, ``--dev`` and ``--out`` must be given (options or the config file)."""
+    for name, value in (
+        ("--train", run_config.data.train),
+        ("--dev", run_config.data.dev),
+        ("--out", out),
+    ):
+        if not value:
+            raise ConfigError(f"{name} is required (or give it in --config)")
+    return run_config
+
+
+def report_result(result) -> None:
+    metrics = ", ".join(f"{key} {value:.4f}" for key, value in result.best_metrics.items())
+    typer.echo(
+        f"best epoch {result.best_epoch} of {result.epochs_run} ({result.stop_reason}): {metrics}"
+    )
+    typer.echo(f"model saved to {result.out_dir}")
+
+
+app.command(name="tag", epilog=TAG_EXAMPLE)(tagging_command(joint=False))
+app.command(name="joint", epilog=JOINT_EXAMPLE)(tagging_command(joint=True))
 
 
 TRANSLATE_EXAMPLE = (
@@ -142,55 +259,53 @@ TRANSLATE_EXAMPLE = (
     "(line-aligned files: --train ../shared/data/multi30k/train --dev ../shared/data/multi30k/val "
     "--source de --target en)"
 )
+TokenizerName = "word, whitespace, char, zh-char, jieba or bpe"
 
 
 @app.command(epilog=TRANSLATE_EXAMPLE)
 def translate(
-    train: str = typer.Option(
-        None,
-        help="Training pairs: a source<TAB>target file, or with --source/--target a path "
-        "prefix P naming the line-aligned files P.SRC and P.TGT.",
-    ),
-    dev: str = typer.Option(None, help="Dev pairs for model selection (same layouts)."),
-    out: Path = typer.Option(None, help="The model directory to write."),
-    source: str = typer.Option(
-        None, help="Source language suffix of line-aligned files (e.g. de reads P.de)."
-    ),
-    target: str = typer.Option(None, help="Target language suffix (e.g. en reads P.en)."),
-    reverse: bool = typer.Option(
-        None, "--reverse/--no-reverse", help="Tab-separated files: translate column 2 into 1."
-    ),
-    source_tokenizer: str = typer.Option(
-        None, help="word, whitespace, char, zh-char, jieba or bpe."
-    ),
-    target_tokenizer: str = typer.Option(
-        None, help="As --source-tokenizer; zh-char or jieba for Chinese targets."
-    ),
-    cell: str = typer.Option(None, help="Encoder and decoder cell: lstm, gru or rnn."),
-    bidirectional: bool = typer.Option(
-        None, "--bidirectional/--no-bidirectional", help="Bidirectional encoder."
-    ),
-    layers: int = typer.Option(None, help="Stacked encoder (and decoder) layers."),
-    hidden_size: int = typer.Option(None, help="Encoder hidden units per direction."),
-    embedding_dim: int = typer.Option(None, help="Embedding size (source and target)."),
-    attention: str = typer.Option(None, help="additive, dot or general."),
-    epochs: int = typer.Option(None, help="Passes over the training data."),
-    batch_size: int = typer.Option(None, help="Sentence pairs per batch."),
-    lr: float = typer.Option(None, help="Peak learning rate (AdamW)."),
-    seed: int = typer.Option(None, help="Random seed: the same seed gives the same model."),
-    max_minutes: float = typer.Option(
-        None, help="Stop at the first epoch end after this many minutes."
-    ),
-    config: Path = typer.Option(
-        None, "--config", help="A YAML/JSON config file (sections data, model, trainer)."
-    ),
-    overrides: list[str] = typer.Option(
-        [], "--set", help="Override any config key, e.g. --set model.decoder.input_feeding=false."
-    ),
-    resume: Path = typer.Option(
-        None, help="Continue the killed or finished run in this model directory."
-    ),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    train: Annotated[
+        str | None,
+        typer.Option(
+            help="Training pairs: a source<TAB>target file, or with --source/--target a path "
+            "prefix P naming the line-aligned files P.SRC and P.TGT."
+        ),
+    ] = None,
+    dev: Dev = None,
+    out: Out = None,
+    source: Annotated[
+        str | None, typer.Option(help="Source suffix of line-aligned files (de reads P.de).")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Target suffix of line-aligned files (en reads P.en).")
+    ] = None,
+    reverse: Annotated[
+        bool | None,
+        typer.Option("--reverse/--no-reverse", help="Tab-separated files: column 2 into 1."),
+    ] = None,
+    source_tokenizer: Annotated[str | None, typer.Option(help=TokenizerName + ".")] = None,
+    target_tokenizer: Annotated[
+        str | None, typer.Option(help=TokenizerName + "; zh-char or jieba for Chinese.")
+    ] = None,
+    cell: Cell = None,
+    bidirectional: Bidirectional = None,
+    layers: Annotated[int | None, typer.Option(help="Encoder and decoder layers.")] = None,
+    hidden_size: Annotated[
+        int | None, typer.Option(help="Encoder hidden units per direction.")
+    ] = None,
+    embedding_dim: EmbeddingDim = None,
+    attention: Annotated[str | None, typer.Option(help="additive, dot or general.")] = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    lr: LearningRate = None,
+    seed: Seed = None,
+    max_minutes: Annotated[
+        float | None, typer.Option(help="Stop at the first epoch end after this many minutes.")
+    ] = None,
+    config: ConfigFile = None,
+    overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
+    resume: Resume = None,
+    progress: Progress = True,
 ) -> None:
     """Train an encoder–decoder translator with attention (N→M)."""
     from rnnkit.tasks.translation import TranslateConfig, train_translator
@@ -213,8 +328,8 @@ def translate(
     }  # fmt: skip
     run_config = build_config(TranslateConfig, config, resume, options, overrides)
     out = resume if resume is not None else out
-    require_paths(run_config.data.train, run_config.data.dev, out)
     result = train_translator(
-        run_config, out, resume=resume is not None, progress=progress, max_minutes=max_minutes
-    )
-    report_fit(result)
+        check_required(run_config, out), out, resume=resume is not None, progress=progress,
+        max_minutes=max_minutes,
+    )  # fmt: skip
+    report_result(result)

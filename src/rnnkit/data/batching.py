@@ -37,12 +37,16 @@ class TextBatch(NamedTuple):
 
 
 class TaggedBatch(NamedTuple):
-    """ids (B, T), lengths (B,), tags (B, T) padded with -100, intents (B,) or None."""
+    """ids (B, T), lengths (B,), tags (B, T) padded with -100, intents (B,) or None, and the
+    characters of each word when encoded with a character vocabulary: char_ids (B, T, W)
+    padded with 0, char_lengths (B, T) (0 for padding words)."""
 
     ids: torch.Tensor
     lengths: torch.Tensor
     tags: torch.Tensor
     intents: torch.Tensor | None
+    char_ids: torch.Tensor | None = None
+    char_lengths: torch.Tensor | None = None
 
 
 class ParallelBatch(NamedTuple):
@@ -71,15 +75,35 @@ def collate_classification(batch: Sequence[tuple[list[int], int]], pad_id: int =
     return TextBatch(ids, lengths, torch.tensor([item[1] for item in batch], dtype=torch.long))
 
 
+def pad_chars(
+    sentences: Sequence[Sequence[Sequence[int]]], pad_id: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Character ids of each word of each sentence → ``(char_ids (B, T, W), char_lengths
+    (B, T))``, padded with `pad_id` to the longest sentence T and longest word W."""
+    time = max((len(words) for words in sentences), default=0)
+    width = max((len(word) for words in sentences for word in words), default=0)
+    char_ids = torch.full((len(sentences), time, width), pad_id, dtype=torch.long)
+    char_lengths = torch.zeros(len(sentences), time, dtype=torch.long)
+    for b, words in enumerate(sentences):
+        for t, word in enumerate(words):
+            char_ids[b, t, : len(word)] = torch.tensor(word, dtype=torch.long)
+            char_lengths[b, t] = len(word)
+    return char_ids, char_lengths
+
+
 def collate_tagging(
-    batch: Sequence[tuple[list[int], list[int], int | None]], pad_id: int = 0
+    batch: Sequence[tuple[list[int], list[int], int | None, list[list[int]] | None]],
+    pad_id: int = 0,
 ) -> TaggedBatch:
-    """``[(ids, tag_ids, intent_id or None), ...]`` → `TaggedBatch` (tags padded with -100)."""
+    """``[(ids, tag_ids, intent_id or None, char ids per word or None), ...]`` → `TaggedBatch`
+    (tags padded with -100; characters padded with 0 when every item has them)."""
     ids, lengths = pad_ids([item[0] for item in batch], pad_id)
     tags, _ = pad_ids([item[1] for item in batch], TAG_PAD_ID)
     has_intents = all(item[2] is not None for item in batch)
     intents = torch.tensor([item[2] for item in batch], dtype=torch.long) if has_intents else None
-    return TaggedBatch(ids, lengths, tags, intents)
+    if not all(item[3] is not None for item in batch):
+        return TaggedBatch(ids, lengths, tags, intents)
+    return TaggedBatch(ids, lengths, tags, intents, *pad_chars([item[3] for item in batch]))
 
 
 def collate_parallel(

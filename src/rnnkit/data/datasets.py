@@ -83,15 +83,32 @@ def encode_classification(
     )
 
 
+def encode_chars(tokens: Sequence[str], chars: Vocab, max_word_chars: int) -> list[list[int]]:
+    """Character ids of each token, each word cut to its first ``max_word_chars`` characters
+    (a word with no character, which readers never give, would be one ``<unk>``)."""
+    return [chars.encode(list(token[:max_word_chars])) or [chars.unk_id] for token in tokens]
+
+
 def encode_tagging(
     examples: Sequence[TaggedExample],
     vocab: Vocab,
     tags: LabelVocab,
     intents: LabelVocab | None = None,
     max_length: int | None = None,
+    lowercase: bool = False,
+    chars: Vocab | None = None,
+    max_word_chars: int = 20,
 ) -> EncodedDataset:
-    """Items ``(ids, tag_ids, intent_id or None)``; tokens and tags are cut together."""
+    """Items ``(ids, tag_ids, intent_id or None, char ids per word or None)``; tokens and tags
+    are cut together.
+
+    Args:
+        lowercase: look words up lower-cased (their characters keep their case).
+        chars: a character vocabulary: also encode each word's characters (see `encode_chars`).
+    """
     _check_max_length(max_length)
+    if max_word_chars < 1:
+        raise ConfigError(f"max_word_chars must be at least 1, got {max_word_chars}")
     items, lengths, truncated = [], [], 0
     for ex in examples:
         toks, tag_list = ex.tokens, ex.tags
@@ -100,7 +117,11 @@ def encode_tagging(
         intent = None
         if intents is not None and ex.intent is not None:
             intent = intents.encode(ex.intent, ex.path, ex.line)
-        items.append((vocab.encode(toks), tags.encode_many(tag_list, ex.path, ex.line), intent))
+        words = [token.lower() for token in toks] if lowercase else toks
+        char_ids = encode_chars(toks, chars, max_word_chars) if chars is not None else None
+        items.append(
+            (vocab.encode(words), tags.encode_many(tag_list, ex.path, ex.line), intent, char_ids)
+        )
         lengths.append(len(toks))
     return EncodedDataset(items, lengths, truncated, partial(collate_tagging, pad_id=vocab.pad_id))
 

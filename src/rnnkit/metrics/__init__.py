@@ -5,5 +5,11 @@ from rnnkit.metrics.classification import (
     confusion_matrix,
     save_confusion_matrix_png,
 )
+from rnnkit.metrics.tagging import tagging_report
 
-__all__ = ["classification_report", "confusion_matrix", "save_confusion_matrix_png"]
+__all__ = [
+    "classification_report",
+    "confusion_matrix",
+    "save_confusion_matrix_png",
+    "tagging_report",
+]

@@ -27,12 +27,18 @@ class EncoderConfig:
     bidirectional: bool = True
     dropout: float = 0.0  # between stacked recurrent layers
     embedding_dropout: float = 0.0  # on the embeddings, before the first layer
+    # Training only: each real token is read as <unk> with this probability, so the model
+    # learns what to do with words it never saw (word dropout; unk_id is the Vocab's 1).
+    word_dropout: float = 0.0
+    unk_id: int = 1
     pad_id: int = 0  # the padding token id; its embedding is kept at zero
     backend: str = "auto"  # "auto", "fused" or "loop" (see rnnkit.nn.layers)
 
     def __post_init__(self) -> None:
         get_layer_class(self.cell)  # unknown names fail here, before any data is read
         check_backend(self.backend)
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ConfigError(f"word_dropout: expected a value in [0, 1), got {self.word_dropout}")
 
 
 class RecurrentEncoder(nn.Module):
@@ -77,6 +83,11 @@ class RecurrentEncoder(nn.Module):
     def forward(
         self, tokens: Tensor, lengths: Tensor | None = None, extra: Tensor | None = None
     ) -> tuple[Tensor, RNNState]:
+        if self.training and self.config.word_dropout > 0:
+            dropped = torch.rand(tokens.shape, device=tokens.device) < self.config.word_dropout
+            tokens = tokens.masked_fill(
+                dropped & (tokens != self.config.pad_id), self.config.unk_id
+            )
         embedded = self.embedding(tokens)  # (B, T, E)
         if self.extra_features:
             expected = (*tokens.shape, self.extra_features)

@@ -321,7 +321,9 @@ def resolve_model_config(config: Seq2SeqConfig, source: Vocab, target: Vocab) ->
     """The model config with vocabulary sizes and special ids taken from the vocabularies."""
     return dataclasses.replace(
         config,
-        encoder=dataclasses.replace(config.encoder, vocab_size=len(source), pad_id=source.pad_id),
+        encoder=dataclasses.replace(
+            config.encoder, vocab_size=len(source), pad_id=source.pad_id, unk_id=source.unk_id
+        ),
         decoder=dataclasses.replace(config.decoder, vocab_size=len(target)),
         pad_id=target.pad_id, bos_id=target.bos_id, eos_id=target.eos_id,
     )  # fmt: skip
@@ -393,6 +395,10 @@ class Translator:
             Translation(text, [(self.detokenize(h.tokens), h.score) for h in hypotheses])
             for text, hypotheses in zip(texts, results, strict=True)
         ]
+
+    def predict(self, texts: Sequence[str]) -> list[Translation]:
+        """`translate` with its defaults (beam 5, the best translation): the task contract."""
+        return self.translate(texts)
 
     @torch.no_grad()
     def attention(self, text: str, translation: str | None = None) -> AttentionMap:

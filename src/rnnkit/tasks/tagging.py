@@ -1,0 +1,297 @@
+"""The tagging tasks (N→N): ``tag`` (slot filling, NER) and ``joint`` (intent + slots).
+
+How sentences become model input (`WordEncoding`), batched decoding, the entity-level metrics,
+and the predictors `Tagger` and `JointTagger` that `rnnkit.load` returns. Training lives in
+`rnnkit.tasks.tagging_train`.
+
+Legend: B batch, T time (tokens), W characters per word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnnkit.data import LabelVocab, TaggedExample, Tokenizer, Vocab, read_tagging
+from rnnkit.data.batching import pad_chars, pad_ids
+from rnnkit.data.datasets import encode_chars
+from rnnkit.errors import DataError, ModelDirectoryError
+from rnnkit.metrics.tagging import tagging_report
+from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
+from rnnkit.models.spans import Span, spans_from_bio
+from rnnkit.tasks.common import EvaluateOptions, read_model_directory
+from rnnkit.tasks.common import log as log_info
+
+TAG_TASK, JOINT_TASK = "tag", "joint"
+CHARS_FILE, INTENTS_FILE = "chars.json", "intents.json"
+EVALUATION_BATCH = 256
+UNKNOWN_LABELS = ("error", "wrong")
+
+
+@dataclass(frozen=True)
+class WordEncoding:
+    """Tokens → model input: word ids (looked up lower-cased if ``lowercase``) and, when the
+    model has character features, each word's character ids (case kept)."""
+
+    vocab: Vocab
+    lowercase: bool
+    chars: Vocab | None = None
+    max_word_chars: int = 20
+
+    def encode(self, tokens: Sequence[str]) -> tuple[list[int], list[list[int]] | None]:
+        words = [token.lower() for token in tokens] if self.lowercase else tokens
+        chars = encode_chars(tokens, self.chars, self.max_word_chars) if self.chars else None
+        return self.vocab.encode(words), chars
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Per sentence: tag ids, and for joint models the intent id and its probability."""
+
+    tags: list[list[int]]
+    intents: list[int] | None = None
+    intent_probs: list[float] | None = None
+
+
+@torch.no_grad()
+def decode_sentences(
+    model: SequenceTagger | JointIntentSlot, encoding: WordEncoding, sentences: list[list[str]]
+) -> Decoded:
+    """Decodes token lists in batches of similar length; results in input order."""
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    tags: list[list[int]] = [[] for _ in sentences]
+    intents, probs = [0] * len(sentences), [0.0] * len(sentences)
+    was_training = model.training
+    model.eval()
+    for start in range(0, len(order), EVALUATION_BATCH):
+        chunk = order[start : start + EVALUATION_BATCH]
+        encoded = [encoding.encode(sentences[i]) for i in chunk]
+        ids, lengths = pad_ids([item[0] for item in encoded], encoding.vocab.pad_id)
+        chars = pad_chars([item[1] for item in encoded]) if encoding.chars else (None, None)
+        result = model.decode(ids, lengths, *chars)
+        if isinstance(model, JointIntentSlot):
+            for row, i in enumerate(chunk):
+                intents[i], probs[i] = result.intents[row], result.intent_probs[row]
+            result = result.tags
+        for row, i in enumerate(chunk):
+            tags[i] = result[row]
+    model.train(was_training)
+    if isinstance(model, JointIntentSlot):
+        return Decoded(tags, intents, probs)
+    return Decoded(tags)
+
+
+def check_known(
+    examples: Sequence[TaggedExample], tags: LabelVocab, intents: LabelVocab | None
+) -> None:
+    """Raises a `DataError` at the first tag (or intent) unseen in training."""
+    for example in examples:
+        for position, tag in enumerate(example.tags):
+            if tag not in tags:
+                raise DataError(
+                    f"token {position + 1} ({example.tokens[position]!r}): unknown tag {tag!r} "
+                    "(not seen in training; --unknown-labels wrong counts it as an error)",
+                    example.path,
+                    example.line,
+                )
+        if intents is not None:
+            intents.encode(example.intent or "", example.path, example.line)
+
+
+def evaluate_tagging(
+    model: SequenceTagger | JointIntentSlot,
+    encoding: WordEncoding,
+    tags: LabelVocab,
+    examples: Sequence[TaggedExample],
+    intents: LabelVocab | None = None,
+    unknown_labels: str = "error",
+) -> dict[str, Any]:
+    """Entity-level ``f1``, ``precision``, ``recall``, ``per_type`` (seqeval) and ``n``; for
+    joint models also ``intent_accuracy`` and ``sentence_accuracy`` (intent and every tag
+    right).
+
+    A gold tag or intent unseen in training raises a `DataError` with its file and line, unless
+    ``unknown_labels="wrong"``: the model cannot predict it, so it counts as an error.
+    """
+    if unknown_labels not in UNKNOWN_LABELS:
+        raise DataError(
+            f"unknown_labels: expected one of {list(UNKNOWN_LABELS)}, got {unknown_labels!r}"
+        )
+    if unknown_labels == "error":
+        check_known(examples, tags, intents)
+    decoded = decode_sentences(model, encoding, [example.tokens for example in examples])
+    predicted = [tags.decode(row) for row in decoded.tags]
+    report = tagging_report([example.tags for example in examples], predicted)
+    if intents is None or decoded.intents is None:
+        return report
+    intent_right = [
+        intents.decode(guess) == example.intent
+        for guess, example in zip(decoded.intents, examples, strict=True)
+    ]
+    all_right = [
+        right and guess == example.tags
+        for right, guess, example in zip(intent_right, predicted, examples, strict=True)
+    ]
+    count = max(1, len(examples))
+    report["intent_accuracy"] = sum(intent_right) / count
+    report["sentence_accuracy"] = sum(all_right) / count
+    return report
+
+
+def character_spans(text: str, tokens: Sequence[str], tags: Sequence[str]) -> list[Span]:
+    """`spans_from_bio` with ``start``/``end`` as character offsets into ``text`` (``end``
+    exclusive) and ``text`` the covered substring; tokens are found in order in the text."""
+    offsets, position = [], 0
+    for token in tokens:
+        start = text.find(token, position)
+        if start < 0:  # a tokenizer that changed the text: fall back to the cursor
+            start = position
+        position = start + len(token)
+        offsets.append((start, position))
+    spans = spans_from_bio(tokens, tags)
+    for span in spans:
+        first, last = offsets[span["start"]][0], offsets[span["end"] - 1][1]
+        span.update(text=text[first:last], start=first, end=last)
+    return spans
+
+
+@dataclass(frozen=True)
+class TagPrediction:
+    """One sentence's tokens, tags and spans (character offsets into ``text``)."""
+
+    text: str
+    tokens: list[str]
+    tags: list[str]
+    spans: list[Span]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "tokens": self.tokens, "tags": self.tags, "spans": self.spans}
+
+
+@dataclass(frozen=True)
+class JointPrediction(TagPrediction):
+    """A `TagPrediction` plus the sentence's intent and its probability."""
+
+    intent: str = ""
+    intent_prob: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "intent": self.intent,
+            "intent_prob": self.intent_prob,
+            "slots": self.spans,
+            "tokens": self.tokens,
+            "tags": self.tags,
+        }
+
+
+class Tagger:
+    """A trained tagger with its tokenizer and vocabularies: what `rnnkit.load` returns."""
+
+    task = TAG_TASK
+    config_class: type = TaggerConfig
+    model_class: type = SequenceTagger
+
+    def __init__(
+        self,
+        model: SequenceTagger | JointIntentSlot,
+        tokenizer: Tokenizer,
+        encoding: WordEncoding,
+        tags: LabelVocab,
+        config: dict[str, Any] | None = None,
+        intents: LabelVocab | None = None,
+    ) -> None:
+        self.model = model.eval()
+        self.tokenizer, self.encoding, self.tags, self.intents = tokenizer, encoding, tags, intents
+        self.config = config or {}
+
+    @property
+    def labels(self) -> LabelVocab:
+        """The tag vocabulary (the name every predictor uses for its output labels)."""
+        return self.tags
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Tagger:
+        """Rebuilds the tagger saved in ``directory`` (JSON + safetensors; no pickle)."""
+        saved = read_model_directory(directory, cls.task, cls.config_class, cls.model_class)
+        data = saved.config["data"]
+        chars = None
+        if saved.model.config.char_features:
+            chars = Vocab.load(_required(directory, CHARS_FILE))
+        encoding = WordEncoding(saved.vocab, data["lowercase"], chars, data["max_word_chars"])
+        intents = None
+        if cls.task == JOINT_TASK:
+            intents = LabelVocab.load(_required(directory, INTENTS_FILE))
+        return cls(saved.model, saved.tokenizer, encoding, saved.labels, saved.config, intents)
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+        """Each text's tokens; a text with no token is a `DataError` naming it."""
+        token_lists = self.tokenizer.tokenize_batch(list(texts))
+        for index, tokens in enumerate(token_lists):
+            if not tokens:
+                raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to tag")
+        return token_lists
+
+    def predict(self, texts: Sequence[str]) -> list[TagPrediction]:
+        """Tags and spans of each text, tokenized with the training run's tokenizer."""
+        token_lists = self.tokenize(texts)
+        decoded = decode_sentences(self.model, self.encoding, token_lists)
+        return [
+            self._prediction(text, tokens, decoded, index)
+            for index, (text, tokens) in enumerate(zip(texts, token_lists, strict=True))
+        ]
+
+    def _prediction(
+        self, text: str, tokens: list[str], decoded: Decoded, index: int
+    ) -> TagPrediction:
+        tags = self.tags.decode(decoded.tags[index])
+        return TagPrediction(text, tokens, tags, character_spans(text, tokens, tags))
+
+    def evaluate(
+        self, examples: Sequence[TaggedExample], unknown_labels: str = "error"
+    ) -> dict[str, Any]:
+        """Metrics on tagged sentences; see `evaluate_tagging`."""
+        return evaluate_tagging(
+            self.model, self.encoding, self.tags, examples, self.intents, unknown_labels
+        )
+
+    def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
+        """`evaluate` on the tagged sentences of ``path`` (read with the training run's column
+        and IOB1 settings)."""
+        data = self.config["data"]
+        examples = read_tagging(
+            path, token_column=data["token_column"], tag_column=data["tag_column"],
+            convert_iob1=data["convert_iob1"],
+        ).examples  # fmt: skip
+        log_info(f"{path}: {len(examples)} sentences")
+        return self.evaluate(examples, options.unknown_labels)
+
+
+class JointTagger(Tagger):
+    """A trained joint intent + slot model: `predict` gives the intent and the slots."""
+
+    task = JOINT_TASK
+    config_class = JointConfig
+    model_class = JointIntentSlot
+
+    def _prediction(
+        self, text: str, tokens: list[str], decoded: Decoded, index: int
+    ) -> JointPrediction:
+        base = super()._prediction(text, tokens, decoded, index)
+        return JointPrediction(
+            base.text, base.tokens, base.tags, base.spans,
+            intent=self.intents.decode(decoded.intents[index]),
+            intent_prob=decoded.intent_probs[index],
+        )  # fmt: skip
+
+
+def _required(directory: str | Path, name: str) -> Path:
+    path = Path(directory) / name
+    if not path.is_file():
+        raise ModelDirectoryError(f"{directory} is not a complete model directory: missing {name}")
+    return path

@@ -1,0 +1,206 @@
+"""Training the tagging tasks: tagged files → a model directory.
+
+`train_tagger` trains a `SequenceTagger` (task ``tag``) from a `TagConfig`, or a
+`JointIntentSlot` (task ``joint``) from a `JointTaskConfig`; both select on the dev split's
+entity-level F1 (joint: sentence accuracy, intent and every slot right).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from rnnkit.config import config_to_dict
+from rnnkit.data import (
+    BucketBatchSampler,
+    LabelVocab,
+    TaggedBatch,
+    TaggedExample,
+    Vocab,
+    encode_tagging,
+    get_tokenizer,
+    read_tagging,
+)
+from rnnkit.data.bio import INVALID_BIO, check_bio
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
+from rnnkit.models.embeddings import load_word_vectors
+from rnnkit.tasks.common import describe_read, log, model_files
+from rnnkit.tasks.tagging import (
+    CHARS_FILE,
+    INTENTS_FILE,
+    JOINT_TASK,
+    TAG_TASK,
+    WordEncoding,
+    evaluate_tagging,
+)
+from rnnkit.training import FitResult, Trainer, TrainerConfig
+from rnnkit.training.distributed import rank, world_size
+
+# Tokenizers whose tokens are substrings of the text (so spans get character offsets).
+TAGGING_TOKENIZERS = ("word", "whitespace", "char", "zh-char", "jieba")
+
+
+@dataclass(frozen=True)
+class TagDataSettings:
+    """Where the tagged data is and how sentences become ids (both tagging tasks)."""
+
+    train: str = ""  # CoNLL column file, character-per-line Chinese NER file, ATIS/SNIPS folder
+    dev: str = ""  # dev data for model selection, same layouts
+    token_column: int = 0  # CoNLL: the column of the token
+    tag_column: int = -1  # CoNLL: the column of the tag (-1: the last)
+    convert_iob1: bool = False  # the tags are IOB1 (original CoNLL-2003): convert to BIO
+    invalid_bio: str = "error"  # invalid BIO moves in training data: error, repair or keep
+    tokenizer: str = "word"  # splits raw text at prediction time: word, whitespace, char...
+    lowercase: bool = True  # look words up lower-cased (character features keep the case)
+    min_freq: int = 1  # rarer words map to <unk>
+    max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap
+    max_length: int | None = None  # truncate longer sentences (counted); None: keep all
+    max_word_chars: int = 20  # character features read at most this many characters a word
+    batch_size: int = 32  # sentences per training batch (length-bucketed)
+    vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
+    on_error: str = "raise"  # malformed sentences: "raise" or "skip" (skips are counted)
+
+    def __post_init__(self) -> None:
+        if self.tokenizer not in TAGGING_TOKENIZERS:
+            raise ConfigError(
+                f"data.tokenizer: expected one of {list(TAGGING_TOKENIZERS)} for tagging, "
+                f"got {self.tokenizer!r}"
+            )
+        if self.invalid_bio not in INVALID_BIO:
+            raise ConfigError(
+                f"data.invalid_bio: expected one of {list(INVALID_BIO)}, got {self.invalid_bio!r}"
+            )
+
+
+@dataclass(frozen=True)
+class TagConfig:
+    """A ``tag`` run (slot filling, NER); saved in ``config.json`` beside the weights."""
+
+    data: TagDataSettings = field(default_factory=TagDataSettings)
+    model: TaggerConfig = field(default_factory=TaggerConfig)
+    trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(monitor="f1", mode="max"))
+
+
+@dataclass(frozen=True)
+class JointTaskConfig:
+    """A ``joint`` intent + slot run; saved in ``config.json`` beside the weights."""
+
+    data: TagDataSettings = field(default_factory=TagDataSettings)
+    model: JointConfig = field(default_factory=JointConfig)
+    trainer: TrainerConfig = field(
+        default_factory=lambda: TrainerConfig(monitor="sentence_accuracy", mode="max")
+    )
+
+
+def read_sentences(path: str, data: TagDataSettings) -> list[TaggedExample]:
+    """Reads tagged sentences from any tagging layout, logging what was skipped."""
+    result = read_tagging(
+        path, data.on_error, data.token_column, data.tag_column, data.convert_iob1
+    )
+    describe_read(path, result.report, len(result.examples))
+    return result.examples
+
+
+def prediction_tokenizer(data: TagDataSettings):
+    """The tokenizer that splits raw text at prediction time (case kept: words are looked up
+    lower-cased by `WordEncoding`, characters keep their case)."""
+    options = {"keep_spaces": False} if data.tokenizer == "char" else {}
+    return get_tokenizer(data.tokenizer, **options)
+
+
+def build_model(
+    config: TagConfig | JointTaskConfig,
+    vocab: Vocab,
+    tags: LabelVocab,
+    chars: Vocab | None,
+    intents: LabelVocab | None,
+    constrain: bool,
+) -> SequenceTagger | JointIntentSlot:
+    sizes: dict[str, Any] = {"vocab_size": len(vocab), "num_tags": len(tags), "pad_id": 0}
+    if chars is not None:
+        sizes["char_vocab_size"] = len(chars)
+    if intents is not None:
+        sizes["num_intents"] = len(intents)
+    model_config = dataclasses.replace(config.model, **sizes)
+    torch.manual_seed(config.trainer.seed)
+    model = (JointIntentSlot if intents is not None else SequenceTagger)(model_config)
+    if model_config.use_crf and constrain:
+        model.constrain_bio(tags.labels)
+    return model
+
+
+def train_tagger(
+    config: TagConfig | JointTaskConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+) -> FitResult:
+    """Trains a tagger (`TagConfig`) or a joint model (`JointTaskConfig`) on
+    ``config.data.train``, selecting on ``config.data.dev``; writes the model directory
+    ``out_dir`` (``config.json``, ``vocab.json``, ``labels.json`` (tags), ``chars.json``,
+    ``intents.json`` (joint), ``model.safetensors``, ``metrics.jsonl``)."""
+    data, joint = config.data, isinstance(config, JointTaskConfig)
+    bio = check_bio(read_sentences(data.train, data), data.invalid_bio)
+    train_examples, dev_examples = bio.examples, read_sentences(data.dev, data)
+    if joint and any(example.intent is None for example in train_examples):
+        raise DataError(
+            "joint training needs an intent for every sentence (an ATIS/SNIPS folder with "
+            "seq.in, seq.out and label)",
+            data.train,
+        )
+    lowered = [
+        [t.lower() for t in e.tokens] if data.lowercase else e.tokens for e in train_examples
+    ]
+    vocab = Vocab.build(lowered, min_freq=data.min_freq, max_size=data.max_vocab_size)
+    tags = LabelVocab.build(tag for example in train_examples for tag in example.tags)
+    intents = LabelVocab.build(e.intent or "" for e in train_examples) if joint else None
+    chars = None
+    if config.model.char_features:
+        chars = Vocab.build(list(token) for e in train_examples for token in e.tokens)
+    train_set = encode_tagging(
+        train_examples, vocab, tags, intents, data.max_length, data.lowercase, chars,
+        data.max_word_chars,
+    )  # fmt: skip
+    if train_set.truncated:
+        log(f"{train_set.truncated} training sentences truncated to {data.max_length} tokens")
+    sampler = BucketBatchSampler(
+        train_set.lengths, data.batch_size, seed=config.trainer.seed,
+        num_replicas=world_size(), rank=rank(),
+    )  # fmt: skip
+    loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
+    # Invalid moves kept in the training tags must stay possible for the CRF.
+    constrain = bio.invalid == 0 or data.invalid_bio == "repair"
+    model = build_model(config, vocab, tags, chars, intents, constrain)
+    if data.vectors:
+        log(str(load_word_vectors(data.vectors, model.encoder.embedding, vocab.tokens)))
+    encoding = WordEncoding(vocab, data.lowercase, chars, data.max_word_chars)
+
+    def loss_fn(model: SequenceTagger | JointIntentSlot, batch: TaggedBatch) -> torch.Tensor:
+        chars_in = (batch.char_ids, batch.char_lengths)
+        if joint:
+            return model.loss(batch.ids, batch.lengths, batch.tags, batch.intents, *chars_in)
+        return model.loss(batch.ids, batch.lengths, batch.tags, *chars_in)
+
+    def evaluate_fn(model: SequenceTagger | JointIntentSlot) -> dict[str, float]:
+        report = evaluate_tagging(model, encoding, tags, dev_examples, intents, "wrong")
+        return {key: value for key, value in report.items() if isinstance(value, float)}
+
+    task = JOINT_TASK if joint else TAG_TASK
+    saved = {**config_to_dict(dataclasses.replace(config, model=model.config)), "task": task}
+    files = model_files(saved, prediction_tokenizer(data), vocab, tags)
+    if chars is not None:
+        files[CHARS_FILE] = chars.to_dict()
+    if intents is not None:
+        files[INTENTS_FILE] = intents.to_dict()
+    trainer = Trainer(
+        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
+        files=files, tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
+    )  # fmt: skip
+    return trainer.fit(loader, resume=resume)

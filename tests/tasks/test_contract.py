@@ -1,0 +1,60 @@
+"""The contract every task's predictor keeps: train → save → load gives the same predictions,
+a batch predicts as its texts one at a time, and predictions are JSON-able.
+
+Add a task by adding its trained-directory fixture and texts to ``CASES``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import rnnkit
+
+CASES = {  # task -> (fixture giving its trained model directory, texts to predict)
+    "classify": ("trained_dir", ["what time is it", "is it sunny", "play jazz now please"]),
+    "tag": ("tagger_dir", ["Anna lives in New Oslo .", "Ben lives in Paris", "David"]),
+    "joint": ("joint_dir", ["fly from boston to denver", "how much is a ticket from rome", "x"]),
+    "translate": ("translator_dir", ["i see the big cat .", "a red house .", "the dog ."]),
+}
+
+
+@pytest.fixture(params=sorted(CASES))
+def case(request):
+    fixture, texts = CASES[request.param]
+    return request.param, request.getfixturevalue(fixture), texts
+
+
+def predictions(directory, texts):
+    return [prediction.to_dict() for prediction in rnnkit.load(directory).predict(texts)]
+
+
+def test_loaded_twice_predicts_the_same(case):
+    task, directory, texts = case
+    assert rnnkit.load(directory).task == task
+    assert predictions(directory, texts) == predictions(directory, texts)
+
+
+def test_batch_predicts_as_one_at_a_time(case):
+    _, directory, texts = case
+    predictor = rnnkit.load(directory)
+    together = [p.to_dict() for p in predictor.predict(texts)]
+    alone = [predictor.predict([text])[0].to_dict() for text in texts]
+    assert _rounded(together) == _rounded(alone)
+
+
+def test_predictions_are_json(case):
+    _, directory, texts = case
+    assert json.loads(json.dumps(predictions(directory, texts))) == predictions(directory, texts)
+
+
+def _rounded(value):
+    """Probabilities to 5 decimals: batching may change float sums in the last bits."""
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
