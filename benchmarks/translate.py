@@ -87,6 +87,8 @@ def build_config(arguments: argparse.Namespace) -> TranslateConfig:
 def run_one(arguments: argparse.Namespace) -> dict:
     config = build_config(arguments)
     name = f"{arguments.dataset}-{arguments.encoder}-{arguments.attention}"
+    if arguments.max_examples is not None:
+        name += f"-{arguments.max_examples}pairs"
     out = RUNS / name
     start = time.perf_counter()
     result = train_translator(config, out, progress=False, max_minutes=arguments.max_minutes)
@@ -100,6 +102,7 @@ def run_one(arguments: argparse.Namespace) -> dict:
         "name": name,
         "dataset": arguments.dataset,
         "pair": DATASETS[arguments.dataset]["pair"],
+        "train_pairs": arguments.max_examples or "all",
         "encoder": arguments.encoder,
         "attention": arguments.attention,
         "greedy": {key: greedy[key] for key in ("bleu", "chrf", "seconds")},
@@ -119,15 +122,16 @@ def run_one(arguments: argparse.Namespace) -> dict:
 def show(rows: list[dict]) -> None:
     table = Table(title="Translation, dev split (best dev-BLEU epoch), 1 CPU thread")
     columns = (
-        "data set", "encoder", "attention", "BLEU greedy", "BLEU beam 5", "chrF greedy",
-        "chrF beam 5", "target", "epochs", "train min", "target tok/s",
+        "data set", "train pairs", "encoder", "attention", "BLEU greedy", "BLEU beam 5",
+        "chrF greedy", "chrF beam 5", "target", "epochs", "train min", "target tok/s",
     )  # fmt: skip
     for column in columns:
-        table.add_column(column, justify="left" if column in columns[:3] else "right")
+        table.add_column(column, justify="left" if column in columns[:4] else "right")
     for row in rows:
         target = row["target_bleu"]
         table.add_row(
-            f"{row['dataset']} {row['pair']}", row["encoder"], row["attention"],
+            f"{row['dataset']} {row['pair']}", str(row.get("train_pairs", "all")),
+            row["encoder"], row["attention"],
             f"{row['greedy']['bleu']:.2f}", f"{row['beam5']['bleu']:.2f}",
             f"{row['greedy']['chrf']:.2f}", f"{row['beam5']['chrf']:.2f}",
             "report" if target is None else f">= {target:.0f}",
