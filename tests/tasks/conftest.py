@@ -12,6 +12,7 @@ from rnnkit.models import ClassifierConfig
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 from rnnkit.tasks.common import DataSettings
 from rnnkit.tasks.tagging_train import train_tagger
+from rnnkit.tasks.translation import train_translator
 from rnnkit.training import TrainerConfig
 from tests.tasks.tagging_data import (
     tiny_joint_config,
@@ -19,6 +20,7 @@ from tests.tasks.tagging_data import (
     write_conll,
     write_slot_folder,
 )
+from tests.tasks.translation_toys import tiny_translate_config, write_tsv
 
 PHRASES = {
     "ask_time": [
@@ -88,4 +90,17 @@ def tagger_dir(tmp_path_factory, conll_files) -> Path:
 def joint_dir(tmp_path_factory, slot_folders) -> Path:
     out = tmp_path_factory.mktemp("joint") / "atis"
     train_tagger(tiny_joint_config(*slot_folders), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def translation_files(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("toy-translation")
+    return write_tsv(folder / "train.tsv", 300, 0), write_tsv(folder / "dev.tsv", 30, 1)
+
+
+@pytest.fixture(scope="session")
+def translator_dir(tmp_path_factory, translation_files) -> Path:
+    out = tmp_path_factory.mktemp("translator") / "en-fr"
+    train_translator(tiny_translate_config(*translation_files), out, progress=False)
     return out

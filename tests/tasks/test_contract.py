@@ -16,6 +16,7 @@ CASES = {  # task -> (fixture giving its trained model directory, texts to predi
     "classify": ("trained_dir", ["what time is it", "is it sunny", "play jazz now please"]),
     "tag": ("tagger_dir", ["Anna lives in New Oslo .", "Ben lives in Paris", "David"]),
     "joint": ("joint_dir", ["fly from boston to denver", "how much is a ticket from rome", "x"]),
+    "translate": ("translator_dir", ["i see the big cat .", "a red house .", "the dog ."]),
 }
 
 

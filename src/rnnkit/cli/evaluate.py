@@ -14,7 +14,11 @@ EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
 
 def evaluate(
     model_dir: Path = typer.Argument(..., help="A model directory written by rnnkit train."),
-    path: str = typer.Argument(..., help="Labelled data in any layout the task reads."),
+    path: str = typer.Argument(
+        ...,
+        help="Labelled data in any layout the task reads; translation: pairs in the layout the "
+        "model was trained on (a source<TAB>target file, or the prefix P of P.SRC + P.TGT).",
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (the task's metrics and n)."
     ),
@@ -24,6 +28,7 @@ def evaluate(
         "error",
         help="Labels or tags unseen in training: 'error' stops, 'wrong' counts them as errors.",
     ),
+    beam: int = typer.Option(5, min=1, help="Translation models: beam size (1: greedy)."),
     confusion_png: Path = typer.Option(
         None, help="Classifiers: also draw the confusion matrix into this PNG file."
     ),
@@ -34,7 +39,7 @@ def evaluate(
     from rnnkit.tasks.common import EvaluateOptions
 
     predictor = rnnkit.load(model_dir)
-    options = EvaluateOptions(text_column, label_column, unknown_labels)
+    options = EvaluateOptions(text_column, label_column, unknown_labels, beam)
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:
         if "confusion_matrix" not in report:

@@ -99,10 +99,24 @@ def print_tagging_report(report: dict[str, Any]) -> None:
     console.print(scores_table("type", report["per_type"]))
 
 
+def print_translation(translation) -> None:
+    console.print(f"{translation.text!r} → [bold]{translation.best}[/bold]", highlight=False)
+    for rank, (text, score) in enumerate(translation.translations[1:], start=2):
+        console.print(f"  {rank}. {text}  ({score:.3f})", highlight=False)
+
+
+def print_translation_report(report: dict[str, Any]) -> None:
+    console.print(
+        f"n {report['n']}  BLEU {report['bleu']:.2f}  chrF {report['chrf']:.2f}  "
+        f"(beam {report['beam']}, {report['seconds']:.1f} s)"
+    )
+
+
 REPORT_PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "classify": print_classification_report,
     "tag": print_tagging_report,
     "joint": print_tagging_report,
+    "translate": print_translation_report,
 }
 
 

@@ -46,10 +46,16 @@ def build_config(
     for section, values in options.items():
         given = {key: value for key, value in values.items() if value is not None}
         if given:
-            config = dataclasses.replace(
-                config, **{section: dataclasses.replace(getattr(config, section), **given)}
-            )
+            config = replace_section(config, section.split("."), given)
     return apply_overrides(config, overrides)
+
+
+def replace_section(config: Any, path: list[str], values: dict[str, Any]) -> Any:
+    """``config`` with the fields ``values`` set in the (dotted, nested) section ``path``."""
+    if not path:
+        return dataclasses.replace(config, **values)
+    inner = replace_section(getattr(config, path[0]), path[1:], values)
+    return dataclasses.replace(config, **{path[0]: inner})
 
 
 # Options every ``train`` command shares (typer reads them from these annotations).
@@ -245,3 +251,85 @@ def report_result(result) -> None:
 
 app.command(name="tag", epilog=TAG_EXAMPLE)(tagging_command(joint=False))
 app.command(name="joint", epilog=JOINT_EXAMPLE)(tagging_command(joint=True))
+
+
+TRANSLATE_EXAMPLE = (
+    "Example: rnnkit train translate --train ../shared/data/eng-fra/train.txt "
+    "--dev ../shared/data/eng-fra/dev.txt --out runs/en-fr --epochs 10  "
+    "(line-aligned files: --train ../shared/data/multi30k/train --dev ../shared/data/multi30k/val "
+    "--source de --target en)"
+)
+TokenizerName = "word, whitespace, char, zh-char, jieba or bpe"
+
+
+@app.command(epilog=TRANSLATE_EXAMPLE)
+def translate(
+    train: Annotated[
+        str | None,
+        typer.Option(
+            help="Training pairs: a source<TAB>target file, or with --source/--target a path "
+            "prefix P naming the line-aligned files P.SRC and P.TGT."
+        ),
+    ] = None,
+    dev: Dev = None,
+    out: Out = None,
+    source: Annotated[
+        str | None, typer.Option(help="Source suffix of line-aligned files (de reads P.de).")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Target suffix of line-aligned files (en reads P.en).")
+    ] = None,
+    reverse: Annotated[
+        bool | None,
+        typer.Option("--reverse/--no-reverse", help="Tab-separated files: column 2 into 1."),
+    ] = None,
+    source_tokenizer: Annotated[str | None, typer.Option(help=TokenizerName + ".")] = None,
+    target_tokenizer: Annotated[
+        str | None, typer.Option(help=TokenizerName + "; zh-char or jieba for Chinese.")
+    ] = None,
+    cell: Cell = None,
+    bidirectional: Bidirectional = None,
+    layers: Annotated[int | None, typer.Option(help="Encoder and decoder layers.")] = None,
+    hidden_size: Annotated[
+        int | None, typer.Option(help="Encoder hidden units per direction.")
+    ] = None,
+    embedding_dim: EmbeddingDim = None,
+    attention: Annotated[str | None, typer.Option(help="additive, dot or general.")] = None,
+    epochs: Epochs = None,
+    batch_size: BatchSize = None,
+    lr: LearningRate = None,
+    seed: Seed = None,
+    max_minutes: Annotated[
+        float | None, typer.Option(help="Stop at the first epoch end after this many minutes.")
+    ] = None,
+    config: ConfigFile = None,
+    overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
+    resume: Resume = None,
+    progress: Progress = True,
+) -> None:
+    """Train an encoder–decoder translator with attention (N→M)."""
+    from rnnkit.tasks.translation import TranslateConfig, train_translator
+
+    options = {
+        "data": {
+            "train": train, "dev": dev, "source_lang": source, "target_lang": target,
+            "reverse": reverse, "source_tokenizer": source_tokenizer,
+            "target_tokenizer": target_tokenizer, "batch_size": batch_size,
+        },
+        "model.encoder": {
+            "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
+            "hidden_size": hidden_size, "embedding_dim": embedding_dim,
+        },
+        "model.decoder": {
+            "cell": cell, "num_layers": layers, "embedding_dim": embedding_dim,
+            "attention": attention,
+        },
+        "trainer": {"epochs": epochs, "lr": lr, "seed": seed},
+    }  # fmt: skip
+    run_config = build_config(TranslateConfig, config, resume, options, overrides)
+    out = resume if resume is not None else out
+    result = train_translator(
+        check_required(run_config, out), out, resume=resume is not None, progress=progress,
+        max_minutes=max_minutes,
+    )  # fmt: skip
+    report_result(result)

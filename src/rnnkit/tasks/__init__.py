@@ -15,8 +15,10 @@ def task_registry() -> dict[str, Any]:
     """Task name → predictor class (imported here so that ``import rnnkit`` stays light)."""
     from rnnkit.tasks.classification import Classifier
     from rnnkit.tasks.tagging import JointTagger, Tagger
+    from rnnkit.tasks.translation import Translator
 
-    return {predictor.task: predictor for predictor in (Classifier, Tagger, JointTagger)}
+    predictors = (Classifier, Tagger, JointTagger, Translator)
+    return {predictor.task: predictor for predictor in predictors}
 
 
 def get_task(name: str) -> Any:

@@ -97,6 +97,7 @@ class EvaluateOptions:
     text_column: str | None = None  # classification: column / JSON field of the text
     label_column: str | None = None  # classification: column / JSON field of the label
     unknown_labels: str = "error"  # labels/tags unseen in training: "error" or "wrong"
+    beam: int = 5  # translation: beam size (1: greedy decoding)
 
 
 @dataclass(frozen=True)
@@ -110,19 +111,21 @@ class SavedModel:
 
 def read_task_name(directory: str | Path) -> str:
     """The ``task`` recorded in a model directory's ``config.json``."""
-    directory = check_model_directory(directory)
+    directory = check_model_directory(directory, ("config.json",))
     config = read_json(directory / "config.json")
     if not isinstance(config, dict) or "task" not in config:
         raise ModelDirectoryError(f"{directory / 'config.json'}: no 'task' recorded")
     return config["task"]
 
 
-def check_model_directory(directory: str | Path) -> Path:
-    """Checks that ``directory`` is a model directory with every required file."""
+def check_model_directory(
+    directory: str | Path, required: tuple[str, ...] = REQUIRED_FILES
+) -> Path:
+    """Checks that ``directory`` is a model directory with every ``required`` file."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ModelDirectoryError(f"model directory not found: {directory}")
-    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    missing = [name for name in required if not (directory / name).is_file()]
     if missing:
         raise ModelDirectoryError(
             f"{directory} is not a complete model directory: missing {', '.join(missing)}"

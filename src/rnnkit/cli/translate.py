@@ -1,0 +1,55 @@
+"""``rnnkit translate DIR TEXT...``: translate sentences with a trained translation model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from rnnkit.errors import ConfigError
+
+EXAMPLE = 'Example: rnnkit translate runs/en-fr "I am cold." --beam 5 --n-best 3'
+
+
+def translate(
+    model_dir: Path = typer.Argument(
+        ..., help="A model directory written by rnnkit train translate."
+    ),
+    texts: list[str] = typer.Argument(
+        None, help="Sentences to translate; none (or '-') reads one sentence per line from stdin."
+    ),
+    beam: int = typer.Option(5, min=1, help="Beam size; 1 is greedy decoding."),
+    n_best: int = typer.Option(1, min=1, help="Show the n best translations (at most --beam)."),
+    length_penalty: float = typer.Option(
+        1.0, min=0.0, help="Beam scores are log p / length**penalty (0: raw log-probability)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per sentence."),
+    attention_plot: Path = typer.Option(
+        None, help="Draw the attention of the first sentence's translation into this PNG file."
+    ),
+) -> None:
+    """Translate each sentence (beam search by default); optionally plot the attention."""
+    import rnnkit
+    from rnnkit.cli.output import print_translation
+
+    if not texts or texts == ["-"]:
+        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not texts:
+        raise ConfigError("no sentence to translate: give TEXT arguments or lines on stdin")
+    translator = rnnkit.load(model_dir)
+    if translator.task != "translate":
+        raise ConfigError(f"{model_dir} holds a {translator.task!r} model, not a translation model")
+    results = translator.translate(texts, beam=beam, n_best=n_best, length_penalty=length_penalty)
+    for result in results:
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        else:
+            print_translation(result)
+    if attention_plot is not None:
+        from rnnkit.metrics.translation import save_attention_png
+
+        walk = translator.attention(texts[0], results[0].best)
+        save_attention_png(walk.weights, walk.source_tokens, walk.target_tokens, attention_plot)
+        typer.echo(f"attention plot saved to {attention_plot}", err=True)

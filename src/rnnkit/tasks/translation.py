@@ -1,0 +1,435 @@
+"""The translation task (N→M): English ↔ French, German, Chinese.
+
+Which reader, tokenizers, model, metric and output format make it, and the two entry points:
+`train_translator` (parallel data → a model directory) and `Translator` (a model directory →
+translations, attention maps and BLEU/chrF evaluations).
+
+Parallel data is either a ``source<TAB>target`` file (``data.reverse`` swaps the columns) or,
+when ``data.source_lang`` and ``data.target_lang`` are set and the path is not a file, a
+prefix ``PATH`` naming the line-aligned files ``PATH.<source_lang>`` and ``PATH.<target_lang>``
+(``../shared/data/multi30k/train`` with ``de``/``en`` reads ``train.de`` + ``train.en``).
+
+Legend: B batch, S source length, T target length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+import rnnkit
+from rnnkit.config import config_from_dict, config_to_dict
+from rnnkit.data import (
+    BucketBatchSampler,
+    EncodedDataset,
+    ParallelBatch,
+    ParallelExample,
+    Tokenizer,
+    Vocab,
+    encode_parallel,
+    read_parallel,
+    tokenizer_from_config,
+)
+from rnnkit.data.batching import pad_ids
+from rnnkit.errors import DataError, ModelDirectoryError
+from rnnkit.metrics.translation import bleu_tokenizer, corpus_scores
+from rnnkit.models.decoding import Hypothesis
+from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnkit.tasks.common import (
+    DataSettings,
+    EvaluateOptions,
+    build_tokenizer,
+    check_model_directory,
+    describe_read,
+    log,
+)
+from rnnkit.training import FitResult, Trainer, TrainerConfig
+from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json, unwrap_model
+from rnnkit.training.distributed import rank, world_size
+
+TASK = "translate"
+DECODE_BATCH = 64
+FILES = ("config.json", "source_vocab.json", "target_vocab.json", WEIGHTS_FILE)
+
+
+@dataclass(frozen=True)
+class TranslationData:
+    """Where the parallel data is and how each side becomes token ids."""
+
+    train: str = ""  # a source<TAB>target file, or a PATH prefix (see source_lang/target_lang)
+    dev: str = ""  # dev pairs for model selection (dev BLEU), same layouts
+    source_lang: str = ""  # with target_lang: read PATH.<source_lang> + PATH.<target_lang>
+    target_lang: str = ""
+    reverse: bool = False  # tab-separated files: translate the second column into the first
+    source_tokenizer: str = "word"  # word, whitespace, char, zh-char, jieba or bpe
+    target_tokenizer: str = "word"  # e.g. zh-char or jieba for Chinese targets
+    lowercase: bool = True  # lower-case both sides (BLEU/chrF then ignore case)
+    bpe_vocab_size: int = 8000  # subwords learnt by a bpe tokenizer
+    shared_vocab: bool = False  # one vocabulary for both sides (related languages)
+    min_freq: int = 2  # rarer tokens map to <unk>
+    max_vocab_size: int | None = None  # cap per vocabulary, specials included
+    max_length: int | None = 50  # training pairs longer than this (either side) are truncated
+    batch_size: int = 64  # sentence pairs per batch (bucketed by source length)
+    max_examples: int | None = None  # use N training pairs spread evenly over the file
+    dev_max_examples: int | None = None  # use N dev pairs (spread evenly) for model selection
+    on_error: str = "raise"  # malformed lines: "raise" or "skip" (skips are counted)
+
+
+@dataclass(frozen=True)
+class TranslateConfig:
+    """Everything a translation run needs; saved in ``config.json`` beside the weights."""
+
+    data: TranslationData = field(default_factory=TranslationData)
+    model: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
+    # Translation keeps the checkpoint with the best dev BLEU (greedy decoding).
+    trainer: TrainerConfig = field(
+        default_factory=lambda: TrainerConfig(monitor="bleu", mode="max")
+    )
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A source text and its best translations: (text, score), the beam score
+    (log-probability / length ** length_penalty; greedy: the log-probability)."""
+
+    text: str
+    translations: list[tuple[str, float]]
+
+    @property
+    def best(self) -> str:
+        return self.translations[0][0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "translation": self.best,
+            "n_best": [{"translation": t, "score": s} for t, s in self.translations],
+        }
+
+
+@dataclass(frozen=True)
+class AttentionMap:
+    """Attention weights of a translation: rows target tokens (``<eos>`` last), columns source."""
+
+    source_tokens: list[str]
+    target_tokens: list[str]
+    weights: list[list[float]]
+
+
+def read_pairs(path: str, data: TranslationData, limit: int | None = None) -> list[ParallelExample]:
+    """Reads parallel data in either layout (see the module docstring), logging skipped lines."""
+    source: str | tuple[str, str] = path
+    if data.source_lang and data.target_lang and not Path(path).is_file():
+        source = (f"{path}.{data.source_lang}", f"{path}.{data.target_lang}")
+    result = read_parallel(source, on_error=data.on_error)
+    examples = spread_sample(result.examples, limit)
+    if data.reverse:
+        examples = [ParallelExample(ex.target, ex.source, ex.path, ex.line) for ex in examples]
+    describe_read(str(source), result.report, len(examples))
+    return examples
+
+
+def spread_sample(examples: list[ParallelExample], limit: int | None) -> list[ParallelExample]:
+    """At most ``limit`` examples spread evenly over the file (files are often sorted by length,
+    so the first N would all be short); all of them when ``limit`` is None."""
+    if limit is None or limit >= len(examples):
+        return examples
+    return [examples[i * len(examples) // limit] for i in range(limit)]
+
+
+def build_side_tokenizer(name: str, data: TranslationData, texts: list[str]) -> Tokenizer:
+    settings = DataSettings(
+        tokenizer=name, lowercase=data.lowercase, bpe_vocab_size=data.bpe_vocab_size
+    )
+    return build_tokenizer(settings, texts)
+
+
+def build_vocabularies(
+    examples: Sequence[ParallelExample], source: Tokenizer, target: Tokenizer, data: TranslationData
+) -> tuple[Vocab, Vocab]:
+    source_tokens = source.tokenize_batch([ex.source for ex in examples])
+    target_tokens = target.tokenize_batch([ex.target for ex in examples])
+    options = {"min_freq": data.min_freq, "max_size": data.max_vocab_size}
+    if data.shared_vocab:
+        vocab = Vocab.build(source_tokens + target_tokens, **options)
+        return vocab, vocab
+    return Vocab.build(source_tokens, **options), Vocab.build(target_tokens, **options)
+
+
+def translate_ids(
+    model: Seq2Seq,
+    ids: Sequence[list[int]],
+    beam: int = 1,
+    n_best: int = 1,
+    length_penalty: float = 1.0,
+    pad_id: int = 0,
+) -> list[list[Hypothesis]]:
+    """Decodes source id lists in batches of similar length; results in input order."""
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    results: list[list[Hypothesis]] = [[] for _ in ids]
+    was_training = model.training
+    model.eval()
+    for start in range(0, len(order), DECODE_BATCH):
+        chunk = order[start : start + DECODE_BATCH]
+        source, lengths = pad_ids([ids[i] for i in chunk], pad_id)
+        for i, hypotheses in zip(
+            chunk, model.generate(source, lengths, beam, n_best, length_penalty), strict=True
+        ):
+            results[i] = hypotheses
+    model.train(was_training)
+    return results
+
+
+def score_translations(
+    hypotheses: Sequence[str], examples: Sequence[ParallelExample], data: TranslationData
+) -> dict[str, float]:
+    """BLEU and chrF of detokenized hypotheses against the examples' raw targets."""
+    references = [ex.target for ex in examples]
+    tokenize = bleu_tokenizer(data.target_tokenizer)
+    return corpus_scores(hypotheses, references, tokenize=tokenize, lowercase=data.lowercase)
+
+
+def encode_sources(texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocab) -> list[list[int]]:
+    """Source ids of each text; a text with no token is a `DataError` naming it."""
+    ids = []
+    for index, tokens in enumerate(tokenizer.tokenize_batch(list(texts))):
+        if not tokens:
+            raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to translate")
+        ids.append(vocab.encode(tokens))
+    return ids
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Tokenizers, vocabularies and encoded pairs built from the training data."""
+
+    source_tokenizer: Tokenizer
+    target_tokenizer: Tokenizer
+    source_vocab: Vocab
+    target_vocab: Vocab
+    train_set: EncodedDataset
+    dev_examples: list[ParallelExample]
+    dev_set: EncodedDataset
+
+
+def prepare_data(data: TranslationData) -> PreparedData:
+    """Reads both splits, builds the tokenizers (BPE trains here) and vocabularies, encodes."""
+    train_examples = read_pairs(data.train, data, data.max_examples)
+    dev_examples = read_pairs(data.dev, data, data.dev_max_examples)
+    sources, targets = [ex.source for ex in train_examples], [ex.target for ex in train_examples]
+    source_tokenizer = build_side_tokenizer(data.source_tokenizer, data, sources)
+    target_tokenizer = build_side_tokenizer(data.target_tokenizer, data, targets)
+    vocabs = build_vocabularies(train_examples, source_tokenizer, target_tokenizer, data)
+    log(f"vocabularies: source {len(vocabs[0])}, target {len(vocabs[1])}")
+    tools = (source_tokenizer, target_tokenizer, *vocabs)
+    train_set = encode_parallel(train_examples, *tools, data.max_length)
+    if train_set.truncated:
+        log(f"{train_set.truncated} training pairs truncated to {data.max_length} tokens")
+    dev_set = encode_parallel(dev_examples, *tools)
+    return PreparedData(*tools, train_set, dev_examples, dev_set)
+
+
+def train_translator(
+    config: TranslateConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    max_minutes: float | None = None,
+) -> FitResult:
+    """Trains a `Seq2Seq` on ``config.data.train``, selecting on dev BLEU (greedy decoding).
+
+    Writes the model directory ``out_dir`` (``config.json``, ``source_vocab.json``,
+    ``target_vocab.json``, ``model.safetensors``, ``metrics.jsonl``). ``max_minutes`` stops
+    training at the first epoch end past that budget (``stop_reason`` "time_budget").
+    """
+    prepared = prepare_data(config.data)
+    train_set, target_vocab = prepared.train_set, prepared.target_vocab
+    sampler = BucketBatchSampler(
+        train_set.lengths, config.data.batch_size, seed=config.trainer.seed,
+        num_replicas=world_size(), rank=rank(),
+    )  # fmt: skip
+    loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
+    model_config = resolve_model_config(config.model, prepared.source_vocab, target_vocab)
+    torch.manual_seed(config.trainer.seed)
+    model = Seq2Seq(model_config)
+    dev_ids = [source for source, _ in prepared.dev_set.items]
+
+    def loss_fn(model: Seq2Seq, batch: ParallelBatch) -> torch.Tensor:
+        logits = model(batch.source, batch.source_lengths, batch.target[:, :-1])
+        return unwrap_model(model).loss(logits, batch.target[:, 1:])
+
+    def evaluate_fn(model: Seq2Seq) -> dict[str, float]:
+        detokenize = prepared.target_tokenizer.detokenize
+        texts = [
+            detokenize(target_vocab.decode(h[0].tokens)) for h in translate_ids(model, dev_ids)
+        ]
+        scores = score_translations(texts, prepared.dev_examples, config.data)
+        return {**scores, "loss": dev_loss(model, prepared.dev_set)}
+
+    saved_config = {**config_to_dict(dataclasses.replace(config, model=model_config)), "task": TASK}
+    trainer = Trainer(
+        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
+        files=model_directory_files(saved_config, prepared), tokens_in_batch=target_tokens,
+        progress=progress,
+    )  # fmt: skip
+    if max_minutes is not None:
+        add_time_budget(trainer, max_minutes)
+    return trainer.fit(loader, resume=resume)
+
+
+def target_tokens(batch: ParallelBatch) -> int:
+    """Target tokens predicted in a batch (``<eos>`` included, ``<bos>`` not): for tokens/s."""
+    return int(batch.target_lengths.sum()) - len(batch.target_lengths)
+
+
+def add_time_budget(trainer: Trainer, max_minutes: float) -> None:
+    """Stops training at the first epoch end after ``max_minutes`` of wall-clock time."""
+    started = time.perf_counter()
+
+    def check(trainer: Trainer) -> None:
+        if trainer.state.stop_reason is None and time.perf_counter() - started > 60 * max_minutes:
+            trainer.state.stop_reason = "time_budget"
+
+    trainer.add_callback("epoch_end", check)
+
+
+@torch.no_grad()
+def dev_loss(model: Seq2Seq, dev_set) -> float:
+    """Mean teacher-forced cross-entropy per target token on the dev pairs (label-smoothed
+    when the model trains with label smoothing)."""
+    total, tokens = 0.0, 0
+    for start in range(0, len(dev_set), DECODE_BATCH):
+        batch = dev_set.collate(
+            [dev_set[i] for i in range(start, min(start + DECODE_BATCH, len(dev_set)))]
+        )
+        logits = model(batch.source, batch.source_lengths, batch.target[:, :-1])
+        count = int((batch.target[:, 1:] != model.config.pad_id).sum())
+        total += float(model.loss(logits, batch.target[:, 1:])) * count
+        tokens += count
+    return total / max(tokens, 1)
+
+
+def resolve_model_config(config: Seq2SeqConfig, source: Vocab, target: Vocab) -> Seq2SeqConfig:
+    """The model config with vocabulary sizes and special ids taken from the vocabularies."""
+    return dataclasses.replace(
+        config,
+        encoder=dataclasses.replace(
+            config.encoder, vocab_size=len(source), pad_id=source.pad_id, unk_id=source.unk_id
+        ),
+        decoder=dataclasses.replace(config.decoder, vocab_size=len(target)),
+        pad_id=target.pad_id, bos_id=target.bos_id, eos_id=target.eos_id,
+    )  # fmt: skip
+
+
+def model_directory_files(config: dict[str, Any], prepared: PreparedData) -> dict[str, Any]:
+    """The JSON files of a translation model directory."""
+    versions = {"rnnkit_version": rnnkit.__version__, "torch_version": torch.__version__}
+    tokenizers = {
+        "source": prepared.source_tokenizer.to_config(),
+        "target": prepared.target_tokenizer.to_config(),
+    }
+    return {
+        "config.json": {**config, "tokenizer": tokenizers, **versions},
+        "source_vocab.json": prepared.source_vocab.to_dict(),
+        "target_vocab.json": prepared.target_vocab.to_dict(),
+    }
+
+
+class Translator:
+    """A trained translator with its tokenizers and vocabularies: what `rnnkit.load` returns."""
+
+    task = TASK
+
+    def __init__(
+        self, model: Seq2Seq, source_tokenizer: Tokenizer, target_tokenizer: Tokenizer,
+        source_vocab: Vocab, target_vocab: Vocab, config: dict[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        self.model = model.eval()
+        self.source_tokenizer, self.target_tokenizer = source_tokenizer, target_tokenizer
+        self.source_vocab, self.target_vocab = source_vocab, target_vocab
+        self.config = config or {}
+        self.data = config_from_dict(TranslationData, self.config.get("data", {}))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Translator:
+        """Rebuilds the translator saved in ``directory`` (JSON + safetensors; no pickle)."""
+        directory = check_model_directory(directory, FILES)
+        config = read_json(directory / "config.json")
+        if config.get("task") != TASK:
+            raise ModelDirectoryError(
+                f"{directory} holds a {config.get('task')!r} model, not {TASK!r}"
+            )
+        where = str(directory / "config.json")
+        model = Seq2Seq(config_from_dict(Seq2SeqConfig, config["model"], where=where))
+        load_model_weights(model, directory)
+        tokenizers = config["tokenizer"]
+        return cls(
+            model,
+            tokenizer_from_config(tokenizers["source"]),
+            tokenizer_from_config(tokenizers["target"]),
+            Vocab.load(directory / "source_vocab.json"),
+            Vocab.load(directory / "target_vocab.json"),
+            config,
+        )  # fmt: skip
+
+    def detokenize(self, ids: Sequence[int]) -> str:
+        return self.target_tokenizer.detokenize(self.target_vocab.decode(ids))
+
+    def translate(
+        self, texts: Sequence[str], beam: int = 5, n_best: int = 1, length_penalty: float = 1.0
+    ) -> list[Translation]:
+        """The ``n_best`` best translations of each text (``beam=1``: greedy decoding)."""
+        ids = encode_sources(texts, self.source_tokenizer, self.source_vocab)
+        results = translate_ids(
+            self.model, ids, beam, n_best, length_penalty, self.source_vocab.pad_id
+        )
+        return [
+            Translation(text, [(self.detokenize(h.tokens), h.score) for h in hypotheses])
+            for text, hypotheses in zip(texts, results, strict=True)
+        ]
+
+    def predict(self, texts: Sequence[str]) -> list[Translation]:
+        """`translate` with its defaults (beam 5, the best translation): the task contract."""
+        return self.translate(texts)
+
+    @torch.no_grad()
+    def attention(self, text: str, translation: str | None = None) -> AttentionMap:
+        """Attention weights while producing ``translation`` (default: the beam-5 one)."""
+        source_ids = encode_sources([text], self.source_tokenizer, self.source_vocab)[0]
+        if translation is None:
+            translation = self.translate([text])[0].best
+        target_tokens = self.target_tokenizer.tokenize(translation)
+        target = self.target_vocab.encode(target_tokens, add_bos=True, add_eos=True)
+        _, weights = self.model.forward_with_attention(
+            torch.tensor([source_ids]), torch.tensor([len(source_ids)]), torch.tensor([target[:-1]])
+        )
+        source_tokens = self.source_tokenizer.tokenize(text)
+        return AttentionMap(source_tokens, [*target_tokens, "<eos>"], weights[0].tolist())
+
+    def evaluate(self, examples: Sequence[ParallelExample], beam: int = 5) -> dict[str, Any]:
+        """Corpus BLEU and chrF of the translations of ``examples`` against their targets."""
+        started = time.perf_counter()
+        texts = (
+            [t.best for t in self.translate([ex.source for ex in examples], beam=beam)]
+            if examples
+            else []
+        )
+        scores = score_translations(texts, examples, self.data)
+        return {
+            **scores,
+            "n": len(examples),
+            "beam": beam,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+
+    def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
+        """`evaluate` on parallel data in the layout the model was trained on."""
+        return self.evaluate(read_pairs(path, self.data), beam=options.beam)
