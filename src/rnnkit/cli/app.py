@@ -90,12 +90,13 @@ def configure_logging(level: int) -> None:
 
 
 def register_commands() -> None:
-    from rnnkit.cli import check, demo, diagnose, evaluate, predict, train
+    from rnnkit.cli import check, demo, diagnose, evaluate, generate, predict, train
 
     app.command(name="demo", epilog=demo.EXAMPLE)(demo.demo)
     app.add_typer(train.app, name="train")
     app.command(name="evaluate", epilog=evaluate.EXAMPLE)(evaluate.evaluate)
     app.command(name="predict", epilog=predict.EXAMPLE)(predict.predict)
+    app.command(name="generate", epilog=generate.EXAMPLE)(generate.generate)
     app.command(name="check", epilog=check.EXAMPLE)(check.check)
     app.add_typer(diagnose.app, name="diagnose")
 

@@ -65,8 +65,16 @@ def print_classification_report(report: dict[str, Any]) -> None:
     console.print(table)
 
 
+def print_perplexity_report(report: dict[str, Any]) -> None:
+    console.print(
+        f"n {report['n']}  tokens {report['n_tokens']}  perplexity {report['perplexity']:.3f}  "
+        f"NLL/token {report['nll']:.4f}"
+    )
+
+
 REPORT_PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "classify": print_classification_report,
+    "generate": print_perplexity_report,
 }
 
 

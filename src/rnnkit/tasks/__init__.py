@@ -14,8 +14,9 @@ from rnnkit.errors import ConfigError
 def task_registry() -> dict[str, Any]:
     """Task name → predictor class (imported here so that ``import rnnkit`` stays light)."""
     from rnnkit.tasks.classification import Classifier
+    from rnnkit.tasks.generation import TextGenerator
 
-    return {Classifier.task: Classifier}
+    return {Classifier.task: Classifier, TextGenerator.task: TextGenerator}
 
 
 def get_task(name: str) -> Any:

@@ -79,15 +79,21 @@ def describe_read(path: str, report: ReadReport, count: int) -> None:
 
 
 def model_files(
-    config: dict[str, Any], tokenizer: Tokenizer, vocab: Vocab, labels: LabelVocab
+    config: dict[str, Any], tokenizer: Tokenizer, vocab: Vocab, labels: LabelVocab | None
 ) -> dict[str, Any]:
-    """The JSON files of a model directory, versions and tokenizer included."""
+    """The JSON files of a model directory, versions and tokenizer included.
+
+    ``labels=None`` (a model without labels, e.g. an unconditioned language model) writes no
+    ``labels.json``.
+    """
     versions = {"rnnkit_version": rnnkit.__version__, "torch_version": torch.__version__}
-    return {
+    files = {
         "config.json": {**config, "tokenizer": tokenizer.to_config(), **versions},
         "vocab.json": vocab.to_dict(),
-        "labels.json": labels.to_dict(),
     }
+    if labels is not None:
+        files["labels.json"] = labels.to_dict()
+    return files
 
 
 @dataclass(frozen=True)
@@ -104,25 +110,27 @@ class SavedModel:
     model: nn.Module
     tokenizer: Tokenizer
     vocab: Vocab
-    labels: LabelVocab
+    labels: LabelVocab | None  # None when the directory has no labels.json
     config: dict[str, Any]
 
 
 def read_task_name(directory: str | Path) -> str:
     """The ``task`` recorded in a model directory's ``config.json``."""
-    directory = check_model_directory(directory)
+    directory = check_model_directory(directory, required=("config.json",))
     config = read_json(directory / "config.json")
     if not isinstance(config, dict) or "task" not in config:
         raise ModelDirectoryError(f"{directory / 'config.json'}: no 'task' recorded")
     return config["task"]
 
 
-def check_model_directory(directory: str | Path) -> Path:
-    """Checks that ``directory`` is a model directory with every required file."""
+def check_model_directory(
+    directory: str | Path, required: tuple[str, ...] = REQUIRED_FILES
+) -> Path:
+    """Checks that ``directory`` is a model directory with every ``required`` file."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ModelDirectoryError(f"model directory not found: {directory}")
-    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    missing = [name for name in required if not (directory / name).is_file()]
     if missing:
         raise ModelDirectoryError(
             f"{directory} is not a complete model directory: missing {', '.join(missing)}"
@@ -131,10 +139,17 @@ def check_model_directory(directory: str | Path) -> Path:
 
 
 def read_model_directory(
-    directory: str | Path, task: str, config_class: type, model_class: type[nn.Module]
+    directory: str | Path,
+    task: str,
+    config_class: type,
+    model_class: type[nn.Module],
+    required: tuple[str, ...] = REQUIRED_FILES,
 ) -> SavedModel:
-    """Rebuilds the model, tokenizer and vocabularies saved in ``directory`` for ``task``."""
-    directory = check_model_directory(directory)
+    """Rebuilds the model, tokenizer and vocabularies saved in ``directory`` for ``task``.
+
+    ``required`` lists the files the task needs; ``labels.json`` is read when present.
+    """
+    directory = check_model_directory(directory, required)
     config = read_json(directory / "config.json")
     if config.get("task") != task:
         raise ModelDirectoryError(f"{directory} holds a {config.get('task')!r} model, not {task!r}")
@@ -146,6 +161,8 @@ def read_model_directory(
         model=model.eval(),
         tokenizer=tokenizer_from_config(config["tokenizer"]),
         vocab=Vocab.load(directory / "vocab.json"),
-        labels=LabelVocab.load(directory / "labels.json"),
+        labels=LabelVocab.load(directory / "labels.json")
+        if (directory / "labels.json").is_file()
+        else None,
         config=config,
     )
