@@ -104,3 +104,9 @@ def test_generate_commands_have_help_with_an_example():
     for command in (["train", "generate"], ["generate"]):
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0 and "Example: rnnkit" in result.output, command
+
+
+def test_predict_on_a_language_model_is_a_one_line_error(model_dir):
+    result = runner.invoke(app, ["predict", str(model_dir), "hello"])
+    assert result.exit_code == 1
+    assert "error: " in result.stderr and "use rnnkit generate" in result.stderr

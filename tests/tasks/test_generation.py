@@ -57,6 +57,15 @@ def names_dir(tmp_path_factory, names) -> Path:
     return out
 
 
+def test_model_directory_holds_json_and_safetensors_only(names_dir):
+    files = {path.name for path in names_dir.iterdir() if path.is_file()}
+    assert {"config.json", "vocab.json", "labels.json", "model.safetensors"} <= files
+    assert json.loads((names_dir / "labels.json").read_text())["labels"] == ["Ana", "Bor"]
+    config = json.loads((names_dir / "config.json").read_text())
+    assert config["task"] == "generate" and config["tokenizer"]["name"] == "char"
+    assert not list(names_dir.rglob("*.pt")) and not list(names_dir.rglob("*.pkl"))
+
+
 def test_train_save_load_gives_the_same_samples_for_the_same_seed(names_dir, names):
     first, second = rnnkit.load(names_dir), rnnkit.load(names_dir)
     assert isinstance(first, TextGenerator)

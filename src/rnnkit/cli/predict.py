@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.errors import ConfigError
+
 EXAMPLE = 'Example: rnnkit predict runs/intent "What time is it?" --top-k 3 --trace'
 
 
@@ -28,6 +30,11 @@ def predict(
     if not texts or texts == ["-"]:
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
     classifier = rnnkit.load(model_dir)
+    if not hasattr(classifier, "predict"):
+        raise ConfigError(
+            f"{model_dir} holds a {classifier.task!r} model; predict labels texts "
+            "(use rnnkit generate for a language model)"
+        )
     for prediction in classifier.predict(texts, top_k=top_k):
         walk = trace_text(classifier, prediction.text) if trace else None
         if as_json:

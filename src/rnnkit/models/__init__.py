@@ -1,5 +1,5 @@
 """Task models built on the recurrent core: encoder, classifier (N→1), tagger and joint
-intent + slot model (N→N), decoding strategies (greedy, sampling, beam search)."""
+intent + slot model (N→N), language model (1→N), decoding (greedy, sampling, beam search)."""
 
 from rnnkit.models.char_features import CharFeatures
 from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
@@ -12,17 +12,21 @@ from rnnkit.models.decoding import (
 )
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.models.joint import JointConfig, JointDecoding, JointIntentSlot
+from rnnkit.models.language_model import DecoderState, LanguageModel, LanguageModelConfig
 from rnnkit.models.spans import Span, spans_from_bio
 from rnnkit.models.tagger import SequenceTagger, TaggerConfig, TaggingHead
 
 __all__ = [
     "CharFeatures",
     "ClassifierConfig",
+    "DecoderState",
     "EncoderConfig",
     "Hypothesis",
     "JointConfig",
     "JointDecoding",
     "JointIntentSlot",
+    "LanguageModel",
+    "LanguageModelConfig",
     "RecurrentEncoder",
     "SequenceClassifier",
     "SequenceTagger",
