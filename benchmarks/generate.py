@@ -229,6 +229,7 @@ def main() -> None:
     parser.add_argument("--eng-examples", type=int, default=40000)
     parser.add_argument("--max-minutes", type=float, default=5.0, help="per training run")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--results", default="generate", help="results/<name>.json to write")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows, checks = [], {}
@@ -237,7 +238,7 @@ def main() -> None:
         for cell in args.cells.split(","):
             rows.append(run_lm(dataset, cell, args))
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "config"}), flush=True)
-            write_json("generate", {**results, "rows": rows, "checks": checks})
+            write_json(args.results, {**results, "rows": rows, "checks": checks})
         best = min((r for r in rows if r["dataset"] == dataset), key=lambda r: r["perplexity"])
         generator = rnnkit.load(RUNS / f"{dataset}-{best['cell']}")
         prompts = names_prompts(generator) if dataset == "names" else text_prompts(dataset)
@@ -247,7 +248,7 @@ def main() -> None:
             for cell in args.cells.split(","):
                 check = fidelity_and_novelty(rnnkit.load(RUNS / f"names-{cell}"), classifier, args)
                 checks[f"names fidelity/novelty ({cell})"] = {**check, "classifier": info}
-        write_json("generate", {**results, "rows": rows, "checks": checks})
+        write_json(args.results, {**results, "rows": rows, "checks": checks})
     show(rows, checks)
 
 

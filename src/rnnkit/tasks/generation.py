@@ -281,7 +281,10 @@ class TextGenerator:
                 hypotheses = greedy_decode(self.model.step, state, start, eos, max_length)
             else:
                 generator = torch.Generator()
-                generator.manual_seed(seed if seed is not None else torch.seed())
+                if seed is None:
+                    generator.seed()  # a fresh random seed, leaving torch's global one alone
+                else:
+                    generator.manual_seed(seed)
                 hypotheses = sample_decode(
                     self.model.step, state, start, eos, max_length, temperature=temperature,
                     top_k=top_k, top_p=top_p, generator=generator,
