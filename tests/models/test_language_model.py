@@ -93,3 +93,17 @@ def test_bad_conditions_and_configs_are_named():
         LanguageModelConfig(condition_mode="everywhere")
     with pytest.raises(ConfigError, match="num_conditions and condition_size are exclusive"):
         LanguageModelConfig(num_conditions=2, condition_size=3)
+
+
+def test_loss_is_the_summed_cross_entropy_of_non_pad_targets():
+    model = build()
+    inputs = torch.tensor([[2, 5, 6], [2, 7, 0]])  # padded with 0
+    targets = torch.tensor([[5, 6, 3], [7, 3, 0]])
+    total, _ = model.loss(inputs, targets)
+    with torch.no_grad():
+        log_probs = model(inputs)[0].log_softmax(-1)
+    expected = -sum(
+        log_probs[b, t, targets[b, t]] for b, t in [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
+    )
+    assert total.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert total.requires_grad  # a loss to train on

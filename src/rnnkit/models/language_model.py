@@ -151,13 +151,7 @@ class LanguageModel(nn.Module):
         Shape: ``inputs, targets: (B, T)``; padding positions of ``targets`` hold ``pad_id``.
         """
         logits, final = self(inputs, condition, state)
-        total = F.cross_entropy(
-            logits.reshape(-1, logits.size(-1)),
-            targets.reshape(-1),
-            ignore_index=self.config.pad_id,
-            reduction="sum",
-        )
-        return total, final
+        return next_token_nll(logits, targets, self.config.pad_id), final
 
     def condition_features(self, condition: Tensor | None, batch: int) -> Tensor | None:
         """The condition as features ``(B, K)``, checked against the configuration."""
@@ -221,3 +215,11 @@ class LanguageModel(nn.Module):
         rnn = state.rnn.map(lambda t: t.index_select(1, index))
         condition = None if state.condition is None else state.condition.index_select(0, index)
         return DecoderState(rnn, condition)
+
+
+def next_token_nll(logits: Tensor, targets: Tensor, pad_id: int) -> Tensor:
+    """Summed cross-entropy of ``logits (B, T, V)`` against ``targets (B, T)``, pad ignored."""
+    return F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=pad_id,
+        reduction="sum",
+    )  # fmt: skip

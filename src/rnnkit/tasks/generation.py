@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import DataLoader
 
@@ -28,7 +27,12 @@ from rnnkit.config import config_to_dict
 from rnnkit.data import BucketBatchSampler, LabelVocab, Tokenizer, Vocab
 from rnnkit.errors import ConfigError
 from rnnkit.models.decoding import Hypothesis, beam_search, greedy_decode, sample_decode
-from rnnkit.models.language_model import DecoderState, LanguageModel, LanguageModelConfig
+from rnnkit.models.language_model import (
+    DecoderState,
+    LanguageModel,
+    LanguageModelConfig,
+    next_token_nll,
+)
 from rnnkit.tasks.common import EvaluateOptions, build_tokenizer, model_files, read_model_directory
 from rnnkit.tasks.lm_data import (
     GenerateData,
@@ -76,14 +80,8 @@ class Generated:
 
 def sequence_loss(model: LanguageModel, batch: LMBatch, state=None) -> tuple[Tensor, Any]:
     """Summed next-token NLL over non-pad targets of ``batch``, and the final state."""
-    logits, final = model(batch.inputs, batch.conditions, state)  # (B, T, V)
-    total = F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)),
-        batch.targets.reshape(-1),
-        ignore_index=model_pad_id(model),
-        reduction="sum",
-    )
-    return total, final
+    logits, final = model(batch.inputs, batch.conditions, state)  # (B, T, V); DDP-safe call
+    return next_token_nll(logits, batch.targets, model_pad_id(model)), final
 
 
 def model_pad_id(model: torch.nn.Module) -> int:
