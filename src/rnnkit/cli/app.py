@@ -96,6 +96,7 @@ def register_commands() -> None:
         diagnose,
         evaluate,
         export,
+        generate,
         predict,
         serve,
         train,
@@ -107,6 +108,7 @@ def register_commands() -> None:
     app.command(name="evaluate", epilog=evaluate.EXAMPLE)(evaluate.evaluate)
     app.command(name="predict", epilog=predict.EXAMPLE)(predict.predict)
     app.command(name="translate", epilog=translate.EXAMPLE)(translate.translate)
+    app.command(name="generate", epilog=generate.EXAMPLE)(generate.generate)
     app.command(name="check", epilog=check.EXAMPLE)(check.check)
     app.add_typer(diagnose.app, name="diagnose")
     app.command(name="export", epilog=export.EXAMPLE)(export.export)

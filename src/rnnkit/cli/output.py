@@ -112,11 +112,19 @@ def print_translation_report(report: dict[str, Any]) -> None:
     )
 
 
+def print_perplexity_report(report: dict[str, Any]) -> None:
+    console.print(
+        f"n {report['n']}  tokens {report['n_tokens']}  perplexity {report['perplexity']:.3f}  "
+        f"NLL/token {report['nll']:.4f}"
+    )
+
+
 REPORT_PRINTERS: dict[str, Callable[[dict[str, Any]], None]] = {
     "classify": print_classification_report,
     "tag": print_tagging_report,
     "joint": print_tagging_report,
     "translate": print_translation_report,
+    "generate": print_perplexity_report,
 }
 
 

@@ -26,21 +26,27 @@ def predict(
 ) -> None:
     """Predict each text's label (classifiers), spans (taggers) or intent and slots (joint)."""
     import rnnkit
-    from rnnkit.cli.output import print_prediction, print_spans, print_trace
+    from rnnkit.cli.output import print_prediction, print_spans, print_trace, print_translation
     from rnnkit.diagnostics.trace import trace_text
 
     if not texts or texts == ["-"]:
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
     predictor = rnnkit.load(model_dir)
+    if not hasattr(predictor, "predict"):
+        raise ConfigError(
+            f"{model_dir} holds a {predictor.task!r} model; predict labels, tags or translates "
+            "texts (use rnnkit generate for a language model)"
+        )
     if predictor.task != "classify":
         if top_k != 1 or trace:
             option = "--trace" if trace else "--top-k"
             raise ConfigError(f"{option}: only for classifiers; this is a {predictor.task!r} model")
-        for tagged in predictor.predict(texts):
+        printer = print_translation if predictor.task == "translate" else print_spans
+        for result in predictor.predict(texts):
             if as_json:
-                typer.echo(json.dumps(tagged.to_dict(), ensure_ascii=False))
+                typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
             else:
-                print_spans(tagged)
+                printer(result)
         return
     for prediction in predictor.predict(texts, top_k=top_k):
         walk = trace_text(predictor, prediction.text) if trace else None

@@ -333,3 +333,72 @@ def translate(
         max_minutes=max_minutes,
     )  # fmt: skip
     report_result(result)
+
+
+GENERATE_EXAMPLE = (
+    "Example: rnnkit train generate --train data/names/train.tsv --dev data/names/dev.tsv "
+    "--out runs/names --condition-column language --tokenizer char --cell gru --epochs 10"
+)
+
+
+@app.command(epilog=GENERATE_EXAMPLE)
+def generate(
+    train: str = typer.Option(
+        None,
+        help="Training texts: a labelled file (with --condition-column), one side of a "
+        "source<TAB>target file (--side), or one text per line.",
+    ),
+    dev: str = typer.Option(None, help="Dev texts for model selection (same layout)."),
+    out: Path = typer.Option(None, help="The model directory to write."),
+    condition_column: str = typer.Option(
+        None, help="Condition each text on this column of a labelled file (e.g. language)."
+    ),
+    text_column: str = typer.Option(None, help="Column / JSON field holding the text."),
+    side: str = typer.Option(None, help="source or target side of a source<TAB>target file."),
+    tokenizer: str = typer.Option(None, help="char, zh-char, word, whitespace, jieba or bpe."),
+    bptt_length: int = typer.Option(
+        None, help="Train on running text in chunks of this many steps (truncated BPTT)."
+    ),
+    cell: str = typer.Option(None, help="lstm, gru or rnn."),
+    layers: int = typer.Option(None, help="Stacked recurrent layers."),
+    hidden_size: int = typer.Option(None, help="Hidden units."),
+    embedding_dim: int = typer.Option(None, help="Embedding size."),
+    tie_embeddings: bool = typer.Option(
+        None, "--tie-embeddings/--no-tie-embeddings", help="Share input and output embeddings."
+    ),
+    epochs: int = typer.Option(None, help="Passes over the training data."),
+    batch_size: int = typer.Option(None, help="Texts (or running-text streams) per batch."),
+    lr: float = typer.Option(None, help="Peak learning rate (AdamW)."),
+    seed: int = typer.Option(None, help="Random seed: the same seed gives the same model."),
+    config: Path = typer.Option(
+        None, "--config", help="A YAML/JSON config file (sections data, model, trainer)."
+    ),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Override any config key, e.g. --set model.hidden_size=256."
+    ),
+    resume: Path = typer.Option(
+        None, help="Continue the killed or finished run in this model directory."
+    ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Train a language model (1→N), optionally conditioned on a category."""
+    from rnnkit.tasks.generation import GenerateConfig, train_generator
+
+    options = {
+        "data": {
+            "train": train, "dev": dev, "tokenizer": tokenizer, "text_column": text_column,
+            "condition_column": condition_column, "side": side, "batch_size": batch_size,
+            "bptt_length": bptt_length,
+        },
+        "model": {
+            "cell": cell, "num_layers": layers, "hidden_size": hidden_size,
+            "embedding_dim": embedding_dim, "tie_embeddings": tie_embeddings,
+        },
+        "trainer": {"epochs": epochs, "lr": lr, "seed": seed},
+    }  # fmt: skip
+    run_config = build_config(GenerateConfig, config, resume, options, overrides)
+    out = resume if resume is not None else out
+    result = train_generator(
+        check_required(run_config, out), out, resume=resume is not None, progress=progress
+    )
+    report_result(result)

@@ -1,5 +1,5 @@
 """Task models built on the recurrent core: encoder, classifier (N→1), tagger and joint
-intent + slot model (N→N), decoding strategies (greedy, sampling, beam search)."""
+intent + slot model (N→N), language model (1→N), decoding (greedy, sampling, beam search)."""
 
 from rnnkit.models.attention import ATTENTIONS, build_attention, get_attention
 from rnnkit.models.char_features import CharFeatures
@@ -13,7 +13,8 @@ from rnnkit.models.decoding import (
 )
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.models.joint import JointConfig, JointDecoding, JointIntentSlot
-from rnnkit.models.seq2seq import DecoderConfig, DecoderState, Seq2Seq, Seq2SeqConfig
+from rnnkit.models.language_model import LanguageModel, LanguageModelConfig
+from rnnkit.models.seq2seq import DecoderConfig, Seq2Seq, Seq2SeqConfig
 from rnnkit.models.spans import Span, spans_from_bio
 from rnnkit.models.tagger import SequenceTagger, TaggerConfig, TaggingHead
 
@@ -22,12 +23,13 @@ __all__ = [
     "CharFeatures",
     "ClassifierConfig",
     "DecoderConfig",
-    "DecoderState",
     "EncoderConfig",
     "Hypothesis",
     "JointConfig",
     "JointDecoding",
     "JointIntentSlot",
+    "LanguageModel",
+    "LanguageModelConfig",
     "RecurrentEncoder",
     "Seq2Seq",
     "Seq2SeqConfig",

@@ -14,10 +14,11 @@ from rnnkit.errors import ConfigError
 def task_registry() -> dict[str, Any]:
     """Task name → predictor class (imported here so that ``import rnnkit`` stays light)."""
     from rnnkit.tasks.classification import Classifier
+    from rnnkit.tasks.generation import TextGenerator
     from rnnkit.tasks.tagging import JointTagger, Tagger
     from rnnkit.tasks.translation import Translator
 
-    predictors = (Classifier, Tagger, JointTagger, Translator)
+    predictors = (Classifier, Tagger, JointTagger, Translator, TextGenerator)
     return {predictor.task: predictor for predictor in predictors}
 
 

@@ -79,15 +79,21 @@ def describe_read(path: str, report: ReadReport, count: int) -> None:
 
 
 def model_files(
-    config: dict[str, Any], tokenizer: Tokenizer, vocab: Vocab, labels: LabelVocab
+    config: dict[str, Any], tokenizer: Tokenizer, vocab: Vocab, labels: LabelVocab | None
 ) -> dict[str, Any]:
-    """The JSON files of a model directory, versions and tokenizer included."""
+    """The JSON files of a model directory, versions and tokenizer included.
+
+    ``labels=None`` (a model without labels, e.g. an unconditioned language model) writes no
+    ``labels.json``.
+    """
     versions = {"rnnkit_version": rnnkit.__version__, "torch_version": torch.__version__}
-    return {
+    files = {
         "config.json": {**config, "tokenizer": tokenizer.to_config(), **versions},
         "vocab.json": vocab.to_dict(),
-        "labels.json": labels.to_dict(),
     }
+    if labels is not None:
+        files["labels.json"] = labels.to_dict()
+    return files
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ class SavedModel:
     model: nn.Module
     tokenizer: Tokenizer
     vocab: Vocab
-    labels: LabelVocab
+    labels: LabelVocab | None  # None when the directory has no labels.json
     config: dict[str, Any]
 
 
@@ -134,10 +140,17 @@ def check_model_directory(
 
 
 def read_model_directory(
-    directory: str | Path, task: str, config_class: type, model_class: type[nn.Module]
+    directory: str | Path,
+    task: str,
+    config_class: type,
+    model_class: type[nn.Module],
+    required: tuple[str, ...] = REQUIRED_FILES,
 ) -> SavedModel:
-    """Rebuilds the model, tokenizer and vocabularies saved in ``directory`` for ``task``."""
-    directory = check_model_directory(directory)
+    """Rebuilds the model, tokenizer and vocabularies saved in ``directory`` for ``task``.
+
+    ``required`` lists the files the task needs; ``labels.json`` is read when present.
+    """
+    directory = check_model_directory(directory, required)
     config = read_json(directory / "config.json")
     if config.get("task") != task:
         raise ModelDirectoryError(f"{directory} holds a {config.get('task')!r} model, not {task!r}")
@@ -149,6 +162,8 @@ def read_model_directory(
         model=model.eval(),
         tokenizer=tokenizer_from_config(config["tokenizer"]),
         vocab=Vocab.load(directory / "vocab.json"),
-        labels=LabelVocab.load(directory / "labels.json"),
+        labels=LabelVocab.load(directory / "labels.json")
+        if (directory / "labels.json").is_file()
+        else None,
         config=config,
     )
