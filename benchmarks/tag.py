@@ -114,6 +114,7 @@ def run_one(dataset: str, variant: str, arguments: argparse.Namespace) -> dict:
         dataset, variant, arguments.seed, arguments.epochs, train, arguments.word_dropout
     )
     suffix = f"-wd{arguments.word_dropout}" if arguments.word_dropout else ""
+    suffix += f"-first{arguments.max_train}" if arguments.max_train else ""
     out = RUNS / f"{dataset}-{variant}{suffix}"
     start = time.perf_counter()
     result = train_tagger(config, out, progress=False)
@@ -174,6 +175,7 @@ def main() -> None:
     rows = []
     name = f"tag-{arguments.datasets.replace(',', '_')}-{arguments.variants.replace(',', '_')}"
     name += f"-wd{arguments.word_dropout}" if arguments.word_dropout else ""
+    name += f"-first{arguments.max_train}" if arguments.max_train else ""
     for dataset in arguments.datasets.split(","):
         if not (SHARED_DATA / DATASETS[dataset]["train"]).exists():
             print(f"skipping {dataset}: {SHARED_DATA / DATASETS[dataset]['train']} not found")
