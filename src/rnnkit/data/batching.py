@@ -82,13 +82,14 @@ def pad_chars(
     (B, T))``, padded with `pad_id` to the longest sentence T and longest word W."""
     time = max((len(words) for words in sentences), default=0)
     width = max((len(word) for words in sentences for word in words), default=0)
-    char_ids = torch.full((len(sentences), time, width), pad_id, dtype=torch.long)
-    char_lengths = torch.zeros(len(sentences), time, dtype=torch.long)
-    for b, words in enumerate(sentences):
-        for t, word in enumerate(words):
-            char_ids[b, t, : len(word)] = torch.tensor(word, dtype=torch.long)
-            char_lengths[b, t] = len(word)
-    return char_ids, char_lengths
+    empty = [pad_id] * width
+    rows = [
+        [list(word) + empty[len(word) :] for word in words] + [empty] * (time - len(words))
+        for words in sentences
+    ]
+    lengths = [[len(word) for word in words] + [0] * (time - len(words)) for words in sentences]
+    char_ids = torch.tensor(rows, dtype=torch.long).reshape(len(sentences), time, width)
+    return char_ids, torch.tensor(lengths, dtype=torch.long).reshape(len(sentences), time)
 
 
 def collate_tagging(

@@ -7,6 +7,7 @@ counted exactly (``EncodedDataset.truncated``) and `DataLoader` workers only pad
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -89,6 +90,26 @@ def encode_chars(tokens: Sequence[str], chars: Vocab, max_word_chars: int) -> li
     return [chars.encode(list(token[:max_word_chars])) or [chars.unk_id] for token in tokens]
 
 
+@dataclass(frozen=True)
+class WordEncoding:
+    """Tokens → model input: word ids (looked up lower-cased if ``lowercase``) and, with a
+    character vocabulary, each word's character ids (case kept; see `encode_chars`)."""
+
+    vocab: Vocab
+    lowercase: bool = False
+    chars: Vocab | None = None
+    max_word_chars: int = 20
+
+    def __post_init__(self) -> None:
+        if self.max_word_chars < 1:
+            raise ConfigError(f"max_word_chars must be at least 1, got {self.max_word_chars}")
+
+    def encode(self, tokens: Sequence[str]) -> tuple[list[int], list[list[int]] | None]:
+        words = [token.lower() for token in tokens] if self.lowercase else tokens
+        chars = encode_chars(tokens, self.chars, self.max_word_chars) if self.chars else None
+        return self.vocab.encode(words), chars
+
+
 def encode_tagging(
     examples: Sequence[TaggedExample],
     vocab: Vocab,
@@ -107,8 +128,7 @@ def encode_tagging(
         chars: a character vocabulary: also encode each word's characters (see `encode_chars`).
     """
     _check_max_length(max_length)
-    if max_word_chars < 1:
-        raise ConfigError(f"max_word_chars must be at least 1, got {max_word_chars}")
+    encoding = WordEncoding(vocab, lowercase, chars, max_word_chars)
     items, lengths, truncated = [], [], 0
     for ex in examples:
         toks, tag_list = ex.tokens, ex.tags
@@ -117,11 +137,8 @@ def encode_tagging(
         intent = None
         if intents is not None and ex.intent is not None:
             intent = intents.encode(ex.intent, ex.path, ex.line)
-        words = [token.lower() for token in toks] if lowercase else toks
-        char_ids = encode_chars(toks, chars, max_word_chars) if chars is not None else None
-        items.append(
-            (vocab.encode(words), tags.encode_many(tag_list, ex.path, ex.line), intent, char_ids)
-        )
+        ids, char_ids = encoding.encode(toks)
+        items.append((ids, tags.encode_many(tag_list, ex.path, ex.line), intent, char_ids))
         lengths.append(len(toks))
     return EncodedDataset(items, lengths, truncated, partial(collate_tagging, pad_id=vocab.pad_id))
 

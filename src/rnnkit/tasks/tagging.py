@@ -1,8 +1,8 @@
 """The tagging tasks (N→N): ``tag`` (slot filling, NER) and ``joint`` (intent + slots).
 
-How sentences become model input (`WordEncoding`), batched decoding, the entity-level metrics,
-and the predictors `Tagger` and `JointTagger` that `rnnkit.load` returns. Training lives in
-`rnnkit.tasks.tagging_train`.
+Batched decoding (sentences become input through `rnnkit.data.datasets.WordEncoding`), the
+entity-level metrics, and the predictors `Tagger` and `JointTagger` that `rnnkit.load`
+returns. Training lives in `rnnkit.tasks.tagging_train`.
 
 Legend: B batch, T time (tokens), W characters per word.
 """
@@ -18,7 +18,7 @@ import torch
 
 from rnnkit.data import LabelVocab, TaggedExample, Tokenizer, Vocab, read_tagging
 from rnnkit.data.batching import pad_chars, pad_ids
-from rnnkit.data.datasets import encode_chars
+from rnnkit.data.datasets import WordEncoding
 from rnnkit.errors import DataError, ModelDirectoryError
 from rnnkit.metrics.tagging import tagging_report
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
@@ -30,22 +30,6 @@ TAG_TASK, JOINT_TASK = "tag", "joint"
 CHARS_FILE, INTENTS_FILE = "chars.json", "intents.json"
 EVALUATION_BATCH = 256
 UNKNOWN_LABELS = ("error", "wrong")
-
-
-@dataclass(frozen=True)
-class WordEncoding:
-    """Tokens → model input: word ids (looked up lower-cased if ``lowercase``) and, when the
-    model has character features, each word's character ids (case kept)."""
-
-    vocab: Vocab
-    lowercase: bool
-    chars: Vocab | None = None
-    max_word_chars: int = 20
-
-    def encode(self, tokens: Sequence[str]) -> tuple[list[int], list[list[int]] | None]:
-        words = [token.lower() for token in tokens] if self.lowercase else tokens
-        chars = encode_chars(tokens, self.chars, self.max_word_chars) if self.chars else None
-        return self.vocab.encode(words), chars
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from rnnkit.data import (
     read_tagging,
 )
 from rnnkit.data.bio import INVALID_BIO, check_bio
+from rnnkit.data.datasets import WordEncoding
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.embeddings import load_word_vectors
@@ -36,7 +37,6 @@ from rnnkit.tasks.tagging import (
     INTENTS_FILE,
     JOINT_TASK,
     TAG_TASK,
-    WordEncoding,
     evaluate_tagging,
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
