@@ -89,6 +89,8 @@ def run_one(arguments: argparse.Namespace) -> dict:
     name = f"{arguments.dataset}-{arguments.encoder}-{arguments.attention}"
     if arguments.max_examples is not None:
         name += f"-{arguments.max_examples}pairs"
+    if arguments.tag:
+        name += f"-{arguments.tag}"
     out = RUNS / name
     start = time.perf_counter()
     result = train_translator(config, out, progress=False, max_minutes=arguments.max_minutes)
@@ -122,7 +124,7 @@ def run_one(arguments: argparse.Namespace) -> dict:
 def show(rows: list[dict]) -> None:
     table = Table(title="Translation, dev split (best dev-BLEU epoch), 1 CPU thread")
     columns = (
-        "data set", "train pairs", "encoder", "attention", "BLEU greedy", "BLEU beam 5",
+        "data set", "train pairs", "encoder", "attention", "H", "BLEU greedy", "BLEU beam 5",
         "chrF greedy", "chrF beam 5", "target", "epochs", "train min", "target tok/s",
     )  # fmt: skip
     for column in columns:
@@ -131,7 +133,7 @@ def show(rows: list[dict]) -> None:
         target = row["target_bleu"]
         table.add_row(
             f"{row['dataset']} {row['pair']}", str(row.get("train_pairs", "all")),
-            row["encoder"], row["attention"],
+            row["encoder"], row["attention"], str(row["config"]["model"]["encoder"]["hidden_size"]),
             f"{row['greedy']['bleu']:.2f}", f"{row['beam5']['bleu']:.2f}",
             f"{row['greedy']['chrf']:.2f}", f"{row['beam5']['chrf']:.2f}",
             "report" if target is None else f">= {target:.0f}",
@@ -159,6 +161,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--tag", default="", help="Suffix of the run's name (keeps its row).")
     parser.add_argument("--table", action="store_true", help="Only print the recorded table.")
     arguments = parser.parse_args()
     path = RESULTS / "translate.json"

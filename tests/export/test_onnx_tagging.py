@@ -10,8 +10,9 @@ import torch
 
 import rnnkit
 from rnnkit.export import export_onnx
-from rnnkit.export.onnx import build_onnx_model, example_inputs
+from rnnkit.export.onnx import build_onnx_model
 from rnnkit.export.runtime import create_session, run_session
+from rnnkit.export.spec import example_inputs
 from rnnkit.export.tagging import OnnxTaggingModel, tagging_reference, viterbi
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.nn.crf import CRF

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli.options import Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
@@ -32,13 +33,14 @@ def evaluate(
     confusion_png: Path = typer.Option(
         None, help="Classifiers: also draw the confusion matrix into this PNG file."
     ),
+    runtime: Runtime = "torch",
 ) -> None:
     """Evaluate a model directory on labelled data with its task's metrics."""
     import rnnkit
     from rnnkit.cli.output import print_report
     from rnnkit.tasks.common import EvaluateOptions
 
-    predictor = rnnkit.load(model_dir)
+    predictor = rnnkit.load(model_dir, runtime=runtime)
     options = EvaluateOptions(text_column, label_column, unknown_labels, beam)
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:

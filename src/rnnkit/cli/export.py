@@ -1,4 +1,5 @@
-"""``rnnkit export DIR``: write ``model.onnx`` beside the checkpoint, checked against PyTorch."""
+"""``rnnkit export DIR``: write ``model.onnx`` (and a decoding model's step graphs) beside the
+checkpoint, checked against PyTorch."""
 
 from __future__ import annotations
 
@@ -22,6 +23,6 @@ def export(
         raise ConfigError(f"--format: expected one of {list(FORMATS)}, got {export_format!r}")
     result = export_onnx(model_dir)
     typer.echo(
-        f"wrote {result.path} (ONNX Runtime vs PyTorch: max |difference| "
+        f"wrote {', '.join(map(str, result.paths))} (ONNX Runtime vs PyTorch: max |difference| "
         f"{result.max_abs_difference:.2e})"
     )

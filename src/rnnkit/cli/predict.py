@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli.options import Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit predict runs/intent "What time is it?" --top-k 3 --trace'
@@ -23,6 +24,7 @@ def predict(
     trace: bool = typer.Option(
         False, help="Classifiers: walk through each text token by token (O1 … On)."
     ),
+    runtime: Runtime = "torch",
 ) -> None:
     """Predict each text's label (classifiers), spans (taggers) or intent and slots (joint)."""
     import rnnkit
@@ -31,7 +33,7 @@ def predict(
 
     if not texts or texts == ["-"]:
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    predictor = rnnkit.load(model_dir)
+    predictor = rnnkit.load(model_dir, runtime=runtime)
     if not hasattr(predictor, "predict"):
         raise ConfigError(
             f"{model_dir} holds a {predictor.task!r} model; predict labels, tags or translates "

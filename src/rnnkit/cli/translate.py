@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli.options import Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit translate runs/en-fr "I am cold." --beam 5 --n-best 3'
@@ -29,6 +30,7 @@ def translate(
     attention_plot: Path = typer.Option(
         None, help="Draw the attention of the first sentence's translation into this PNG file."
     ),
+    runtime: Runtime = "torch",
 ) -> None:
     """Translate each sentence (beam search by default); optionally plot the attention."""
     import rnnkit
@@ -38,7 +40,7 @@ def translate(
         texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         raise ConfigError("no sentence to translate: give TEXT arguments or lines on stdin")
-    translator = rnnkit.load(model_dir)
+    translator = rnnkit.load(model_dir, runtime=runtime)
     if translator.task != "translate":
         raise ConfigError(f"{model_dir} holds a {translator.task!r} model, not a translation model")
     results = translator.translate(texts, beam=beam, n_best=n_best, length_penalty=length_penalty)

@@ -17,9 +17,9 @@ def build_classifier(model: nn.Module, builder: GraphBuilder) -> None:
     ``outputs (B, T, F)`` and, for attention pooling, ``attention (B, T)``."""
     encoder = model.encoder
     embedded = builder.embedding("tokens", encoder.embedding, "embedding")
-    outputs, final_h = recurrent_stack(builder, embedded, "lengths", encoder.rnn, "rnn")
+    outputs, layers = recurrent_stack(builder, embedded, "lengths", encoder.rnn, "rnn")
     pooled, weights = pooling(
-        builder, model.config.pooling, model.pooling, outputs, "lengths", final_h
+        builder, model.config.pooling, model.pooling, outputs, "lengths", layers.h[-1]
     )
     builder.output("logits", builder.linear(pooled, model.output, "output"), ["batch", "classes"])
     builder.output("outputs", outputs, ["batch", "time", "features"])

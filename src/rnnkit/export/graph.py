@@ -17,6 +17,8 @@ G gates.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import onnx
 import torch
@@ -38,17 +40,18 @@ def to_numpy(tensor: torch.Tensor) -> np.ndarray:
 class GraphBuilder:
     """Collects nodes, initializers, inputs and outputs; ``model()`` returns the ONNX model.
 
-    Inputs are ``tokens (B, T)`` and ``lengths (B,)`` (int64) with symbolic batch and time.
+    Inputs are ``tokens (B, T)`` and ``lengths (B,)`` (int64) with symbolic batch and time,
+    unless ``token_inputs=False`` (a step graph declares its own with `add_input`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, token_inputs: bool = True) -> None:
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: dict[str, onnx.TensorProto] = {}
         self.outputs: list[onnx.ValueInfoProto] = []
-        self.inputs = [
-            helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch", "time"]),
-            helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"]),
-        ]
+        self.inputs: list[onnx.ValueInfoProto] = []
+        if token_inputs:
+            self.add_input("tokens", ["batch", "time"])
+            self.add_input("lengths", ["batch"])
         self._count = 0
 
     def constant(self, name: str, value: np.ndarray | torch.Tensor) -> str:
@@ -77,9 +80,11 @@ class GraphBuilder:
         self.nodes.append(helper.make_node("Identity", [value], [name]))
         self.outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, shape))
 
-    def add_input(self, name: str, shape: list[str]) -> str:
-        """Declares one more int64 graph input (e.g. ``char_ids``)."""
-        self.inputs.append(helper.make_tensor_value_info(name, TensorProto.INT64, shape))
+    def add_input(
+        self, name: str, shape: list[str | int], elem_type: int = TensorProto.INT64
+    ) -> str:
+        """Declares one more graph input (int64 unless ``elem_type`` says otherwise)."""
+        self.inputs.append(helper.make_tensor_value_info(name, elem_type, shape))
         return name
 
     def model(self, metadata: dict[str, str]) -> onnx.ModelProto:
@@ -120,58 +125,96 @@ class GraphBuilder:
         return self.op1("Gather", self.constant(f"{prefix}.weight", layer.weight), tokens)
 
 
+@dataclass(frozen=True)
+class RecurrentLayers:
+    """The graph values of `recurrent_layers`: time-major top outputs ``sequence (T, B, D*H)``
+    and each layer's final ``h (D, B, H)`` and, for an LSTM, ``c`` (empty list otherwise)."""
+
+    sequence: str
+    h: list[str]
+    c: list[str]
+
+    def final_state(self, builder: GraphBuilder) -> tuple[str, str | None]:
+        """Every layer's final state stacked as rnnkit's ``RNNState``: ``h (L*D, B, H)``, c."""
+        h = builder.op1("Concat", *self.h, axis=0)
+        return h, builder.op1("Concat", *self.c, axis=0) if self.c else None
+
+
 def recurrent_stack(
     builder: GraphBuilder, x: str, lengths: str, rnn: nn.Module, prefix: str
-) -> tuple[str, str]:
+) -> tuple[str, RecurrentLayers]:
     """rnnkit's recurrent layer ``rnn`` as one ONNX recurrent node per layer.
 
     Shape:
         x: (B, T, E) float; lengths: (B,) int64.
-        Returns ``outputs (B, T, D*H)`` (zero past each length) and the top layer's final
-        ``h (D, B, H)``.
+        Returns ``outputs (B, T, D*H)`` (zero past each length) and the layers' final states.
     """
-    sequence, final_h = recurrent_layers(builder, x, lengths, rnn, prefix)
-    outputs = builder.op1("Transpose", sequence, perm=[1, 0, 2])  # (B, T, D*H)
+    layers = recurrent_layers(builder, x, lengths, rnn, prefix)
+    outputs = builder.op1("Transpose", layers.sequence, perm=[1, 0, 2])  # (B, T, D*H)
     mask = builder.op1("Unsqueeze", builder.valid_mask(lengths, outputs), builder.axis(2))
     # Padding must read zero, as the PyTorch encoder returns it.
     outputs = builder.op1("Mul", outputs, builder.op1("Cast", mask, to=TensorProto.FLOAT))
-    return outputs, final_h
+    return outputs, layers
 
 
 def recurrent_layers(
-    builder: GraphBuilder, x: str, lengths: str, rnn: nn.Module, prefix: str
-) -> tuple[str, str]:
-    """The layers of `recurrent_stack`: time-major ``(T, B, D*H)`` top outputs and final
-    ``h (D, B, H)``; ``sequence_lens`` makes each direction stop (or start) at each length."""
+    builder: GraphBuilder,
+    x: str,
+    lengths: str | None,
+    rnn: nn.Module,
+    prefix: str,
+    initial: tuple[str, str | None] | None = None,
+) -> RecurrentLayers:
+    """The layers of `recurrent_stack`; ``sequence_lens`` makes each direction stop (or start)
+    at each length (``lengths=None``: every sequence is full length).
+
+    Shape: ``x (B, T, E)``; ``initial``: ``h (L*D, B, H)`` and, for an LSTM, ``c`` to start
+    from (None: zeros).
+    """
     mode = rnn.spec.mode
     if mode not in ONNX_OPS:
         raise ConfigError(f"cell: expected lstm, gru or rnn (tanh) for export, got {rnn.cell!r}")
     op_type, order = ONNX_OPS[mode]
-    sequence_lens = builder.op1("Cast", lengths, to=TensorProto.INT32)
+    sequence_lens = "" if lengths is None else builder.op1("Cast", lengths, to=TensorProto.INT32)
     sequence = builder.op1("Transpose", x, perm=[1, 0, 2])  # (T, B, E): ONNX is time-major
     merge = builder.constant("merge_last_two", np.array([0, 0, -1], np.int64))
+    directions = rnn.num_directions
     attributes = {
         "hidden_size": rnn.hidden_size,
-        "direction": "bidirectional" if rnn.num_directions == 2 else "forward",
+        "direction": "bidirectional" if directions == 2 else "forward",
     }
     if op_type == "GRU":
         attributes["linear_before_reset"] = 1
-    final_h = ""
+    outputs = 3 if op_type == "LSTM" else 2
+    hs: list[str] = []
+    cs: list[str] = []
     for layer in range(rnn.num_layers):
-        w, r, b = direction_tensors(rnn, layer, order)
-        y, final_h = builder.op(
-            op_type,
-            sequence,
-            builder.constant(f"{prefix}.l{layer}.W", w),
-            builder.constant(f"{prefix}.l{layer}.R", r),
-            builder.constant(f"{prefix}.l{layer}.B", b),
-            sequence_lens,
-            outputs=2,
-            **attributes,
-        )  # y: (T, D, B, H); final_h: (D, B, H)
+        weights = zip("WRB", direction_tensors(rnn, layer, order), strict=True)
+        inputs = [builder.constant(f"{prefix}.l{layer}.{kind}", value) for kind, value in weights]
+        if initial is not None:
+            rows = (layer * directions, (layer + 1) * directions)
+            states = [layer_rows(builder, state, *rows) for state in initial if state is not None]
+            inputs += [sequence_lens, *states]
+        elif sequence_lens:
+            inputs.append(sequence_lens)
+        y, *final = builder.op(op_type, sequence, *inputs, outputs=outputs, **attributes)
+        # y: (T, D, B, H); final h and (LSTM) c: (D, B, H)
+        hs.append(final[0])
+        cs.extend(final[1:])
         y = builder.op1("Transpose", y, perm=[0, 2, 1, 3])  # (T, B, D, H)
         sequence = builder.op1("Reshape", y, merge)  # (T, B, D*H)
-    return sequence, final_h
+    return RecurrentLayers(sequence, hs, cs)
+
+
+def layer_rows(builder: GraphBuilder, state: str, start: int, end: int) -> str:
+    """Rows ``start:end`` of a stacked state ``(L*D, B, H)``: one layer's ``(D, B, H)``."""
+    return builder.op1(
+        "Slice",
+        state,
+        builder.constant(f"row_{start}", np.array([start], np.int64)),
+        builder.constant(f"row_{end}", np.array([end], np.int64)),
+        builder.axis(0),
+    )
 
 
 def direction_tensors(
@@ -219,10 +262,10 @@ def char_features(builder: GraphBuilder, module: nn.Module) -> str:
     lengths = builder.op1("Reshape", char_lengths, flat)  # (N,)
     one = builder.constant("one_vector", np.array([1], np.int64))
     embedded = builder.embedding(words, module.embedding, "chars.embedding")  # (N, W, E)
-    _, final_h = recurrent_layers(
+    layers = recurrent_layers(
         builder, embedded, builder.op1("Max", lengths, one), module.rnn, "chars.rnn"
     )
-    features = final_features(builder, final_h)  # (N, 2*H)
+    features = final_features(builder, layers.h[-1])  # (N, 2*H)
     has_chars = builder.op1("Cast", builder.op1("Greater", lengths, builder.constant(
         "zero_vector", np.array([0], np.int64))), to=TensorProto.FLOAT)  # fmt: skip
     features = builder.op1("Mul", features, builder.op1("Unsqueeze", has_chars, builder.axis(1)))

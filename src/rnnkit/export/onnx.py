@@ -1,9 +1,12 @@
 """``model.onnx`` beside a checkpoint: export with a parity check, and loading for inference.
 
-One registry, `ONNX_TASKS`: a task exports when it has an entry saying how its graph is built
-(`rnnkit.export.graph`), which PyTorch outputs the graph must reproduce, and which runtime
-model presents the session behind the task model's own forward contract — so the task's
-predictor (tokenizing, batching, decoding, evaluation) runs unchanged on ONNX Runtime.
+One registry, `ONNX_TASKS`: a task exports when it has an entry saying which graphs make its
+model (`OnnxGraph`: how each is built with `rnnkit.export.graph`, which PyTorch outputs it must
+reproduce, on which check inputs), and which runtime model presents the sessions behind the
+task model's own inference contract — so the task's predictor (tokenizing, batching, decoding,
+evaluation) runs unchanged on ONNX Runtime. One-pass models have one graph, ``model.onnx``;
+models with a decoding loop (language model, seq2seq) add step graphs (``model.step.onnx``,
+...) and their stand-ins run the loop in Python over the sessions.
 
 Legend: B batch, T time, W characters per word.
 """
@@ -27,7 +30,10 @@ from rnnkit.export.classifier import (
     classifier_reference,
 )
 from rnnkit.export.graph import GraphBuilder
+from rnnkit.export.language_model import OnnxLanguageModel, language_model_graphs
 from rnnkit.export.runtime import create_session, run_session
+from rnnkit.export.seq2seq import OnnxSeq2Seq, seq2seq_graphs
+from rnnkit.export.spec import OnnxGraph, token_inputs
 from rnnkit.export.tagging import (
     OnnxTaggingModel,
     build_joint,
@@ -45,20 +51,33 @@ PARITY_TOLERANCE = 1e-4
 class OnnxTask:
     """How one task's model goes to ONNX and comes back.
 
-    ``build(model, builder)`` writes the graph's outputs; ``reference(model, inputs)``
-    returns the same outputs by name from PyTorch (the parity check compares them);
-    ``runtime_model(session, config)`` stands in for the PyTorch model inside the predictor.
+    ``graphs(model)`` names the model's graphs by file stem (``"model"`` is ``model.onnx``,
+    always present); ``runtime_model(sessions, config)`` stands in for the PyTorch model
+    inside the predictor, given one ONNX Runtime session per stem.
     """
 
-    build: Callable[[nn.Module, GraphBuilder], None]
-    reference: Callable[[nn.Module, dict[str, Tensor]], dict[str, Tensor]]
-    runtime_model: Callable[[Any, Any], Any]
+    graphs: Callable[[nn.Module], dict[str, OnnxGraph]]
+    runtime_model: Callable[[dict[str, Any], Any], Any]
+
+
+def one_graph(
+    build: Callable[[nn.Module, GraphBuilder], None],
+    reference: Callable[[nn.Module, dict[str, Tensor]], dict[str, Tensor]],
+    runtime_model: Callable[[Any, Any], Any],
+) -> OnnxTask:
+    """A one-pass model: ``model.onnx`` on ``tokens``/``lengths`` (and character) inputs."""
+    graph = OnnxGraph(build, reference, token_inputs)
+    return OnnxTask(
+        lambda model: {"model": graph}, lambda s, config: runtime_model(s["model"], config)
+    )
 
 
 ONNX_TASKS: dict[str, OnnxTask] = {
-    "classify": OnnxTask(build_classifier, classifier_reference, OnnxClassifierModel),
-    "tag": OnnxTask(build_tagger, tagging_reference, OnnxTaggingModel),
-    "joint": OnnxTask(build_joint, tagging_reference, OnnxTaggingModel),
+    "classify": one_graph(build_classifier, classifier_reference, OnnxClassifierModel),
+    "tag": one_graph(build_tagger, tagging_reference, OnnxTaggingModel),
+    "joint": one_graph(build_joint, tagging_reference, OnnxTaggingModel),
+    "generate": OnnxTask(language_model_graphs, OnnxLanguageModel),
+    "translate": OnnxTask(seq2seq_graphs, OnnxSeq2Seq),
 }
 
 
@@ -70,75 +89,74 @@ def get_onnx_task(task: str) -> OnnxTask:
     return ONNX_TASKS[task]
 
 
+def onnx_path(directory: Path, stem: str) -> Path:
+    return directory / f"{stem}.onnx"
+
+
 # Export and load ------------------------------------------------------------------------------
 
 
 def build_onnx_model(
-    task: str, model: nn.Module, metadata: dict[str, str] | None = None
+    task: str, model: nn.Module, metadata: dict[str, str] | None = None, stem: str = "model"
 ) -> onnx.ModelProto:
-    """The ONNX graph of ``task``'s PyTorch ``model`` (in eval mode), ``task`` in its metadata."""
-    builder = GraphBuilder()
-    get_onnx_task(task).build(model.eval(), builder)
+    """The ONNX graph ``stem`` of ``task``'s PyTorch ``model`` (in eval mode), ``task`` in its
+    metadata."""
+    graph = get_onnx_task(task).graphs(model)[stem]
+    builder = GraphBuilder(token_inputs=graph.token_inputs)
+    graph.build(model.eval(), builder)
     return builder.model({"task": task, **(metadata or {})})
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    path: Path
-    max_abs_difference: float  # ONNX Runtime vs PyTorch on a mixed-length check batch
+    paths: list[Path]  # model.onnx first, then the step graphs
+    max_abs_difference: float  # ONNX Runtime vs PyTorch on the check inputs, over all graphs
+
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
 
 
 def export_onnx(directory: str | Path) -> ExportResult:
-    """Writes ``model.onnx`` beside the checkpoint in ``directory`` and checks that ONNX
-    Runtime reproduces PyTorch on a batch of mixed lengths (raises `ExportError` if not)."""
+    """Writes ``model.onnx`` (and the model's step graphs) beside the checkpoint in
+    ``directory`` and checks that ONNX Runtime reproduces PyTorch on check inputs of mixed
+    lengths (raises `ExportError`, removing the files, if not)."""
     import rnnkit
 
     directory = Path(directory)
     predictor = rnnkit.load(directory)
-    spec = get_onnx_task(predictor.task)
+    model = predictor.model.eval()
     metadata = {"weights_sha256": weights_digest(directory)}
-    model = build_onnx_model(predictor.task, predictor.model, metadata)
-    path = directory / ONNX_FILE
-    atomic_write(path, lambda temporary: temporary.write_bytes(model.SerializeToString()))
-    difference = parity_difference(spec, predictor.model, create_session(path))
+    graphs = get_onnx_task(predictor.task).graphs(model)
+    paths, differences = [], []
+    for stem, graph in graphs.items():
+        path = onnx_path(directory, stem)
+        proto = build_onnx_model(predictor.task, model, metadata, stem)
+        atomic_write(path, lambda temporary, p=proto: temporary.write_bytes(p.SerializeToString()))
+        paths.append(path)
+        differences.append(parity_difference(graph, model, create_session(path)))
+    difference, worst = max(zip(differences, paths, strict=True))
     if difference > PARITY_TOLERANCE:
-        path.unlink()
+        for path in paths:
+            path.unlink()
+        removed = "the file was" if len(paths) == 1 else f"the {len(paths)} files were"
         raise ExportError(
-            f"{path}: ONNX Runtime differs from PyTorch by {difference:.3g} (expected <= "
-            f"{PARITY_TOLERANCE}); the file was removed"
+            f"{worst}: ONNX Runtime differs from PyTorch by {difference:.3g} (expected <= "
+            f"{PARITY_TOLERANCE}); {removed} removed"
         )
-    return ExportResult(path, difference)
+    return ExportResult(paths, difference)
 
 
-def parity_difference(spec: OnnxTask, model: nn.Module, session: Any, seed: int = 0) -> float:
-    """Largest absolute difference between every graph output and PyTorch's, on a batch of
-    five random sentences of lengths 1 to 9."""
-    inputs = example_inputs(model.config, torch.tensor([9, 1, 5, 9, 3]), seed)
+def parity_difference(graph: OnnxGraph, model: nn.Module, session: Any, seed: int = 0) -> float:
+    """Largest absolute difference between every graph output and PyTorch's, on the graph's
+    check inputs for five sequences of lengths 1 to 9."""
+    inputs = graph.check_inputs(model, torch.tensor([9, 1, 5, 9, 3]), seed)
     with torch.no_grad():
-        expected = spec.reference(model, inputs)
+        expected = graph.reference(model, inputs)
     received = run_session(session, inputs)
     if sorted(received) != sorted(expected):
         raise ExportError(f"graph outputs: expected {sorted(expected)}, got {sorted(received)}")
     return max(float((expected[name] - received[name]).abs().max()) for name in expected)
-
-
-def example_inputs(config: Any, lengths: Tensor, seed: int = 0) -> dict[str, Tensor]:
-    """Random model inputs with these ``lengths``: ``tokens (B, T)`` (padding past each length)
-    and, for models with character features, ``char_ids (B, T, W)`` and ``char_lengths``."""
-    generator = torch.Generator().manual_seed(seed)
-    batch, time = len(lengths), int(lengths.max())
-    valid = torch.arange(time) < lengths.unsqueeze(1)  # (B, T)
-    low = min(4, config.vocab_size - 1)  # past the special tokens where there are any
-    tokens = torch.randint(low, config.vocab_size, (batch, time), generator=generator)
-    inputs = {"tokens": tokens.masked_fill(~valid, config.pad_id), "lengths": lengths}
-    if getattr(config, "char_features", False):
-        width = 6
-        char_lengths = torch.randint(1, width + 1, (batch, time), generator=generator) * valid
-        char_ids = torch.randint(1, config.char_vocab_size, (batch, time, width),
-                                 generator=generator)  # fmt: skip
-        inside = torch.arange(width) < char_lengths.unsqueeze(2)
-        inputs |= {"char_ids": char_ids * inside, "char_lengths": char_lengths}
-    return inputs
 
 
 def weights_digest(directory: Path) -> str:
@@ -150,16 +168,18 @@ def load_onnx(predictor: Any, directory: str | Path) -> Any:
     """Puts ``directory``'s ``model.onnx`` behind ``predictor`` (loaded with PyTorch) in place
     of its PyTorch model; refuses a missing file or one exported from other weights."""
     directory = Path(directory)
-    path = directory / ONNX_FILE
     spec = get_onnx_task(predictor.task)
-    if not path.is_file():
-        raise ModelDirectoryError(f"{path} not found; write it with: rnnkit export {directory}")
-    session = create_session(path)
-    exported_from = session.get_modelmeta().custom_metadata_map.get("weights_sha256")
-    if exported_from != weights_digest(directory):
-        raise ModelDirectoryError(
-            f"{path} was exported from other weights than {directory / WEIGHTS_FILE}; "
-            f"export again with: rnnkit export {directory}"
-        )
-    predictor.model = spec.runtime_model(session, predictor.model.config)
+    digest = weights_digest(directory)
+    sessions = {}
+    for stem in spec.graphs(predictor.model):
+        path = onnx_path(directory, stem)
+        if not path.is_file():
+            raise ModelDirectoryError(f"{path} not found; write it with: rnnkit export {directory}")
+        session = sessions[stem] = create_session(path)
+        if session.get_modelmeta().custom_metadata_map.get("weights_sha256") != digest:
+            raise ModelDirectoryError(
+                f"{path} was exported from other weights than {directory / WEIGHTS_FILE}; "
+                f"export again with: rnnkit export {directory}"
+            )
+    predictor.model = spec.runtime_model(sessions, predictor.model.config)
     return predictor

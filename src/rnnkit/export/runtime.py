@@ -14,6 +14,13 @@ from torch import Tensor
 
 from rnnkit.errors import ConfigError
 
+# ONNX Runtime's input type names → the torch dtype a feed is cast to.
+INPUT_DTYPES = {
+    "tensor(int64)": torch.int64,
+    "tensor(float)": torch.float32,
+    "tensor(bool)": torch.bool,
+}
+
 
 def create_session(source: Path | bytes) -> Any:
     """An ONNX Runtime CPU session for a file or serialized model, using as many threads as
@@ -30,9 +37,12 @@ def create_session(source: Path | bytes) -> Any:
 def run_session(
     session: Any, inputs: dict[str, Tensor], names: list[str] | None = None
 ) -> dict[str, Tensor]:
-    """Runs ``session`` on the int64 ``inputs`` it declares; returns outputs by name (all of
-    them, or ``names``)."""
-    feeds = {node.name: inputs[node.name].to(torch.int64).numpy() for node in session.get_inputs()}
+    """Runs ``session`` on the ``inputs`` it declares (cast to the declared int64, float or
+    bool); returns outputs by name (all of them, or ``names``)."""
+    feeds = {
+        node.name: inputs[node.name].to(INPUT_DTYPES[node.type]).numpy()
+        for node in session.get_inputs()
+    }
     names = names or [output.name for output in session.get_outputs()]
     values = session.run(names, feeds)
     return {

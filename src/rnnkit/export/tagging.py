@@ -24,12 +24,14 @@ CRF_OUTPUTS = ("crf_transitions", "crf_start", "crf_end")
 
 
 def encode_words(model: nn.Module, builder: GraphBuilder) -> tuple[str, str]:
-    """Word embeddings (+ character features) → encoder: ``outputs (B, T, F)``, final h."""
+    """Word embeddings (+ character features) → encoder: ``outputs (B, T, F)``, the top
+    layer's final ``h (D, B, H)``."""
     encoder = model.encoder
     embedded = builder.embedding("tokens", encoder.embedding, "embedding")  # (B, T, E)
     if model.chars is not None:
         embedded = builder.op1("Concat", embedded, char_features(builder, model.chars), axis=-1)
-    return recurrent_stack(builder, embedded, "lengths", encoder.rnn, "rnn")
+    outputs, layers = recurrent_stack(builder, embedded, "lengths", encoder.rnn, "rnn")
+    return outputs, layers.h[-1]
 
 
 def build_tagging_head(model: nn.Module, builder: GraphBuilder, outputs: str) -> None:

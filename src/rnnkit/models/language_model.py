@@ -10,6 +10,7 @@ Legend: B batch, T time, V vocabulary, E embedding, H hidden, L layers, K condit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -68,6 +69,16 @@ class LanguageModelConfig:
             return self.condition_dim
         return self.condition_size
 
+    @property
+    def condition_in_input(self) -> bool:
+        """The condition features are concatenated to every step's input."""
+        return bool(self.condition_features) and self.condition_mode in ("input", "both")
+
+    @property
+    def condition_in_initial(self) -> bool:
+        """The condition sets the initial hidden state."""
+        return bool(self.condition_features) and self.condition_mode in ("initial", "both")
+
 
 class DecoderState(NamedTuple):
     """What decoding carries between steps: the recurrent state and the condition features."""
@@ -100,12 +111,12 @@ class LanguageModel(nn.Module):
             if config.num_conditions
             else None
         )
-        uses_input = features and config.condition_mode in ("input", "both")
-        uses_initial = features and config.condition_mode in ("initial", "both")
-        self.input_features = features if uses_input else 0
+        self.input_features = features if config.condition_in_input else 0
         # h_0 = tanh(W c + b) for every layer; the LSTM's c_0 stays zero
         self.initial = (
-            nn.Linear(features, config.num_layers * config.hidden_size) if uses_initial else None
+            nn.Linear(features, config.num_layers * config.hidden_size)
+            if config.condition_in_initial
+            else None
         )
         self.embedding_dropout = nn.Dropout(config.embedding_dropout)
         self.rnn = get_layer_class(config.cell)(
@@ -155,20 +166,8 @@ class LanguageModel(nn.Module):
 
     def condition_features(self, condition: Tensor | None, batch: int) -> Tensor | None:
         """The condition as features ``(B, K)``, checked against the configuration."""
-        config = self.config
-        if not config.condition_features:
-            if condition is not None:
-                raise ShapeError("condition: this model is unconditioned, got a condition tensor")
+        if not check_condition(self.config, condition, batch):
             return None
-        if config.num_conditions:
-            expected, ok = f"({batch},) category ids", condition is not None
-            ok = ok and condition.shape == (batch,) and not condition.is_floating_point()
-        else:
-            expected, ok = f"({batch}, {config.condition_size}) vectors", condition is not None
-            ok = ok and condition.shape == (batch, config.condition_size)
-        if not ok:
-            received = None if condition is None else tuple(condition.shape)
-            raise ShapeError(f"condition: expected {expected}, got {received}")
         if self.condition_embedding is not None:
             return self.condition_embedding(condition)
         return condition.float()
@@ -196,18 +195,17 @@ class LanguageModel(nn.Module):
         return DecoderState(rnn, features if self.input_features else None)
 
     def feed(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
-        """Runs a prompt ``tokens (B, T)`` from ``state``: logits of its last step ``(B, V)``."""
+        """Runs a prompt ``tokens (B, T)`` from ``state``: logits of every step ``(B, T, V)``."""
         embedded = self.embedding(tokens)
         if state.condition is not None:
             steps = state.condition.unsqueeze(1).expand(-1, tokens.size(1), -1)
             embedded = torch.cat([embedded, steps], dim=-1)
         outputs, rnn = self.rnn(embedded, state.rnn)
-        return self.output(outputs[:, -1]), DecoderState(rnn, state.condition)
+        return self.output(outputs), DecoderState(rnn, state.condition)
 
     def step(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
         """One decoding step: ``tokens (N,)`` → ``log_probs (N, V)`` and the next state."""
-        logits, state = self.feed(tokens.unsqueeze(1), state)
-        return F.log_softmax(logits, dim=-1), state
+        return step_log_probs(self.feed, tokens, state)
 
     @staticmethod
     def select(state: DecoderState, index: Tensor) -> DecoderState:
@@ -215,6 +213,35 @@ class LanguageModel(nn.Module):
         rnn = state.rnn.map(lambda t: t.index_select(1, index))
         condition = None if state.condition is None else state.condition.index_select(0, index)
         return DecoderState(rnn, condition)
+
+
+def check_condition(config: LanguageModelConfig, condition: Tensor | None, batch: int) -> bool:
+    """Whether the model takes a condition; raises `ShapeError` for a ``condition`` that does
+    not fit: ``(B,)`` category ids, ``(B, K)`` vectors, or None for an unconditioned model."""
+    if not config.condition_features:
+        if condition is not None:
+            raise ShapeError("condition: this model is unconditioned, got a condition tensor")
+        return False
+    if config.num_conditions:
+        expected, ok = f"({batch},) category ids", condition is not None
+        ok = ok and condition.shape == (batch,) and not condition.is_floating_point()
+    else:
+        expected, ok = f"({batch}, {config.condition_size}) vectors", condition is not None
+        ok = ok and condition.shape == (batch, config.condition_size)
+    if not ok:
+        received = None if condition is None else tuple(condition.shape)
+        raise ShapeError(f"condition: expected {expected}, got {received}")
+    return True
+
+
+def step_log_probs(
+    feed: Callable[[Tensor, DecoderState], tuple[Tensor, DecoderState]],
+    tokens: Tensor,
+    state: DecoderState,
+) -> tuple[Tensor, DecoderState]:
+    """A decoding step from a ``feed`` function: ``tokens (N,)`` → ``log_probs (N, V)``."""
+    logits, state = feed(tokens.unsqueeze(1), state)
+    return F.log_softmax(logits[:, -1], dim=-1), state
 
 
 def next_token_nll(logits: Tensor, targets: Tensor, pad_id: int) -> Tensor:
