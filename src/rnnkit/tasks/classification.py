@@ -123,15 +123,13 @@ class Classifier:
         """The most probable label of each text, with its probability and the top ``k``."""
         probabilities = self.probabilities(texts)
         k = max(1, min(top_k, len(self.labels)))
-        values, indices = probabilities.topk(k, dim=-1)
+        values, indices = (found.tolist() for found in probabilities.topk(k, dim=-1))
         return [
             Prediction(
                 text=text,
-                label=self.labels.decode(int(row[0])),
-                probability=float(value[0]),
-                top=[
-                    (self.labels.decode(int(i)), float(v)) for i, v in zip(row, value, strict=True)
-                ],
+                label=self.labels.decode(row[0]),
+                probability=value[0],
+                top=[(self.labels.decode(i), v) for i, v in zip(row, value, strict=True)],
             )
             for text, row, value in zip(texts, indices, values, strict=True)
         ]
