@@ -18,7 +18,8 @@ from torch import Tensor, nn
 
 from rnnkit.export.graph import GraphBuilder, char_features, pooling, recurrent_stack
 from rnnkit.export.runtime import OnnxRuntimeModel
-from rnnkit.models.joint import JointDecoding
+from rnnkit.models.joint import JointDecoding, joint_decoding
+from rnnkit.models.tagger import argmax_tags
 
 CRF_OUTPUTS = ("crf_transitions", "crf_start", "crf_end")
 
@@ -143,13 +144,8 @@ class OnnxTaggingModel(OnnxRuntimeModel):
     ) -> list[list[int]] | JointDecoding:
         found = self(tokens, lengths, char_ids, char_lengths)
         intent_logits, emissions = found if self.joint else (None, found)
-        lengths_np = lengths.numpy()
         if self.crf is not None:
-            tags = viterbi(emissions.numpy(), lengths_np, *self.crf)
+            tags = viterbi(emissions.numpy(), lengths.numpy(), *self.crf)
         else:
-            best = emissions.argmax(dim=-1).tolist()
-            tags = [row[:n] for row, n in zip(best, lengths_np.tolist(), strict=True)]
-        if intent_logits is None:
-            return tags
-        probs, intents = intent_logits.softmax(dim=-1).max(dim=-1)
-        return JointDecoding(intents.tolist(), probs.tolist(), tags)
+            tags = argmax_tags(emissions, lengths)
+        return tags if intent_logits is None else joint_decoding(intent_logits, tags)

@@ -110,5 +110,11 @@ class JointIntentSlot(WordEncoderModel):
         """The most probable intent (with its probability) and the best slot tags of each
         sentence (no gradient; call ``eval()`` first)."""
         intent_logits, emissions = self(tokens, lengths, char_ids, char_lengths)
-        probs, intents = intent_logits.softmax(dim=-1).max(dim=-1)
-        return JointDecoding(intents.tolist(), probs.tolist(), self.head.decode(emissions, lengths))
+        return joint_decoding(intent_logits, self.head.decode(emissions, lengths))
+
+
+def joint_decoding(intent_logits: Tensor, tags: list[list[int]]) -> JointDecoding:
+    """The most probable intent of each row of ``intent_logits (B, I)``, its probability, and
+    the decoded ``tags``."""
+    probs, intents = intent_logits.softmax(dim=-1).max(dim=-1)
+    return JointDecoding(intents.tolist(), probs.tolist(), tags)

@@ -82,9 +82,16 @@ class TaggingHead(nn.Module):
         """Best tag ids per sentence (Viterbi with a CRF, else argmax), ``lengths[b]`` each."""
         if self.crf is not None:
             return self.crf.decode(emissions, lengths)
-        lengths = check_lengths(lengths, emissions.size(0), emissions.size(1))
-        best = emissions.argmax(dim=-1).tolist()  # (B, T)
-        return [row[:n] for row, n in zip(best, lengths.tolist(), strict=True)]
+        return argmax_tags(emissions, check_lengths(lengths, emissions.size(0), emissions.size(1)))
+
+
+def argmax_tags(emissions: Tensor, lengths: Tensor) -> list[list[int]]:
+    """The highest-scoring tag at each of the ``lengths[b]`` steps of each sentence.
+
+    Shape: ``emissions (B, T, K)``, ``lengths (B,)``.
+    """
+    best = emissions.argmax(dim=-1).tolist()  # (B, T)
+    return [row[:n] for row, n in zip(best, lengths.tolist(), strict=True)]
 
 
 class WordEncoderModel(nn.Module):
