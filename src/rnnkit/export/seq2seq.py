@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from rnnkit.export.graph import GraphBuilder, final_features, recurrent_layers, recurrent_stack
 from rnnkit.export.runtime import OnnxRuntimeModel, run_session
 from rnnkit.export.spec import OnnxGraph, token_inputs
-from rnnkit.models.seq2seq import DecoderState, Seq2SeqConfig, generate_translations
+from rnnkit.models.seq2seq import DecoderState, Seq2SeqConfig, Seq2SeqDecoding
 from rnnkit.nn import RNNState
 from rnnkit.nn.masking import valid_mask
 
@@ -191,7 +191,7 @@ def seq2seq_graphs(model: nn.Module) -> dict[str, OnnxGraph]:
     }
 
 
-class OnnxSeq2Seq(OnnxRuntimeModel):
+class OnnxSeq2Seq(Seq2SeqDecoding, OnnxRuntimeModel):
     """A `Seq2Seq`'s inference contract (``encode``, ``decode_step``, ``generate``,
     ``forward_with_attention``) over the sessions of `seq2seq_graphs`."""
 
@@ -223,17 +223,6 @@ class OnnxSeq2Seq(OnnxRuntimeModel):
     def decode_step(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
         log_probs, _, state = self.step_with_attention(tokens, state)
         return log_probs, state
-
-    def generate(
-        self,
-        source: Tensor,
-        source_lengths: Tensor,
-        beam_size: int = 1,
-        n_best: int = 1,
-        length_penalty: float = 1.0,
-    ) -> list[list[Any]]:
-        return generate_translations(self, source, source_lengths, beam_size, n_best,
-                                     length_penalty)  # fmt: skip
 
     def forward_with_attention(
         self, source: Tensor, source_lengths: Tensor, target_in: Tensor

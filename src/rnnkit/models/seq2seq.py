@@ -20,7 +20,7 @@ batched product; otherwise the decoder steps one token at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -170,7 +170,38 @@ class AttentionDecoder(nn.Module):
         return logits, weights, new_state
 
 
-class Seq2Seq(nn.Module):
+class Seq2SeqDecoding:
+    """``generate`` for a model with a `Seq2SeqConfig` ``config``, ``encode(source, lengths)
+    -> DecoderState`` and ``decode_step``: `Seq2Seq` and its ONNX Runtime stand-in."""
+
+    @torch.no_grad()
+    def generate(
+        self,
+        source: Tensor,
+        source_lengths: Tensor,
+        beam_size: int = 1,
+        n_best: int = 1,
+        length_penalty: float = 1.0,
+    ) -> list[list[Hypothesis]]:
+        """Translations of a source batch: greedy for ``beam_size=1``, else beam search.
+
+        Each sentence may produce up to ``max_length_ratio * S + max_length_offset`` tokens
+        (its own S). Returns, per sentence, up to ``n_best`` hypotheses, best first.
+        """
+        state = self.encode(source, source_lengths)
+        config = self.config
+        start = torch.full((source.size(0),), config.bos_id, dtype=torch.long)
+        limits = config.max_lengths(source_lengths)
+        eos = config.eos_id
+        if beam_size == 1 and n_best == 1:
+            return [[h] for h in greedy_decode(self.decode_step, state, start, eos, limits)]
+        return beam_search(
+            self.decode_step, select_state, state, start, eos, limits,
+            beam_size=beam_size, n_best=n_best, length_penalty=length_penalty,
+        )  # fmt: skip
+
+
+class Seq2Seq(Seq2SeqDecoding, nn.Module):
     """Encoder → bridge → attentional decoder (see the module docstring for the equations).
 
     Shape:
@@ -253,43 +284,3 @@ class Seq2Seq(nn.Module):
         """One decoder step for `rnnkit.models.decoding`: tokens (N,) → log-probs (N, V)."""
         logits, _, state = self.decoder(tokens.unsqueeze(1), state)
         return torch.log_softmax(logits.squeeze(1), dim=-1), state
-
-    @torch.no_grad()
-    def generate(
-        self,
-        source: Tensor,
-        source_lengths: Tensor,
-        beam_size: int = 1,
-        n_best: int = 1,
-        length_penalty: float = 1.0,
-    ) -> list[list[Hypothesis]]:
-        """Translations of a source batch (see `generate_translations`)."""
-        return generate_translations(self, source, source_lengths, beam_size, n_best,
-                                     length_penalty)  # fmt: skip
-
-
-def generate_translations(
-    model: Any,
-    source: Tensor,
-    source_lengths: Tensor,
-    beam_size: int = 1,
-    n_best: int = 1,
-    length_penalty: float = 1.0,
-) -> list[list[Hypothesis]]:
-    """Translations of a source batch: greedy for ``beam_size=1``, else beam search.
-
-    ``model`` is a `Seq2Seq` or anything with its ``config``, ``encode`` and ``decode_step``
-    (the ONNX Runtime stand-in). Each sentence may produce up to ``max_length_ratio * S +
-    max_length_offset`` tokens (its own S). Returns, per sentence, up to ``n_best``
-    hypotheses, best first.
-    """
-    state = model.encode(source, source_lengths)
-    config = model.config
-    start = torch.full((source.size(0),), config.bos_id, dtype=torch.long)
-    limits = config.max_lengths(source_lengths)
-    if beam_size == 1 and n_best == 1:
-        return [[h] for h in greedy_decode(model.decode_step, state, start, config.eos_id, limits)]
-    return beam_search(
-        model.decode_step, select_state, state, start, config.eos_id, limits,
-        beam_size=beam_size, n_best=n_best, length_penalty=length_penalty,
-    )  # fmt: skip
