@@ -88,27 +88,11 @@ def build_config(dataset: str, cell: str, args: argparse.Namespace) -> GenerateC
 
 
 def train_bounded(train, config, out: Path, max_minutes: float):
-    """Runs ``train(config, out)``, stopping at the first epoch end past ``max_minutes``."""
-    from rnnkit.training import trainer as trainer_module
-
+    """Runs ``train(config, out)`` with ``trainer.max_minutes``; returns the result and the
+    wall-clock seconds."""
+    trainer = dataclasses.replace(config.trainer, max_minutes=max_minutes)
     start = time.perf_counter()
-    original = trainer_module.attach_default_callbacks
-
-    def with_budget(trainer) -> None:
-        original(trainer)
-
-        def stop_when_over(trainer) -> None:
-            over = time.perf_counter() - start > 60 * max_minutes
-            if over and trainer.state.stop_reason is None:
-                trainer.state.stop_reason = "time_budget"
-
-        trainer.add_callback("epoch_end", stop_when_over)
-
-    trainer_module.attach_default_callbacks = with_budget
-    try:
-        result = train(config, out, progress=False)
-    finally:
-        trainer_module.attach_default_callbacks = original
+    result = train(dataclasses.replace(config, trainer=trainer), out, progress=False)
     return result, time.perf_counter() - start
 
 

@@ -78,8 +78,8 @@ def build_config(arguments: argparse.Namespace) -> TranslateConfig:
         label_smoothing=0.1,
     )  # fmt: skip
     trainer = TrainerConfig(
-        epochs=arguments.epochs, lr=arguments.lr, monitor="bleu", mode="max", patience=3,
-        seed=arguments.seed, flow_check_every=0,
+        epochs=arguments.epochs, max_minutes=arguments.max_minutes, lr=arguments.lr,
+        monitor="bleu", mode="max", patience=3, seed=arguments.seed, flow_check_every=0,
     )  # fmt: skip
     return TranslateConfig(data=data, model=model, trainer=trainer)
 
@@ -93,7 +93,7 @@ def run_one(arguments: argparse.Namespace) -> dict:
         name += f"-{arguments.tag}"
     out = RUNS / name
     start = time.perf_counter()
-    result = train_translator(config, out, progress=False, max_minutes=arguments.max_minutes)
+    result = train_translator(config, out, progress=False)
     train_seconds = time.perf_counter() - start
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     translator = Translator.load(out)

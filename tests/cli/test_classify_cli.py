@@ -115,6 +115,16 @@ def test_resume_finished_run_keeps_model(model_dir):
     assert (model_dir / "model.safetensors").read_bytes() == before
 
 
+def test_max_minutes_stops_at_the_first_epoch_end(tmp_path, data):
+    out = tmp_path / "budget"
+    arguments = ["train", "classify", "--train", str(data[0]), "--dev", str(data[1]),
+                 "--out", str(out), "--max-minutes", "1e-8", *TINY]  # fmt: skip
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    assert "best epoch 1 of 1 (time_budget)" in result.output
+    assert json.loads((out / "config.json").read_text())["trainer"]["max_minutes"] == 1e-8
+
+
 def test_config_file_and_set(tmp_path, data):
     config = tmp_path / "run.yaml"
     config.write_text(

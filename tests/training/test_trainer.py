@@ -121,6 +121,19 @@ def test_early_stopping_keeps_best_epoch_weights(tmp_path):
     assert not same_weights(best, per_epoch[3])
 
 
+def test_time_budget_stops_at_the_epoch_end_and_resume_goes_on(tmp_path):
+    # a budget of a microsecond is spent by the end of the first epoch, whatever the machine
+    config = TrainerConfig(epochs=3, max_minutes=1e-8, **FAST)
+    result = make_trainer(tmp_path, config).fit(train_loader())
+    assert result.stop_reason == "time_budget" and result.epochs_run == 1
+    assert [record["epoch"] for record in read_metrics(tmp_path)] == [1]
+    resumed = make_trainer(tmp_path, config).fit(train_loader(), resume=True)
+    assert resumed.stop_reason == "time_budget" and resumed.epochs_run == 2
+    unlimited = TrainerConfig(epochs=3, **FAST)
+    finished = make_trainer(tmp_path, unlimited).fit(train_loader(), resume=True)
+    assert finished.stop_reason == "completed" and finished.epochs_run == 3
+
+
 def test_plateau_scheduler_lowers_lr_when_metric_stalls(tmp_path):
     config = TrainerConfig(
         epochs=3,
@@ -242,6 +255,8 @@ def test_trainer_config_rejects_bad_values():
         match=re.escape("trainer.scheduler must be one of none, warmup-linear, plateau, got 'cos'"),
     ):
         TrainerConfig(scheduler="cos")
+    with pytest.raises(ConfigError, match=re.escape("trainer.max_minutes must be > 0, got 0")):
+        TrainerConfig(max_minutes=0)
 
 
 def test_progress_bar_and_missing_tensorboard_do_not_break_training(tmp_path, caplog, capsys):

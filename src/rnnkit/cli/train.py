@@ -76,6 +76,9 @@ Tokenizer = Annotated[
 Epochs = Annotated[
     int | None, typer.Option(help="Passes over the training data (early stopping may end sooner).")
 ]
+MaxMinutes = Annotated[
+    float | None, typer.Option(help="Stop at the first epoch end after this many minutes.")
+]
 BatchSize = Annotated[int | None, typer.Option(help="Examples per batch.")]
 LearningRate = Annotated[float | None, typer.Option("--lr", help="Peak learning rate (AdamW).")]
 Vectors = Annotated[
@@ -108,6 +111,7 @@ def classify(
     embedding_dim: EmbeddingDim = None,
     pooling: Annotated[str | None, typer.Option(help="last, mean, max or attention.")] = None,
     epochs: Epochs = None,
+    max_minutes: MaxMinutes = None,
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     tokenizer: Tokenizer = None,
@@ -136,7 +140,7 @@ def classify(
             "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
             "hidden_size": hidden_size, "embedding_dim": embedding_dim, "pooling": pooling,
         },
-        "trainer": {"epochs": epochs, "lr": lr, "seed": seed},
+        "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
     }  # fmt: skip
     run_config = build_config(ClassifyConfig, config, resume, options, overrides)
     out = resume if resume is not None else out
@@ -190,6 +194,7 @@ def tagging_command(joint: bool):
             typer.Option(help="Invalid BIO moves in training data: error, repair or keep."),
         ] = None,
         epochs: Epochs = None,
+        max_minutes: MaxMinutes = None,
         batch_size: BatchSize = None,
         lr: LearningRate = None,
         vectors: Vectors = None,
@@ -211,7 +216,7 @@ def tagging_command(joint: bool):
                 "hidden_size": hidden_size, "embedding_dim": embedding_dim, "use_crf": crf,
                 "char_features": char_features,
             },
-            "trainer": {"epochs": epochs, "lr": lr, "seed": seed},
+            "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
         }  # fmt: skip
         config_class = JointTaskConfig if joint else TagConfig
         run_config = build_config(config_class, config, resume, options, overrides)
@@ -299,9 +304,7 @@ def translate(
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     seed: Seed = None,
-    max_minutes: Annotated[
-        float | None, typer.Option(help="Stop at the first epoch end after this many minutes.")
-    ] = None,
+    max_minutes: MaxMinutes = None,
     config: ConfigFile = None,
     overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
     resume: Resume = None,
@@ -324,14 +327,13 @@ def translate(
             "cell": cell, "num_layers": layers, "embedding_dim": embedding_dim,
             "attention": attention,
         },
-        "trainer": {"epochs": epochs, "lr": lr, "seed": seed},
+        "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
     }  # fmt: skip
     run_config = build_config(TranslateConfig, config, resume, options, overrides)
     out = resume if resume is not None else out
     result = train_translator(
-        check_required(run_config, out), out, resume=resume is not None, progress=progress,
-        max_minutes=max_minutes,
-    )  # fmt: skip
+        check_required(run_config, out), out, resume=resume is not None, progress=progress
+    )
     report_result(result)
 
 
@@ -367,6 +369,7 @@ def generate(
         None, "--tie-embeddings/--no-tie-embeddings", help="Share input and output embeddings."
     ),
     epochs: int = typer.Option(None, help="Passes over the training data."),
+    max_minutes: MaxMinutes = None,
     batch_size: int = typer.Option(None, help="Texts (or running-text streams) per batch."),
     lr: float = typer.Option(None, help="Peak learning rate (AdamW)."),
     seed: int = typer.Option(None, help="Random seed: the same seed gives the same model."),
@@ -394,7 +397,7 @@ def generate(
             "cell": cell, "num_layers": layers, "hidden_size": hidden_size,
             "embedding_dim": embedding_dim, "tie_embeddings": tie_embeddings,
         },
-        "trainer": {"epochs": epochs, "lr": lr, "seed": seed},
+        "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
     }  # fmt: skip
     run_config = build_config(GenerateConfig, config, resume, options, overrides)
     out = resume if resume is not None else out

@@ -242,13 +242,11 @@ def train_translator(
     *,
     resume: bool = False,
     progress: bool = True,
-    max_minutes: float | None = None,
 ) -> FitResult:
     """Trains a `Seq2Seq` on ``config.data.train``, selecting on dev BLEU (greedy decoding).
 
     Writes the model directory ``out_dir`` (``config.json``, ``source_vocab.json``,
-    ``target_vocab.json``, ``model.safetensors``, ``metrics.jsonl``). ``max_minutes`` stops
-    training at the first epoch end past that budget (``stop_reason`` "time_budget").
+    ``target_vocab.json``, ``model.safetensors``, ``metrics.jsonl``).
     """
     prepared = prepare_data(config.data)
     train_set, target_vocab = prepared.train_set, prepared.target_vocab
@@ -280,25 +278,12 @@ def train_translator(
         files=model_directory_files(saved_config, prepared), tokens_in_batch=target_tokens,
         progress=progress,
     )  # fmt: skip
-    if max_minutes is not None:
-        add_time_budget(trainer, max_minutes)
     return trainer.fit(loader, resume=resume)
 
 
 def target_tokens(batch: ParallelBatch) -> int:
     """Target tokens predicted in a batch (``<eos>`` included, ``<bos>`` not): for tokens/s."""
     return int(batch.target_lengths.sum()) - len(batch.target_lengths)
-
-
-def add_time_budget(trainer: Trainer, max_minutes: float) -> None:
-    """Stops training at the first epoch end after ``max_minutes`` of wall-clock time."""
-    started = time.perf_counter()
-
-    def check(trainer: Trainer) -> None:
-        if trainer.state.stop_reason is None and time.perf_counter() - started > 60 * max_minutes:
-            trainer.state.stop_reason = "time_budget"
-
-    trainer.add_callback("epoch_end", check)
 
 
 @torch.no_grad()

@@ -20,6 +20,9 @@ class TrainerConfig:
 
     # Passes over the training data; early stopping may end training sooner.
     epochs: int = 10
+    # Wall-clock budget: stop at the first epoch end after this many minutes of this fit
+    # (stop_reason "time_budget"; a resumed run gets the budget afresh). None: no limit.
+    max_minutes: float | None = None
     # AdamW peak learning rate; 1e-3 is Adam's own default and works for small RNNs.
     lr: float = 1e-3
     # AdamW decoupled weight decay (Loshchilov & Hutter 2019); 0.01 is torch's default.
@@ -75,6 +78,8 @@ class TrainerConfig:
         for name, value in positive.items():
             if not value > 0:
                 raise ConfigError(f"trainer.{name} must be > 0, got {value!r}")
+        if self.max_minutes is not None and not self.max_minutes > 0:
+            raise ConfigError(f"trainer.max_minutes must be > 0, got {self.max_minutes!r}")
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
             raise ConfigError(
                 f"trainer.max_grad_norm must be > 0 or None, got {self.max_grad_norm!r}"

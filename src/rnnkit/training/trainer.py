@@ -155,6 +155,7 @@ class Trainer:
             self.steps_per_epoch = None
         self.scheduler = build_scheduler(self.optimizer, self.config, self.steps_per_epoch)
         self.state, self._resumed_rng = TrainState(), None
+        self._fit_started = time.perf_counter()
         if self.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             checkpoint.remove_temporaries(self.out_dir)
@@ -175,8 +176,9 @@ class Trainer:
         saved = checkpoint.load_resume_state(latest, self.model, self.optimizer, self.scheduler)
         self.state = TrainState(**saved["state"])
         warn_if_config_changed(saved["config"], config_to_dict(self.config))
-        if self.state.stop_reason == "completed" and self.state.epoch < self.config.epochs:
-            self.state.stop_reason = None  # more epochs were asked for: go on
+        resumable = ("completed", "time_budget")
+        if self.state.stop_reason in resumable and self.state.epoch < self.config.epochs:
+            self.state.stop_reason = None  # epochs are left: go on
         self._resumed_rng = capture_rng()
         completed = self.state.epoch
         if self.is_main:  # drop epochs logged after this state was saved: they are replayed
@@ -275,8 +277,17 @@ class Trainer:
             state.stop_reason = "early_stopping"
         elif state.epoch >= config.epochs:
             state.stop_reason = "completed"
+        elif self._over_time_budget():
+            state.stop_reason = "time_budget"
         self.trigger("epoch_end")
         self._save_resume_state()
+
+    def _over_time_budget(self) -> bool:
+        """Whether ``config.max_minutes`` have passed since ``fit`` began (on any rank, so
+        every rank stops at the same epoch)."""
+        limit = self.config.max_minutes
+        over = limit is not None and time.perf_counter() - self._fit_started > 60 * limit
+        return any_rank(over, self.dist)
 
     def _evaluate(self) -> dict[str, float]:
         self.model.eval()
