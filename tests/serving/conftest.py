@@ -1,5 +1,5 @@
-"""Exported tiny models for the service tests: the classifier of tests/export, and copies
-of the task tests' tagger and joint model."""
+"""Tiny models for the service tests: the exported classifier of tests/export, copies of the
+task tests' tagger and joint model (exported), their translator, and two language models."""
 
 import shutil
 from pathlib import Path
@@ -7,8 +7,17 @@ from pathlib import Path
 import pytest
 
 from rnnkit.export import export_onnx
+from rnnkit.tasks.generation import train_generator
 from tests.export.conftest import exported_dir  # noqa: F401  (a fixture)
-from tests.tasks.conftest import conll_files, joint_dir, slot_folders, tagger_dir  # noqa: F401
+from tests.tasks.conftest import (  # noqa: F401  (fixtures)
+    conll_files,
+    joint_dir,
+    slot_folders,
+    tagger_dir,
+    translation_files,
+    translator_dir,
+)
+from tests.tasks.test_generation import tiny_config, write_names
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +36,32 @@ def exported_copy(directory: Path, tmp_path_factory) -> Path:
     copy = shutil.copytree(directory, tmp_path_factory.mktemp("served") / directory.name)
     export_onnx(copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def name_files(tmp_path_factory) -> tuple[Path, Path]:
+    """The generation tests' names of two "languages" (Ana, Bor)."""
+    folder = tmp_path_factory.mktemp("names")
+    return write_names(folder / "train.tsv", 6, 0), write_names(folder / "dev.tsv", 1, 1)
+
+
+@pytest.fixture(scope="session")
+def names_dir(tmp_path_factory, name_files) -> Path:
+    """A character language model of names, conditioned on their language (Ana or Bor)."""
+    out = tmp_path_factory.mktemp("generator") / "names"
+    train_generator(tiny_config(*name_files, condition_column="language"), out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def plain_lm_dir(tmp_path_factory, name_files) -> Path:
+    """The same names as plain text, one per line: an unconditioned model."""
+    folder = tmp_path_factory.mktemp("plain-names")
+    plain = []
+    for path in name_files:
+        lines = path.read_text().splitlines()[1:]  # without the header
+        plain.append(folder / path.name)
+        plain[-1].write_text("".join(line.split("\t")[0] + "\n" for line in lines))
+    out = folder / "plain"
+    train_generator(tiny_config(*plain, epochs=4), out, progress=False)
+    return out
