@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 import rnnkit
+from rnnkit.cli import app as cli_app
 from rnnkit.serving import ServeLimits, create_app
 
 LIMITS = ServeLimits(max_text_length=20, max_batch_size=4, max_generate_length=12)
@@ -142,3 +144,19 @@ def test_an_unconditioned_model_generates_from_an_empty_prompt(plain_lm_dir):
     conditioned = client.post("/predict", json={"text": "", "options": {"condition": "Ana"}})
     assert conditioned.status_code == 422
     assert conditioned.json()["detail"] == "condition: this model is unconditioned, got 'Ana'"
+
+
+def test_serve_command_sets_the_generation_limit(names_dir, monkeypatch):
+    import uvicorn
+
+    runs = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(app))
+    command = ["serve", str(names_dir), "--runtime", "torch", "--max-generate-length", "7"]
+    result = CliRunner().invoke(cli_app, command)
+    assert result.exit_code == 0, result.output
+    [app] = runs
+    client = TestClient(app)
+    assert client.get("/info").json()["max_generate_length"] == 7
+    response = client.post("/predict", json={"text": "", "options": {"condition": "Ana"}})
+    assert response.status_code == 200
+    assert len(response.json()["predictions"][0]["generated"][0]["tokens"]) <= 7
