@@ -1,5 +1,6 @@
-"""Tiny models for the service tests: the exported classifier of tests/export, copies of the
-task tests' tagger and joint model (exported), their translator, and two language models."""
+"""Tiny models for the service tests: the exported classifier of tests/export, exported copies
+of the task tests' tagger, joint model and translator, and two language models (the conditioned
+one exported)."""
 
 import shutil
 from pathlib import Path
@@ -32,6 +33,12 @@ def exported_tagger_dir(request, tmp_path_factory) -> Path:
     return exported_copy(request.getfixturevalue("tagger_dir"), tmp_path_factory)
 
 
+@pytest.fixture(scope="session")
+def exported_translator_dir(request, tmp_path_factory) -> Path:
+    """A copy of the task tests' toy English → "French" translator, exported to ONNX."""
+    return exported_copy(request.getfixturevalue("translator_dir"), tmp_path_factory)
+
+
 def exported_copy(directory: Path, tmp_path_factory) -> Path:
     copy = shutil.copytree(directory, tmp_path_factory.mktemp("served") / directory.name)
     export_onnx(copy)
@@ -47,9 +54,11 @@ def name_files(tmp_path_factory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def names_dir(tmp_path_factory, name_files) -> Path:
-    """A character language model of names, conditioned on their language (Ana or Bor)."""
+    """A character language model of names, conditioned on their language (Ana or Bor), and
+    exported to ONNX."""
     out = tmp_path_factory.mktemp("generator") / "names"
     train_generator(tiny_config(*name_files, condition_column="language"), out, progress=False)
+    export_onnx(out)
     return out
 
 

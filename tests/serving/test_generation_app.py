@@ -1,5 +1,6 @@
-"""The service for language models (torch runtime): prompts in, generated texts out, with
-per-request decoding options, the generation limits, and /info."""
+"""The service for language models (PyTorch and ONNX Runtime): prompts in, generated texts
+out, with per-request decoding options, the generation limits, and /info; each runtime's
+service answers what its predictor gives."""
 
 from __future__ import annotations
 
@@ -14,14 +15,19 @@ from rnnkit.serving import ServeLimits, create_app
 LIMITS = ServeLimits(max_text_length=20, max_batch_size=4, max_generate_length=12)
 
 
-@pytest.fixture(scope="module")
-def generator(names_dir):
-    return rnnkit.load(names_dir)
+@pytest.fixture(scope="module", params=["torch", "onnx"])
+def runtime(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def client(generator):
-    return TestClient(create_app(generator, runtime="torch", limits=LIMITS))
+def generator(names_dir, runtime):
+    return rnnkit.load(names_dir, runtime=runtime)
+
+
+@pytest.fixture(scope="module")
+def client(generator, runtime):
+    return TestClient(create_app(generator, runtime=runtime, limits=LIMITS))
 
 
 def post(client, texts: list[str], **options):

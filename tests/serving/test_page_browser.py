@@ -41,11 +41,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(directory: Path, runtime: str = "onnx") -> Iterator[str]:
-    """``rnnkit serve``'s app for ``directory`` on a free loopback port."""
+def serving(directory: Path) -> Iterator[str]:
+    """``rnnkit serve``'s app for ``directory`` (ONNX runtime) on a free loopback port."""
     import uvicorn
 
-    app = create_app(rnnkit.load(directory, runtime=runtime), runtime=runtime)
+    app = create_app(rnnkit.load(directory, runtime="onnx"), runtime="onnx")
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
     )
@@ -143,13 +143,16 @@ def test_page_highlights_the_slots_of_a_joint_model(browser, exported_joint_dir,
         assert browser.save_screenshot(str(screenshot))
 
 
-def test_page_shows_the_translation_and_its_attention_heatmap(browser, translator_dir, tmp_path):
+def test_page_shows_the_translation_and_its_attention_heatmap(
+    browser, exported_translator_dir, tmp_path
+):
     from selenium.webdriver.common.by import By
 
     text = "i see the big cat ."
-    expected = rnnkit.load(translator_dir).predict([text])[0].best
-    walk = rnnkit.load(translator_dir).attention(text, expected)
-    with serving(translator_dir, runtime="torch") as url:
+    translator = rnnkit.load(exported_translator_dir, runtime="onnx")
+    expected = translator.predict([text])[0].best
+    walk = translator.attention(text, expected)
+    with serving(exported_translator_dir) as url:
         ask(browser, url, text)
         assert browser.find_element(By.ID, "translation").text == expected
         heatmap = browser.find_element(By.ID, "heatmap")
@@ -170,8 +173,9 @@ def test_page_generates_from_a_prompt_for_a_chosen_condition(browser, names_dir,
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    expected = rnnkit.load(names_dir).generate(2, "Bor", "B", strategy="beam", beam_size=3)
-    with serving(names_dir, runtime="torch") as url:
+    generator = rnnkit.load(names_dir, runtime="onnx")
+    expected = generator.generate(2, "Bor", "B", strategy="beam", beam_size=3)
+    with serving(names_dir) as url:
         open_page(browser, url)
         Select(browser.find_element(By.ID, "option-condition")).select_by_visible_text("Bor")
         Select(browser.find_element(By.ID, "option-strategy")).select_by_visible_text("beam")

@@ -1,5 +1,6 @@
-"""The service for translation models (torch runtime): translations with their hypotheses,
-decoding options, limits, /info and the attention map of /trace."""
+"""The service for translation models (PyTorch and ONNX Runtime): translations with their
+hypotheses, decoding options, limits, /info and the attention map of /trace; each runtime's
+service answers what its predictor gives."""
 
 from __future__ import annotations
 
@@ -15,14 +16,19 @@ LIMITS = ServeLimits(max_text_length=40, max_batch_size=3)
 TEXTS = ["i see the big cat .", "a red house .", "the dog ."]
 
 
-@pytest.fixture(scope="module")
-def translator(translator_dir):
-    return rnnkit.load(translator_dir)
+@pytest.fixture(scope="module", params=["torch", "onnx"])
+def runtime(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def client(translator):
-    return TestClient(create_app(translator, runtime="torch", limits=LIMITS))
+def translator(exported_translator_dir, runtime):
+    return rnnkit.load(exported_translator_dir, runtime=runtime)
+
+
+@pytest.fixture(scope="module")
+def client(translator, runtime):
+    return TestClient(create_app(translator, runtime=runtime, limits=LIMITS))
 
 
 def test_predict_answers_the_translation_predict_gives(client, translator):
@@ -120,9 +126,9 @@ def test_trace_of_a_given_translation_and_its_limits(client):
     assert extra.status_code == 422
 
 
-def test_info_names_the_vocabularies_and_default_options(client, translator):
+def test_info_names_the_vocabularies_and_default_options(client, translator, runtime):
     info = client.get("/info").json()
-    assert info["task"] == "translate" and info["runtime"] == "torch"
+    assert info["task"] == "translate" and info["runtime"] == runtime
     assert info["source_vocab_size"] == len(translator.source_vocab)
     assert info["target_vocab_size"] == len(translator.target_vocab)
     assert info["options"] == {"beam": 5, "n_best": 1, "length_penalty": 1.0}
@@ -145,12 +151,12 @@ def test_classifier_requests_take_no_options(exported_dir):
     assert info["options"] is None and info["labels"] == ["ask_time", "play_music", "weather"]
 
 
-def test_concurrent_requests_with_different_options_get_their_own_answers(translator):
+def test_concurrent_requests_with_different_options_get_their_own_answers(translator, runtime):
     import asyncio
 
     import httpx
 
-    app = create_app(translator, runtime="torch", limits=LIMITS)
+    app = create_app(translator, runtime=runtime, limits=LIMITS)
     bodies = [
         {"texts": TEXTS[:2], "options": {"beam": 1}},
         {"texts": TEXTS[:2], "options": {"beam": 3, "n_best": 2}},
