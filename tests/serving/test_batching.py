@@ -1,4 +1,5 @@
-"""MicroBatcher: concurrent requests share a model call; one bad request fails alone."""
+"""MicroBatcher: concurrent requests share a model call; one bad request fails alone;
+requests with different keys (decoding options) never share one."""
 
 from __future__ import annotations
 
@@ -13,17 +14,21 @@ from rnnkit.serving.batching import MicroBatcher
 class Recorder:
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
+        self.keys: list = []
 
-    def __call__(self, texts: list[str]) -> list[str]:
+    def __call__(self, texts: list[str], key) -> list[str]:
         self.calls.append(list(texts))
+        self.keys.append(key)
         if "bad" in texts:
             raise DataError("bad text")
-        return [text.upper() for text in texts]
+        return [text.upper() if key is None else f"{text}:{key}" for text in texts]
 
 
-async def submit_together(batcher: MicroBatcher, requests: list[list[str]]) -> list:
+async def submit_together(batcher: MicroBatcher, requests: list, keys: list | None = None) -> list:
+    keys = keys or [None] * len(requests)
     return await asyncio.gather(
-        *(batcher.submit(texts) for texts in requests), return_exceptions=True
+        *(batcher.submit(texts, key) for texts, key in zip(requests, keys, strict=True)),
+        return_exceptions=True,
     )
 
 
@@ -63,3 +68,22 @@ def test_every_request_is_answered_once(count):
     results = asyncio.run(submit_together(MicroBatcher(run, 64), requests))
     assert results == [[f"T{i}"] for i in range(count)]
     assert sum(len(call) for call in run.calls) == count
+
+
+def test_requests_with_different_keys_run_apart_each_with_its_key():
+    run = Recorder()
+    requests, keys = [["a"], ["b"], ["c", "d"], ["e"]], ["beam=1", "beam=5", "beam=1", None]
+    results = asyncio.run(submit_together(MicroBatcher(run, 8), requests, keys))
+    assert results == [["a:beam=1"], ["b:beam=5"], ["c:beam=1", "d:beam=1"], ["E"]]
+    assert sorted(zip(run.keys, run.calls, strict=True), key=str) == [
+        ("beam=1", ["a", "c", "d"]),
+        ("beam=5", ["b"]),
+        (None, ["e"]),
+    ]
+
+
+def test_a_failing_request_is_rerun_alone_with_its_key():
+    run = Recorder()
+    results = asyncio.run(submit_together(MicroBatcher(run, 8), [["a"], ["bad"]], ["k", "k"]))
+    assert results[0] == ["a:k"] and isinstance(results[1], DataError)
+    assert run.keys == ["k", "k", "k"]

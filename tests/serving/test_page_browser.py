@@ -1,4 +1,5 @@
-"""The page at ``/`` in headless Chromium: type the tutorial's question, read the intent.
+"""The page at ``/`` in headless Chromium: type the tutorial's question, read the intent; type
+a sentence, read its translation and the attention heatmap; generate names from a prompt.
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); skipped with
 a reason where they are absent, except in CI (``CI=true``), where their absence fails.
@@ -62,21 +63,41 @@ def serving(directory: Path) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def ask(browser, url: str, text: str) -> None:
-    """Loads the page, types ``text``, submits, and waits for the answer."""
+def ask(browser, url: str | None, text: str) -> None:
+    """Loads the page (unless ``url`` is None: the page is open), types ``text``, submits,
+    and waits for the answer."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     def state(driver) -> str | None:
         return driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
 
-    browser.get(url)
+    if url is not None:
+        browser.get(url)
     wait = WebDriverWait(browser, 20)
     wait.until(state)
     browser.find_element(By.ID, "text").send_keys(text)
     browser.find_element(By.ID, "submit").click()
     wait.until(lambda driver: state(driver) in ("answered", "error"))
     assert browser.find_element(By.ID, "error").text == ""
+
+
+def open_page(browser, url: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(url)
+    WebDriverWait(browser, 20).until(
+        lambda driver: driver.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+    )
+
+
+def set_number(browser, element_id: str, value: int) -> None:
+    from selenium.webdriver.common.by import By
+
+    field = browser.find_element(By.ID, element_id)
+    field.clear()
+    field.send_keys(str(value))
 
 
 @pytest.fixture
@@ -119,4 +140,50 @@ def test_page_highlights_the_slots_of_a_joint_model(browser, exported_joint_dir,
         assert [span.text for span in spans] == ["dallas from", "seattle to"]
         assert not browser.find_element(By.ID, "trace-section").is_displayed()
         screenshot = Path(os.environ.get("RNNKIT_SCREENSHOT_DIR", tmp_path)) / "serve-joint.png"
+        assert browser.save_screenshot(str(screenshot))
+
+
+def test_page_shows_the_translation_and_its_attention_heatmap(
+    browser, exported_translator_dir, tmp_path
+):
+    from selenium.webdriver.common.by import By
+
+    text = "i see the big cat ."
+    translator = rnnkit.load(exported_translator_dir, runtime="onnx")
+    expected = translator.predict([text])[0].best
+    walk = translator.attention(text, expected)
+    with serving(exported_translator_dir) as url:
+        ask(browser, url, text)
+        assert browser.find_element(By.ID, "translation").text == expected
+        heatmap = browser.find_element(By.ID, "heatmap")
+        rows = heatmap.find_elements(By.CSS_SELECTOR, "g.row")
+        assert len(rows) == len(walk.target_tokens) == int(heatmap.get_attribute("data-rows"))
+        assert all(
+            len(row.find_elements(By.CSS_SELECTOR, "rect.cell")) == len(walk.source_tokens)
+            for row in rows
+        )
+        labels = heatmap.find_elements(By.CSS_SELECTOR, "text.column-label")
+        assert [label.text for label in labels] == ["i", "see", "the", "big", "cat", "."]
+        assert not browser.find_element(By.ID, "labels-section").is_displayed()
+        screenshot = Path(os.environ.get("RNNKIT_SCREENSHOT_DIR", tmp_path)) / "serve-translate.png"
+        assert browser.save_screenshot(str(screenshot))
+
+
+def test_page_generates_from_a_prompt_for_a_chosen_condition(browser, names_dir, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    generator = rnnkit.load(names_dir, runtime="onnx")
+    expected = generator.generate(2, "Bor", "B", strategy="beam", beam_size=3)
+    with serving(names_dir) as url:
+        open_page(browser, url)
+        Select(browser.find_element(By.ID, "option-condition")).select_by_visible_text("Bor")
+        Select(browser.find_element(By.ID, "option-strategy")).select_by_visible_text("beam")
+        assert not browser.find_element(By.ID, "option-temperature").is_displayed()
+        set_number(browser, "option-n", 2)
+        set_number(browser, "option-beam_size", 3)
+        ask(browser, None, "B")
+        shown = browser.find_elements(By.CSS_SELECTOR, "#generated li")
+        assert [item.text.split(" (log p")[0] for item in shown] == [g.text for g in expected]
+        screenshot = Path(os.environ.get("RNNKIT_SCREENSHOT_DIR", tmp_path)) / "serve-generate.png"
         assert browser.save_screenshot(str(screenshot))

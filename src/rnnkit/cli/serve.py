@@ -20,6 +20,9 @@ def serve(
     ),
     max_text_length: int = typer.Option(1000, min=1, help="Characters per text; more → 413."),
     max_batch_size: int = typer.Option(64, min=1, help="Texts per request; more → 413."),
+    max_generate_length: int = typer.Option(
+        100, min=1, help="Language models: tokens generated per text at most; more → 413."
+    ),
 ) -> None:
     """Serve a trained model: POST /predict, POST /trace, GET /health, /info, /docs, and a
     page to try it at /."""
@@ -29,7 +32,11 @@ def serve(
     from rnnkit.serving.app import create_app
     from rnnkit.serving.schemas import ServeLimits
 
-    limits = ServeLimits(max_text_length=max_text_length, max_batch_size=max_batch_size)
+    limits = ServeLimits(
+        max_text_length=max_text_length,
+        max_batch_size=max_batch_size,
+        max_generate_length=max_generate_length,
+    )
     predictor = rnnkit.load(model_dir, runtime=runtime)
     app = create_app(predictor, runtime=runtime, limits=limits)
     typer.echo(f"serving {model_dir} ({predictor.task}, {runtime}) on http://{host}:{port}/")

@@ -9,7 +9,9 @@ prediction takes about a millisecond, and requests arriving together are predict
 batch (`rnnkit.serving.batching`), which a pool of threads each running one would prevent.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: the handlers' request types are built per
+# task in `create_app`, and FastAPI reads them from the annotations, which must therefore be
+# the classes themselves rather than names it would look up in this module.
 
 import platform
 from importlib.resources import files
@@ -17,17 +19,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import create_model
+from pydantic import BaseModel, create_model
 
 import rnnkit
 from rnnkit.errors import RnnkitError
 from rnnkit.serving.batching import MicroBatcher
-from rnnkit.serving.schemas import PredictRequest, ServeLimits, TraceRequest
-from rnnkit.serving.tasks import get_served_task
-
-
-class RequestTooLargeError(RnnkitError):
-    """A request over the service's limits (answered 413)."""
+from rnnkit.serving.schemas import PredictRequest, RequestTooLargeError, ServeLimits
+from rnnkit.serving.tasks import ServedTask, get_served_task
 
 
 def check_limits(texts: list[str], limits: ServeLimits) -> None:
@@ -64,9 +62,20 @@ class BodySizeLimit:
         await self.app(scope, receive, send)
 
 
+def check_field_lengths(request: BaseModel, limits: ServeLimits) -> None:
+    """Every text field of a ``POST /trace`` request is within ``max_text_length``."""
+    for name, value in request:
+        if isinstance(value, str) and len(value) > limits.max_text_length:
+            raise RequestTooLargeError(
+                f"{name}: expected at most {limits.max_text_length} characters "
+                f"(max_text_length), got {len(value)}"
+            )
+
+
 def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str, Any]:
-    """What ``GET /info`` answers: task, labels (classes or tags), intents (joint models), the
-    saved config, limits and versions."""
+    """What ``GET /info`` answers: task, the task's own fields (labels and intents for
+    classifiers, taggers and joint models; vocabularies for translators; conditions for
+    language models), the default decoding options, the saved config, limits and versions."""
     import fastapi
     import torch
 
@@ -80,18 +89,18 @@ def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str,
         import onnxruntime
 
         versions["onnxruntime"] = onnxruntime.__version__
-    intents = getattr(predictor, "intents", None)
+    served = get_served_task(predictor.task)
     return {
         "task": predictor.task,
         "runtime": runtime,
-        "labels": list(predictor.labels.labels),
-        "intents": None if intents is None else list(intents.labels),
+        **served.info(predictor, limits),
+        "options": None if served.options is None else served.options().model_dump(mode="json"),
         "config": predictor.config,
         "limits": {
             "max_text_length": limits.max_text_length,
             "max_batch_size": limits.max_batch_size,
         },
-        "trace": get_served_task(predictor.task).trace is not None,
+        "trace": served.trace is not None,
         "versions": versions,
     }
 
@@ -119,6 +128,17 @@ def new_app(task: str, limits: ServeLimits) -> FastAPI:
     return app
 
 
+def predict_request_model(task: str, served: ServedTask) -> type[PredictRequest]:
+    """`PredictRequest`, with the task's ``options`` object when it takes options."""
+    if served.options is None:
+        return PredictRequest  # an ``options`` field is then an extra input: 422
+    return create_model(
+        f"{task.capitalize()}Request",
+        __base__=PredictRequest,
+        options=(served.options | None, None),
+    )
+
+
 def create_app(
     predictor: Any, runtime: str = "torch", limits: ServeLimits | None = None
 ) -> FastAPI:
@@ -133,27 +153,38 @@ def create_app(
         task=(str, ...),
         predictions=(list[served.schema], ...),
     )
-    batcher = MicroBatcher(lambda texts: served.predict(predictor, texts), limits.max_batch_size)
+    request_model = predict_request_model(predictor.task, served)
+    batcher = MicroBatcher(
+        lambda texts, options: served.predict(predictor, texts, options), limits.max_batch_size
+    )
     app = new_app(predictor.task, limits)
 
     @app.post("/predict", response_model=response_model, summary="Predict for one or more texts")
-    async def predict(request: PredictRequest) -> dict[str, Any]:
+    async def predict(request: request_model) -> dict[str, Any]:
         texts = request.all_texts()
         check_limits(texts, limits)
-        return {"task": predictor.task, "predictions": await batcher.submit(texts)}
+        options = getattr(request, "options", None)
+        if served.apply_limits is not None:
+            options = served.apply_limits(texts, options, limits)
+        # the options are the batch key: a request is only batched with same-option requests
+        return {"task": predictor.task, "predictions": await batcher.submit(texts, options)}
 
     if served.trace is not None:
 
-        @app.post("/trace", summary="Walk through one text token by token (O1 … On)")
-        async def trace(request: TraceRequest) -> dict[str, Any]:
-            check_limits([request.text], limits)
-            return served.trace(predictor, request.text)
+        @app.post(
+            "/trace",
+            response_model=served.trace_schema,
+            summary="Walk through one text: token by token (O1 … On), or a translation's attention",
+        )
+        async def trace(request: served.trace_request) -> dict[str, Any]:
+            check_field_lengths(request, limits)
+            return served.trace(predictor, request)
 
     @app.get("/health", summary="Liveness: the model is loaded")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/info", summary="Task, labels, config, limits and versions")
+    @app.get("/info", summary="Task, labels or vocabularies, options, config, limits, versions")
     async def get_info() -> dict[str, Any]:
         return info
 

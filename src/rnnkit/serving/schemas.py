@@ -6,7 +6,11 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, RnnkitError
+
+
+class RequestTooLargeError(RnnkitError):
+    """A request over the service's limits (answered 413)."""
 
 
 @dataclass(frozen=True)
@@ -14,10 +18,11 @@ class ServeLimits:
     """What one request may ask; larger requests are answered 413 with a JSON error body."""
 
     max_text_length: int = 1000  # characters per text
-    max_batch_size: int = 64  # texts per request
+    max_batch_size: int = 64  # texts per request (generation: prompts x texts per prompt)
+    max_generate_length: int = 100  # tokens generated per text (generation's max_length)
 
     def __post_init__(self) -> None:
-        for name in ("max_text_length", "max_batch_size"):
+        for name in ("max_text_length", "max_batch_size", "max_generate_length"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
@@ -30,7 +35,8 @@ class ServeLimits:
 
 
 class PredictRequest(BaseModel):
-    """Either one ``text`` or a list of ``texts``."""
+    """Either one ``text`` or a list of ``texts`` (generation: prompts). Tasks with decoding
+    options (translate, generate) extend it with an ``options`` object of their own."""
 
     model_config = ConfigDict(
         extra="forbid",

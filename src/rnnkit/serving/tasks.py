@@ -1,8 +1,9 @@
 """What the service answers for each task: one registry entry per task model.
 
 An entry turns a predictor's output for a list of texts into the task-shaped JSON of
-``POST /predict`` (with a pydantic model for the OpenAPI docs), and may offer a walk-through
-for ``POST /trace``.
+``POST /predict`` (with a pydantic model for the OpenAPI docs), may take per-request decoding
+``options`` (translation, generation), may offer a walk-through for ``POST /trace``, and gives
+the task's fields of ``GET /info``. Translation and generation live in their own modules.
 """
 
 from __future__ import annotations
@@ -14,6 +15,23 @@ from typing import Any
 from pydantic import BaseModel
 
 from rnnkit.errors import ConfigError
+from rnnkit.serving.generation import (
+    GenerateOptions,
+    GeneratePrediction,
+    apply_generation_limits,
+    generate,
+    generation_info,
+)
+from rnnkit.serving.schemas import ServeLimits, TraceRequest
+from rnnkit.serving.translation import (
+    AttentionTrace,
+    AttentionTraceRequest,
+    TranslateOptions,
+    TranslatePrediction,
+    trace_attention,
+    translate,
+    translation_info,
+)
 
 
 class LabelProbability(BaseModel):
@@ -57,11 +75,11 @@ class JointPrediction(BaseModel):
     tags: list[str]
 
 
-def as_dicts(predictor: Any, texts: list[str]) -> list[dict[str, Any]]:
+def as_dicts(predictor: Any, texts: list[str], options: None) -> list[dict[str, Any]]:
     return [prediction.to_dict() for prediction in predictor.predict(texts)]
 
 
-def classify(predictor: Any, texts: list[str]) -> list[dict[str, Any]]:
+def classify(predictor: Any, texts: list[str], options: None) -> list[dict[str, Any]]:
     predictions = predictor.predict(texts, top_k=len(predictor.labels))
     return [
         {
@@ -77,26 +95,64 @@ def classify(predictor: Any, texts: list[str]) -> list[dict[str, Any]]:
     ]
 
 
-def trace_classification(predictor: Any, text: str) -> dict[str, Any]:
+def trace_classification(predictor: Any, request: TraceRequest) -> dict[str, Any]:
     from rnnkit.diagnostics.trace import trace_text
 
-    return trace_text(predictor, text).to_dict()
+    return trace_text(predictor, request.text).to_dict()
+
+
+def label_info(predictor: Any, limits: ServeLimits) -> dict[str, Any]:
+    """Classes or tags, and a joint model's intents."""
+    intents = getattr(predictor, "intents", None)
+    return {
+        "labels": list(predictor.labels.labels),
+        "intents": None if intents is None else list(intents.labels),
+    }
 
 
 @dataclass(frozen=True)
 class ServedTask:
-    """``predict(predictor, texts) -> [one JSON object per text]``, shaped like ``schema``;
-    ``trace(predictor, text) -> JSON`` or None when the task has no walk-through."""
+    """How the service answers one task.
 
-    predict: Callable[[Any, list[str]], list[dict[str, Any]]]
+    ``predict(predictor, texts, options) -> [one JSON object per text]``, shaped like
+    ``schema``; ``options``: the pydantic model of the request's ``options`` object, or None
+    when the task takes none (then ``options`` is always None); ``apply_limits(texts, options,
+    limits) -> options`` checks the task's own limits (413) and fills defaults that depend on
+    them; ``trace(predictor, request) -> JSON`` for ``POST /trace`` (a ``trace_request``,
+    answered as ``trace_schema`` when given), or None; ``info(predictor, limits)``: the task's
+    fields of ``GET /info``.
+    """
+
+    predict: Callable[[Any, list[str], Any], list[dict[str, Any]]]
     schema: type[BaseModel]
-    trace: Callable[[Any, str], dict[str, Any]] | None = None
+    info: Callable[[Any, ServeLimits], dict[str, Any]] = label_info
+    options: type[BaseModel] | None = None
+    apply_limits: Callable[[list[str], Any, ServeLimits], Any] | None = None
+    trace: Callable[[Any, Any], dict[str, Any]] | None = None
+    trace_request: type[BaseModel] = TraceRequest
+    trace_schema: type[BaseModel] | None = None
 
 
 SERVED_TASKS: dict[str, ServedTask] = {
-    "classify": ServedTask(classify, ClassifyPrediction, trace_classification),
+    "classify": ServedTask(classify, ClassifyPrediction, trace=trace_classification),
     "tag": ServedTask(as_dicts, TagPrediction),
     "joint": ServedTask(as_dicts, JointPrediction),
+    "translate": ServedTask(
+        translate,
+        TranslatePrediction,
+        info=translation_info,
+        options=TranslateOptions,
+        trace=trace_attention,
+        trace_request=AttentionTraceRequest,
+        trace_schema=AttentionTrace,
+    ),
+    "generate": ServedTask(
+        generate,
+        GeneratePrediction,
+        info=generation_info,
+        options=GenerateOptions,
+        apply_limits=apply_generation_limits,
+    ),
 }
 
 

@@ -97,10 +97,12 @@ class TranslateConfig:
 @dataclass(frozen=True)
 class Translation:
     """A source text and its best translations: (text, score), the beam score
-    (log-probability / length ** length_penalty; greedy: the log-probability)."""
+    (log-probability / length ** length_penalty; greedy: the log-probability), and each
+    translation's log-probability (of its tokens and ``<eos>``) in ``log_probs``."""
 
     text: str
     translations: list[tuple[str, float]]
+    log_probs: list[float]
 
     @property
     def best(self) -> str:
@@ -110,7 +112,10 @@ class Translation:
         return {
             "text": self.text,
             "translation": self.best,
-            "n_best": [{"translation": t, "score": s} for t, s in self.translations],
+            "n_best": [
+                {"translation": t, "score": s, "log_prob": p}
+                for (t, s), p in zip(self.translations, self.log_probs, strict=True)
+            ],
         }
 
 
@@ -377,7 +382,11 @@ class Translator:
             self.model, ids, beam, n_best, length_penalty, self.source_vocab.pad_id
         )
         return [
-            Translation(text, [(self.detokenize(h.tokens), h.score) for h in hypotheses])
+            Translation(
+                text,
+                [(self.detokenize(h.tokens), h.score) for h in hypotheses],
+                [h.log_prob for h in hypotheses],
+            )
             for text, hypotheses in zip(texts, results, strict=True)
         ]
 
