@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-EXAMPLE = "Example: rnnkit serve runs/intent --port 8000 --runtime onnx"
+EXAMPLE = "Example: rnnkit serve runs/intent --port 8000 --runtime onnx --workers 2"
 
 
 def serve(
@@ -23,13 +23,21 @@ def serve(
     max_generate_length: int = typer.Option(
         100, min=1, help="Language models: tokens generated per text at most; more → 413."
     ),
+    workers: int = typer.Option(
+        1,
+        min=1,
+        help="Server processes sharing the port, each with its own copy of the model "
+        "and an equal share of the threads (e.g. one per core).",
+    ),
 ) -> None:
     """Serve a trained model: POST /predict, POST /trace, GET /health, /info, /docs, and a
     page to try it at /."""
+    import os
+
     import uvicorn
 
     import rnnkit
-    from rnnkit.serving.app import create_app
+    from rnnkit.serving.app import SETTINGS_VARIABLE, create_app, worker_settings
     from rnnkit.serving.schemas import ServeLimits
 
     limits = ServeLimits(
@@ -37,10 +45,18 @@ def serve(
         max_batch_size=max_batch_size,
         max_generate_length=max_generate_length,
     )
-    predictor = rnnkit.load(model_dir, runtime=runtime)
-    app = create_app(predictor, runtime=runtime, limits=limits)
-    typer.echo(f"serving {model_dir} ({predictor.task}, {runtime}) on http://{host}:{port}/")
+    predictor = rnnkit.load(model_dir, runtime=runtime)  # a bad directory fails here, once
+    task = predictor.task
+    if workers == 1:
+        app = create_app(predictor, runtime=runtime, limits=limits)
+    else:  # each worker process loads the model and builds its app (uvicorn's factory)
+        os.environ[SETTINGS_VARIABLE] = worker_settings(str(model_dir), runtime, limits, workers)
+        app = "rnnkit.serving.app:worker_app"
+        del predictor
+    typer.echo(f"serving {model_dir} ({task}, {runtime}, {workers} worker(s)) on "
+               f"http://{host}:{port}/")  # fmt: skip
     # No per-request access log or proxy-header rewriting: both cost more than a prediction.
     uvicorn.run(
-        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
-    )
+        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
+        factory=workers > 1, workers=workers,
+    )  # fmt: skip

@@ -13,6 +13,8 @@ batch (`rnnkit.serving.batching`), which a pool of threads each running one woul
 # task in `create_app`, and FastAPI reads them from the annotations, which must therefore be
 # the classes themselves rather than names it would look up in this module.
 
+import json
+import os
 import platform
 from importlib.resources import files
 from typing import Any
@@ -193,3 +195,30 @@ def create_app(
         return page
 
     return app
+
+
+# Worker processes (``rnnkit serve --workers N``) ----------------------------------------------
+
+SETTINGS_VARIABLE = "RNNKIT_SERVE_SETTINGS"
+
+
+def worker_settings(model_dir: str, runtime: str, limits: ServeLimits, workers: int) -> str:
+    """The JSON that `worker_app` reads from ``RNNKIT_SERVE_SETTINGS``; each worker gets an
+    equal share of torch's (and so ONNX Runtime's) threads."""
+    import torch
+
+    return json.dumps({
+        "model_dir": model_dir, "runtime": runtime, "limits": limits.__dict__,
+        "threads": max(1, torch.get_num_threads() // workers),
+    })  # fmt: skip
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process (uvicorn's factory): each worker loads the model once,
+    with the settings of ``RNNKIT_SERVE_SETTINGS``."""
+    import torch
+
+    settings = json.loads(os.environ[SETTINGS_VARIABLE])
+    torch.set_num_threads(settings["threads"])
+    predictor = rnnkit.load(settings["model_dir"], runtime=settings["runtime"])
+    return create_app(predictor, settings["runtime"], ServeLimits(**settings["limits"]))
