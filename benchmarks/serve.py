@@ -229,9 +229,12 @@ def free_port() -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (Linux ``/proc``)."""
+    """User + system CPU time of process ``pid`` and its live children, e.g. the worker
+    processes of ``--workers N`` (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return total + sum(cpu_seconds(int(child)) for child in children)
 
 
 def load_test(model_dir: Path, runtime: str, args: argparse.Namespace, sentences: Path) -> dict:
@@ -240,7 +243,7 @@ def load_test(model_dir: Path, runtime: str, args: argparse.Namespace, sentences
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "rnnkit", "serve", str(model_dir), "--runtime", runtime,
-         "--port", str(port)],
+         "--port", str(port), "--workers", str(args.workers)],
         env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")},
     )  # fmt: skip
     try:
@@ -296,7 +299,8 @@ def print_tables(report: dict) -> None:
             latency.add_row(name, f"{value:.3f}", "")
     console.print(latency)
     console.print(f"fp32 GEMM at {report['threads']} thread(s), GFLOP/s: {report['gemm_gflops']}")
-    load = Table(title=f"POST /predict load test ({report['requests']} requests per row)")
+    load = Table(title=f"POST /predict load test ({report['requests']} requests per row, "
+                       f"{report.get('workers', 1)} server worker(s))")  # fmt: skip
     columns = ("runtime", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "server CPU ms/req")
     for column in columns:
         load.add_column(column)
@@ -317,6 +321,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000, help="Per concurrency level.")
     parser.add_argument("--concurrency", default="1,8,32", help="Comma-separated levels.")
     parser.add_argument("--runtimes", default="onnx,torch")
+    parser.add_argument("--workers", type=int, default=1, help="rnnkit serve --workers.")
     parser.add_argument("--latency-rounds", type=int, default=3000)
     parser.add_argument("--client", type=int, help=argparse.SUPPRESS)  # internal: the port
     parser.add_argument("--sentences", type=Path, help=argparse.SUPPRESS)
@@ -341,6 +346,7 @@ def main() -> None:
             "command": " ".join(["python", *sys.argv]),
             "threads": os.environ.get("OMP_NUM_THREADS"),
             "requests": args.requests,
+            "workers": args.workers,
             "gemm_gflops": {"before": round(gemm_before, 1)},
             "targets": TARGETS,
             "latency": single_sentence_latency(model_dir, sentences, args.latency_rounds),
@@ -351,7 +357,8 @@ def main() -> None:
         }
     report["gemm_gflops"]["after"] = round(gemm_peak_gflops(), 1)
     print_tables(report)
-    print(f"wrote {write_json('serve', report)}")
+    name = "serve" if args.workers == 1 else f"serve-workers{args.workers}"
+    print(f"wrote {write_json(name, report)}")
 
 
 if __name__ == "__main__":
