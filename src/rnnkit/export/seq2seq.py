@@ -65,14 +65,12 @@ def bridge(builder: GraphBuilder, module: nn.Module, h: str, c: str | None) -> N
         size = builder.constant("bridge_rows", np.array([module.decoder_layers], np.int64))
         hidden = builder.constant("bridge_hidden", np.array([module.decoder_hidden], np.int64))
         zeros = builder.op1("ConstantOfShape", builder.op1("Concat", size, batch, hidden, axis=0))
-        initial_h, initial_c = zeros, zeros
+        initial_h = initial_c = zeros
     else:
-        initial_h = unflatten(
-            builder.op1(
-                "Tanh", builder.linear(final_features(builder, h), module.hidden, "bridge.h")
-            )
-        )
-        if module.cell is not None:
+        flat_h = builder.linear(final_features(builder, h), module.hidden, "bridge.h")
+        initial_h = unflatten(builder.op1("Tanh", flat_h))  # h = tanh(W [h_1 … h_LD] + b)
+        initial_c = None
+        if module.cell is not None:  # c = W' [c_1 … c_LD] + b' (the h's for a GRU/RNN encoder)
             source = final_features(builder, h if c is None else c)
             initial_c = unflatten(builder.linear(source, module.cell, "bridge.c"))
     builder.output("h", initial_h, shape)
