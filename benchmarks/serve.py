@@ -322,6 +322,7 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8,32", help="Comma-separated levels.")
     parser.add_argument("--runtimes", default="onnx,torch")
     parser.add_argument("--workers", type=int, default=1, help="rnnkit serve --workers.")
+    parser.add_argument("--output", help="JSON name (default serve, or serve-workersN).")
     parser.add_argument("--latency-rounds", type=int, default=3000)
     parser.add_argument("--client", type=int, help=argparse.SUPPRESS)  # internal: the port
     parser.add_argument("--sentences", type=Path, help=argparse.SUPPRESS)
@@ -357,7 +358,7 @@ def main() -> None:
         }
     report["gemm_gflops"]["after"] = round(gemm_peak_gflops(), 1)
     print_tables(report)
-    name = "serve" if args.workers == 1 else f"serve-workers{args.workers}"
+    name = args.output or ("serve" if args.workers == 1 else f"serve-workers{args.workers}")
     print(f"wrote {write_json(name, report)}")
 
 
