@@ -20,17 +20,17 @@ from rnnkit.tasks.common import EvaluateOptions
 SENTENCES = ["i see the big cat .", "a red house .", "the dog ."]
 
 
-def test_translator_export_writes_the_encoder_and_step_graphs(exported_translator):
-    assert (exported_translator / "model.onnx").is_file()
-    assert (exported_translator / "model.step.onnx").is_file()
-    onnx = rnnkit.load(exported_translator, runtime="onnx")
+def test_translator_export_writes_the_encoder_and_step_graphs(exported_translator_dir):
+    assert (exported_translator_dir / "model.onnx").is_file()
+    assert (exported_translator_dir / "model.step.onnx").is_file()
+    onnx = rnnkit.load(exported_translator_dir, runtime="onnx")
     assert isinstance(onnx.model, OnnxSeq2Seq)
 
 
 @pytest.mark.parametrize("beam", [1, 5])
-def test_onnx_translator_gives_the_same_translations(exported_translator, beam):
-    eager = rnnkit.load(exported_translator)
-    onnx = rnnkit.load(exported_translator, runtime="onnx")
+def test_onnx_translator_gives_the_same_translations(exported_translator_dir, beam):
+    eager = rnnkit.load(exported_translator_dir)
+    onnx = rnnkit.load(exported_translator_dir, runtime="onnx")
     expected = eager.translate(SENTENCES, beam=beam, n_best=min(beam, 2))
     received = onnx.translate(SENTENCES, beam=beam, n_best=min(beam, 2))
     for mine, theirs in zip(received, expected, strict=True):
@@ -41,9 +41,9 @@ def test_onnx_translator_gives_the_same_translations(exported_translator, beam):
     assert any(t.best for t in received)
 
 
-def test_onnx_translator_attention_and_evaluation_match(exported_translator, translation_files):
-    eager = rnnkit.load(exported_translator)
-    onnx = rnnkit.load(exported_translator, runtime="onnx")
+def test_onnx_translator_attention_and_evaluation_match(exported_translator_dir, translation_files):
+    eager = rnnkit.load(exported_translator_dir)
+    onnx = rnnkit.load(exported_translator_dir, runtime="onnx")
     expected, received = eager.attention(SENTENCES[0]), onnx.attention(SENTENCES[0])
     assert received.target_tokens == expected.target_tokens
     torch.testing.assert_close(
@@ -56,11 +56,11 @@ def test_onnx_translator_attention_and_evaluation_match(exported_translator, tra
     )
 
 
-def test_onnx_generator_gives_the_same_texts(exported_generator):
-    eager = rnnkit.load(exported_generator)
-    onnx = rnnkit.load(exported_generator, runtime="onnx")
+def test_onnx_generator_gives_the_same_texts(names_dir):
+    eager = rnnkit.load(names_dir)
+    onnx = rnnkit.load(names_dir, runtime="onnx")
     assert isinstance(onnx.model, OnnxLanguageModel)
-    assert (exported_generator / "model.start.onnx").is_file()
+    assert (names_dir / "model.start.onnx").is_file()
     for options in ({"strategy": "greedy"}, {"strategy": "beam", "beam_size": 4},
                     {"strategy": "sample", "seed": 3, "top_k": 5}):  # fmt: skip
         expected = eager.generate(3, "Ana", prefix="A", **options)
@@ -71,30 +71,30 @@ def test_onnx_generator_gives_the_same_texts(exported_generator):
         )
 
 
-def test_onnx_generator_perplexity_matches(exported_generator, tmp_path):
+def test_onnx_generator_perplexity_matches(names_dir, tmp_path):
     from tests.tasks.test_generation import write_names
 
     dev = write_names(tmp_path / "dev.tsv", 1, 4)
-    eager = rnnkit.load(exported_generator)
-    onnx = rnnkit.load(exported_generator, runtime="onnx")
+    eager = rnnkit.load(names_dir)
+    onnx = rnnkit.load(names_dir, runtime="onnx")
     expected = eager.evaluate_file(str(dev), EvaluateOptions())
     assert onnx.evaluate_file(str(dev), EvaluateOptions())["perplexity"] == pytest.approx(
         expected["perplexity"], rel=1e-4
     )
 
 
-def test_a_missing_step_graph_is_named(exported_translator, tmp_path):
-    copy = shutil.copytree(exported_translator, tmp_path / "copy")
+def test_a_missing_step_graph_is_named(exported_translator_dir, tmp_path):
+    copy = shutil.copytree(exported_translator_dir, tmp_path / "copy")
     (copy / "model.step.onnx").unlink()
     with pytest.raises(ModelDirectoryError, match=r"model.step.onnx not found.*rnnkit export"):
         rnnkit.load(copy, runtime="onnx")
 
 
 def test_cli_export_then_translate_and_generate_with_the_onnx_runtime(
-    exported_translator, exported_generator, tmp_path
+    exported_translator_dir, names_dir, tmp_path
 ):
     runner = CliRunner()
-    copy = shutil.copytree(exported_translator, tmp_path / "copy")
+    copy = shutil.copytree(exported_translator_dir, tmp_path / "copy")
     for name in ("model.onnx", "model.step.onnx"):
         (copy / name).unlink()
     result = runner.invoke(app, ["export", str(copy)])
@@ -104,7 +104,7 @@ def test_cli_export_then_translate_and_generate_with_the_onnx_runtime(
     onnx = runner.invoke(app, ["translate", str(copy), SENTENCES[1], "--json", "--runtime", "onnx"])
     assert onnx.exit_code == 0, onnx.output
     assert json.loads(onnx.output)["translation"] == json.loads(eager.output)["translation"]
-    generated = runner.invoke(app, ["generate", str(exported_generator), "--condition", "Bor",
+    generated = runner.invoke(app, ["generate", str(names_dir), "--condition", "Bor",
                                     "--greedy", "--n", "1", "--runtime", "onnx"])  # fmt: skip
     assert generated.exit_code == 0, generated.output
     assert generated.output.strip().startswith("Bo")

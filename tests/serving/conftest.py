@@ -2,23 +2,25 @@
 of the task tests' tagger, joint model and translator, and two language models (the conditioned
 one exported)."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from rnnkit.export import export_onnx
 from rnnkit.tasks.generation import train_generator
-from tests.export.conftest import exported_dir  # noqa: F401  (a fixture)
-from tests.tasks.conftest import (  # noqa: F401  (fixtures)
+from tests.export.conftest import (  # noqa: F401  (fixtures, some of tests/tasks)
     conll_files,
+    exported_copy,
+    exported_dir,
+    exported_translator_dir,
     joint_dir,
+    name_files,
+    names_dir,
     slot_folders,
     tagger_dir,
     translation_files,
     translator_dir,
 )
-from tests.tasks.test_generation import tiny_config, write_names
+from tests.tasks.test_generation import tiny_config
 
 
 @pytest.fixture(scope="session")
@@ -34,36 +36,7 @@ def exported_tagger_dir(request, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def exported_translator_dir(request, tmp_path_factory) -> Path:
-    """A copy of the task tests' toy English → "French" translator, exported to ONNX."""
-    return exported_copy(request.getfixturevalue("translator_dir"), tmp_path_factory)
-
-
-def exported_copy(directory: Path, tmp_path_factory) -> Path:
-    copy = shutil.copytree(directory, tmp_path_factory.mktemp("served") / directory.name)
-    export_onnx(copy)
-    return copy
-
-
-@pytest.fixture(scope="session")
-def name_files(tmp_path_factory) -> tuple[Path, Path]:
-    """The generation tests' names of two "languages" (Ana, Bor)."""
-    folder = tmp_path_factory.mktemp("names")
-    return write_names(folder / "train.tsv", 6, 0), write_names(folder / "dev.tsv", 1, 1)
-
-
-@pytest.fixture(scope="session")
-def names_dir(tmp_path_factory, name_files) -> Path:
-    """A character language model of names, conditioned on their language (Ana or Bor), and
-    exported to ONNX."""
-    out = tmp_path_factory.mktemp("generator") / "names"
-    train_generator(tiny_config(*name_files, condition_column="language"), out, progress=False)
-    export_onnx(out)
-    return out
-
-
-@pytest.fixture(scope="session")
-def plain_lm_dir(tmp_path_factory, name_files) -> Path:
+def plain_lm_dir(tmp_path_factory, name_files) -> Path:  # noqa: F811
     """The same names as plain text, one per line: an unconditioned model."""
     folder = tmp_path_factory.mktemp("plain-names")
     plain = []
