@@ -15,6 +15,7 @@ import numpy as np
 
 from rnnkit.diagnostics.gradients import DirectionFlow, GradientFlow
 from rnnkit.diagnostics.long_range_training import LongRangeResult
+from rnnkit.metrics.plotting import headless_pyplot
 
 
 def line_label(label: str, flow: GradientFlow, direction: DirectionFlow) -> str:
@@ -28,10 +29,7 @@ def plot_gradient_flow(flows: Mapping[str, GradientFlow], path: Path, title: str
     Distance ``d`` is ``T - 1 - index`` (with the default end alignment: steps before each
     sequence's last step). Non-finite or zero norms are left out of the line.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display; set before pyplot is imported
-    from matplotlib import pyplot
+    pyplot = headless_pyplot()
 
     figure, axes = pyplot.subplots(figsize=(6.4, 4.0), dpi=100)
     try:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError
+from rnnkit.metrics.plotting import headless_pyplot
 
 
 def confusion_matrix(
@@ -94,10 +95,7 @@ def save_confusion_matrix_png(
 
     Cells are coloured by the row-normalised rate (recall per class) and show the counts.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display needed; must precede the pyplot import
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
 
     counts = np.asarray(matrix, dtype=np.int64)
     if counts.shape != (len(labels), len(labels)):

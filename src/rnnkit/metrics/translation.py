@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.errors import ConfigError
+from rnnkit.metrics.plotting import headless_pyplot
 
 # sacrebleu tokenizers for BLEU, by the target tokenizer's name; others use sacrebleu's default.
 BLEU_TOKENIZERS = {"zh-char": "zh", "jieba": "zh"}
@@ -69,10 +70,7 @@ def save_attention_png(
     path: str | Path,
 ) -> Path:
     """Draws attention weights (rows: target tokens, columns: source tokens) to a PNG file."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display needed; must precede the pyplot import
-    import matplotlib.pyplot as plt
+    plt = headless_pyplot()
     from matplotlib import font_manager
 
     matrix = np.asarray(weights, dtype=np.float64)
