@@ -57,7 +57,7 @@ def assert_parity(model: SequenceClassifier) -> None:
         assert received["logits"].argmax(-1).tolist() == expected["logits"].argmax(-1).tolist()
 
 
-@pytest.mark.parametrize("pooling", ["last", "mean", "max", "attention"])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max", "attention", "concat"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_classifier_parity(cell, bidirectional, pooling):

@@ -19,7 +19,7 @@ def make_model(pooling="last", cell="lstm", bidirectional=True, num_layers=1) ->
     return SequenceClassifier(config).eval()
 
 
-@pytest.mark.parametrize("pooling", ["last", "mean", "max", "attention"])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max", "attention", "concat"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_padding_never_changes_a_prediction(pooling, cell):
     model = make_model(pooling, cell, num_layers=2)
@@ -44,6 +44,20 @@ def test_last_pooling_uses_both_directions_final_states():
     assert features.shape == (2, 12)
     torch.testing.assert_close(features[1, :6], outputs[1, 2, :6])  # forward: last valid step
     torch.testing.assert_close(features[1, 6:], outputs[1, 0, 6:])  # reverse: first token
+
+
+def test_concat_pooling_is_last_max_and_mean_side_by_side():
+    model = make_model("concat")
+    tokens = torch.randint(1, 20, (2, 5))
+    lengths = torch.tensor([5, 3])
+    outputs, final = model.encoder(tokens, lengths)
+    pooled, weights = model.pooling(outputs, lengths, model.encoder.final_features(final))
+    assert pooled.shape == (2, 36) and weights is None
+    assert model.output.in_features == 36
+    last, maximum, mean = pooled[1].split(12)
+    torch.testing.assert_close(last, model.encoder.final_features(final)[1])
+    torch.testing.assert_close(maximum, outputs[1, :3].amax(dim=0))
+    torch.testing.assert_close(mean, outputs[1, :3].mean(dim=0))
 
 
 def test_attention_weights_ignore_padding():
@@ -81,7 +95,8 @@ def test_loss_trains_down():
 def test_bad_pooling_and_vocab_size():
     with pytest.raises(
         ConfigError,
-        match=r"pooling: expected one of \['last', 'mean', 'max', 'attention'\], got 'sum'",
+        match=r"pooling: expected one of \['last', 'mean', 'max', 'attention', 'concat'\], "
+        r"got 'sum'",
     ):
         make_model("sum")
     with pytest.raises(ConfigError, match=r"vocab_size: expected a positive integer, got 0"):

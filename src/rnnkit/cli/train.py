@@ -71,7 +71,11 @@ Layers = Annotated[int | None, typer.Option(help="Stacked recurrent layers.")]
 HiddenSize = Annotated[int | None, typer.Option(help="Hidden units per direction.")]
 EmbeddingDim = Annotated[int | None, typer.Option(help="Embedding size.")]
 Tokenizer = Annotated[
-    str | None, typer.Option(help="word, whitespace, char, zh-char, jieba or bpe.")
+    str | None,
+    typer.Option(
+        help="auto (default: zh-char for CJK text, char when most texts are one word, else "
+        "word; the choice is printed), word, whitespace, char, zh-char, jieba or bpe."
+    ),
 ]
 Epochs = Annotated[
     int | None, typer.Option(help="Passes over the training data (early stopping may end sooner).")
@@ -357,7 +361,7 @@ def generate(
     ),
     text_column: str = typer.Option(None, help="Column / JSON field holding the text."),
     side: str = typer.Option(None, help="source or target side of a source<TAB>target file."),
-    tokenizer: str = typer.Option(None, help="char, zh-char, word, whitespace, jieba or bpe."),
+    tokenizer: Tokenizer = None,
     bptt_length: int = typer.Option(
         None, help="Train on running text in chunks of this many steps (truncated BPTT)."
     ),

@@ -282,8 +282,12 @@ def pooling(
     lengths: str,
     final_h: str,
 ) -> tuple[str, str | None]:
-    """The classifier's pooling (``rnnkit.models.pooling``): pooled ``(B, F)`` and, for
-    attention, its weights ``(B, T)``."""
+    """The classifier's pooling (``rnnkit.models.pooling``): pooled ``(B, F)`` (``(B, 3*F)``
+    for concat) and, for attention, its weights ``(B, T)``."""
+    if kind == "concat":
+        parts = [pooling(builder, part, module, outputs, lengths, final_h)[0] for part in (
+            "last", "max", "mean")]  # fmt: skip
+        return builder.op1("Concat", *parts, axis=1), None
     if kind == "last":
         return final_features(builder, final_h), None
     mask = builder.valid_mask(lengths, outputs)  # (B, T)
@@ -303,4 +307,6 @@ def pooling(
         weights = builder.op1("Softmax", builder.op1("Where", mask, scores, minus_inf), axis=-1)
         context = builder.op1("MatMul", builder.op1("Unsqueeze", weights, builder.axis(1)), outputs)
         return builder.op1("Squeeze", context, builder.axis(1)), weights
-    raise ConfigError(f"pooling: expected one of last, mean, max, attention, got {kind!r}")
+    raise ConfigError(
+        f"pooling: expected one of last, mean, max, attention, concat, got {kind!r}"
+    )

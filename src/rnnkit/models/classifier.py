@@ -1,6 +1,7 @@
 """`SequenceClassifier`: the N→1 shape — a sequence in, one label out.
 
-Legend: B batch, T time, C classes, F pooled features (D*H).
+Legend: B batch, T time, C classes, F encoder features (D*H); the pooled vector is F wide
+(3*F for ``concat``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
-from rnnkit.models.pooling import POOLINGS, build_pooling
+from rnnkit.models.pooling import build_pooling, check_pooling, pooled_size
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,12 @@ class ClassifierConfig(EncoderConfig):
     """The encoder's settings (inherited, so ``model.hidden_size`` stays one key) plus the head."""
 
     num_classes: int = 0  # C, set from the label vocabulary when a task builds the model
-    pooling: str = "last"  # "last", "mean", "max" or "attention"
+    pooling: str = "last"  # "last", "mean", "max", "attention" or "concat" ([last; max; mean])
     output_dropout: float = 0.3  # on the pooled features, before the output layer
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.pooling not in POOLINGS:
-            raise ConfigError(f"pooling: expected one of {list(POOLINGS)}, got {self.pooling!r}")
+        check_pooling(self.pooling)
 
 
 class SequenceClassifier(nn.Module):
@@ -46,7 +46,9 @@ class SequenceClassifier(nn.Module):
         self.encoder = RecurrentEncoder(config)
         self.pooling = build_pooling(config.pooling, self.encoder.output_size)
         self.dropout = nn.Dropout(config.output_dropout)
-        self.output = nn.Linear(self.encoder.output_size, config.num_classes)
+        self.output = nn.Linear(
+            pooled_size(config.pooling, self.encoder.output_size), config.num_classes
+        )
 
     def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         return self.forward_with_details(tokens, lengths)[0]

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
-from rnnkit.models.pooling import POOLINGS, build_pooling
+from rnnkit.models.pooling import build_pooling, check_pooling, pooled_size
 from rnnkit.models.tagger import TaggerConfig, WordEncoderModel
 from rnnkit.nn.masking import check_lengths
 
@@ -25,13 +25,13 @@ class JointConfig(TaggerConfig):
     """The tagger's settings (inherited, one flat namespace) plus the intent head."""
 
     num_intents: int = 0  # I, set from the intent vocabulary when a task builds the model
-    pooling: str = "last"  # how the intent head reads the sentence: last, mean, max, attention
+    pooling: str = "last"  # how the intent head reads the sentence: last, mean, max,
+    # attention or concat
     intent_weight: float = 1.0  # loss = slot loss + intent_weight * intent loss
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.pooling not in POOLINGS:
-            raise ConfigError(f"pooling: expected one of {list(POOLINGS)}, got {self.pooling!r}")
+        check_pooling(self.pooling)
         if not self.intent_weight >= 0:
             raise ConfigError(f"intent_weight: expected a number >= 0, got {self.intent_weight}")
 
@@ -59,7 +59,9 @@ class JointIntentSlot(WordEncoderModel):
             raise ConfigError(f"num_intents: expected at least 2, got {config.num_intents}")
         self.pooling = build_pooling(config.pooling, self.encoder.output_size)
         self.intent_dropout = nn.Dropout(config.output_dropout)
-        self.intent_output = nn.Linear(self.encoder.output_size, config.num_intents)
+        self.intent_output = nn.Linear(
+            pooled_size(config.pooling, self.encoder.output_size), config.num_intents
+        )
 
     def forward(
         self,

@@ -63,17 +63,49 @@ class AttentionPooling(nn.Module):
         return torch.bmm(weights.unsqueeze(1), outputs).squeeze(1), weights
 
 
-POOLINGS = ("last", "mean", "max", "attention")
+class ConcatPooling(nn.Module):
+    """``[last; max; mean]``: the final states beside the max- and mean-pooled outputs.
+
+    Howard & Ruder (2018, ULMFiT) concatenate the three so the head reads both the summary the
+    recurrence carried to the end and the strongest and average evidence of every step.
+    Returns ``(B, 3*F)``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last, self.max, self.mean = LastPooling(), MaxPooling(), MeanPooling()
+
+    def forward(
+        self, outputs: Tensor, lengths: Tensor, final_features: Tensor
+    ) -> tuple[Tensor, None]:
+        parts = [
+            pool(outputs, lengths, final_features)[0] for pool in (self.last, self.max, self.mean)
+        ]
+        return torch.cat(parts, dim=-1), None  # (B, 3*F)
+
+
+POOLINGS = ("last", "mean", "max", "attention", "concat")
+
+
+def check_pooling(name: str) -> str:
+    """``name`` if it is a pooling, else a `ConfigError` listing the valid ones."""
+    if name not in POOLINGS:
+        raise ConfigError(f"pooling: expected one of {list(POOLINGS)}, got {name!r}")
+    return name
+
+
+def pooled_size(name: str, features: int) -> int:
+    """The width of the pooled vector for F = ``features`` encoder outputs: F, or 3*F for concat."""
+    return 3 * features if check_pooling(name) == "concat" else features
 
 
 def build_pooling(name: str, features: int) -> nn.Module:
-    """A pooling by name: ``last``, ``mean``, ``max`` or ``attention``."""
+    """A pooling by name: ``last``, ``mean``, ``max``, ``attention`` or ``concat``."""
     builders = {
         "last": LastPooling,
         "mean": MeanPooling,
         "max": MaxPooling,
         "attention": lambda: AttentionPooling(features),
+        "concat": ConcatPooling,
     }
-    if name not in builders:
-        raise ConfigError(f"pooling: expected one of {list(POOLINGS)}, got {name!r}")
-    return builders[name]()
+    return builders[check_pooling(name)]()

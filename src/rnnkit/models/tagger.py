@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -33,7 +34,10 @@ class TaggerConfig(EncoderConfig):
 
     num_tags: int = 0  # K, set from the tag vocabulary when a task builds the model
     use_crf: bool = True  # a CRF over the tag scores (else an independent softmax per token)
-    char_features: bool = False  # a character Bi-LSTM per word, concatenated to its embedding
+    # A character Bi-LSTM per word, concatenated to its embedding. "auto" is for task configs:
+    # the tagging task turns it on when the training tokens are words (see
+    # rnnkit.tasks.tagging_train.resolve_char_features); a model needs true or false.
+    char_features: bool | Literal["auto"] = False
     char_vocab_size: int = 0  # characters, padding (id 0) included; set by the task
     char_embedding_dim: int = 25  # Lample et al. (2016) use 25
     char_hidden_size: int = 25  # per direction, so 2 * 25 features per word (Lample et al.)
@@ -104,6 +108,11 @@ class WordEncoderModel(nn.Module):
         super().__init__()
         self.config = config
         self.chars = None
+        if config.char_features == "auto":
+            raise ConfigError(
+                "char_features: 'auto' is decided by the tagging task from the training data; "
+                "a model needs true or false"
+            )
         if config.char_features:
             self.chars = CharFeatures(
                 config.char_vocab_size,

@@ -26,6 +26,7 @@ from rnnkit.data import (
     get_tokenizer,
     tokenizer_from_config,
 )
+from rnnkit.data.tokenizer_choice import AUTO_TOKENIZER, choose_tokenizer
 from rnnkit.data.tokenizers import TOKENIZERS
 from rnnkit.errors import ModelDirectoryError
 from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json
@@ -46,7 +47,9 @@ class DataSettings:
     dev: str = ""  # dev data for model selection, same layouts
     text_column: str | None = None  # column / JSON field of the text; None guesses it
     label_column: str | None = None  # column / JSON field of the label; None guesses it
-    tokenizer: str = "word"  # word, whitespace, char, zh-char, jieba or bpe
+    # auto (picked from the training texts: zh-char, char or word, see
+    # rnnkit.data.tokenizer_choice), word, whitespace, char, zh-char, jieba or bpe
+    tokenizer: str = "auto"
     lowercase: bool = True  # lower-case before tokenizing (where the tokenizer allows it)
     bpe_vocab_size: int = 8000  # subwords learnt by the bpe tokenizer
     min_freq: int = 1  # rarer tokens map to <unk>
@@ -58,15 +61,18 @@ class DataSettings:
 
 
 def build_tokenizer(data: DataSettings, training_texts: list[str]) -> Tokenizer:
-    """The configured tokenizer; BPE is trained on the training texts."""
+    """The configured tokenizer; ``auto`` is decided (and logged) from the training texts, BPE
+    is trained on them. The model directory's config.json records the tokenizer it became."""
+    name = data.tokenizer
+    if name == AUTO_TOKENIZER:
+        choice = choose_tokenizer(training_texts)
+        log(choice.describe())
+        name = choice.name
     options = {}
-    if (
-        data.tokenizer in TOKENIZERS
-        and "lowercase" in inspect.signature(TOKENIZERS[data.tokenizer]).parameters
-    ):
+    if name in TOKENIZERS and "lowercase" in inspect.signature(TOKENIZERS[name]).parameters:
         options["lowercase"] = data.lowercase
-    tokenizer = get_tokenizer(data.tokenizer, **options)
-    if data.tokenizer == "bpe":
+    tokenizer = get_tokenizer(name, **options)
+    if name == "bpe":
         tokenizer.train(training_texts, vocab_size=data.bpe_vocab_size)
     return tokenizer
 

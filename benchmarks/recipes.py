@@ -1,0 +1,236 @@
+"""Candidate default recipes, measured on every labelled data set: which should be the default?
+
+Each candidate is a set of config overrides (the ``--set`` keys) applied to the task's
+built-in defaults; nothing differs per data set except paths. Every (candidate, data set,
+seed) run trains on the train split and keeps the best dev epoch. The table ranks the
+candidates on each data set (mean over seeds) and orders them by their average rank over the
+data sets: the default is the best average rank, not the best score on one set.
+
+    python benchmarks/recipes.py --candidates defaults,last-pooling --seeds 13,14
+    python benchmarks/recipes.py --datasets atis,trec --max-train 2000 --max-dev 1000
+
+Screening on subsets: ``--max-train N`` trains on a fixed random N-example subset of each
+train split (and ``--max-dev`` caps the dev split the same way). Every finished run is
+appended at once to ``benchmarks/results/recipes-<tag>.jsonl`` (one JSON object per line, so
+a killed sweep keeps its rows; a rerun skips runs already recorded); the summary goes to
+``recipes-<tag>.json``. Each run holds ``~/.rnnkit-cpu.lock`` while it trains, so runs from
+other processes queue instead of sharing the two cores, and times are measured alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import fcntl
+import json
+import logging
+import random
+import statistics
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from rnnkit.config import apply_overrides
+from rnnkit.data import read_classification
+from rnnkit.tasks.classification import ClassifyConfig, train_classifier
+from timing import RESULTS
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+RUNS = RESULTS / "recipes-runs"
+SUBSETS = RUNS / "subsets"
+LOCK = Path.home() / ".rnnkit-cpu.lock"
+
+# Train and dev paths under ../shared/data; nothing else differs per data set.
+DATASETS = {
+    "atis": ("atis/train", "atis/valid"),
+    "snips": ("snips/train", "snips/valid"),
+    "sst2": ("sst2/train.tsv", "sst2/dev.tsv"),
+    "chnsenticorp": ("chnsenticorp_htl/train.csv", "chnsenticorp_htl/dev.csv"),
+    "names": ("names/train.tsv", "names/dev.tsv"),
+    "trec": ("trec/train.tsv", "trec/dev.tsv"),
+    "subj": ("subj/train.tsv", "subj/dev.tsv"),
+    "mr": ("mr/train.tsv", "mr/dev.tsv"),
+    "mpqa": ("mpqa/train.tsv", "mpqa/dev.tsv"),
+    "shopping": ("online_shopping_cats/train.csv", "online_shopping_cats/dev.csv"),
+}
+
+# The regularisation and head settings of the tables in BENCHMARKS.md before issue 14.
+TUNED = (
+    "model.embedding_dropout=0.2", "model.output_dropout=0.4", "trainer.lr=2e-3",
+    "trainer.patience=4",
+)  # fmt: skip
+# Candidate recipes: overrides of the built-in defaults (``defaults`` = none).
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "defaults": (),
+    "before-14": (
+        "model.pooling=last", "model.embedding_dropout=0.0", "model.output_dropout=0.3",
+        "trainer.lr=1e-3", "trainer.patience=3",
+    ),
+    "max": ("model.pooling=max", *TUNED),
+    "concat": ("model.pooling=concat", *TUNED),
+    "concat-2layers": ("model.pooling=concat", *TUNED, "model.num_layers=2", "model.dropout=0.3"),
+    "concat-h128": ("model.pooling=concat", *TUNED, "model.hidden_size=128"),
+    "concat-worddrop": ("model.pooling=concat", *TUNED, "model.word_dropout=0.1"),
+    "concat-locked": (
+        "model.pooling=concat", *TUNED, "model.locked_dropout=true", "model.weight_drop=0.2",
+    ),
+}  # fmt: skip
+
+
+def subset(path: Path, limit: int | None, name: str) -> str:
+    """``path`` itself, or a TSV of a fixed random ``limit``-example subset of it."""
+    examples = read_classification(str(path)).examples
+    if limit is None or len(examples) <= limit:
+        return str(path)
+    chosen = random.Random(0).sample(examples, limit)
+    SUBSETS.mkdir(parents=True, exist_ok=True)
+    target = SUBSETS / f"{name}-{limit}.tsv"
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", quoting=csv.QUOTE_MINIMAL)
+        writer.writerow(["text", "label"])
+        writer.writerows((" ".join(example.text.split()), example.label) for example in chosen)
+    return str(target)
+
+
+def run_one(dataset: str, candidate: str, seed: int, args: argparse.Namespace) -> dict:
+    train, dev = (SHARED_DATA / part for part in DATASETS[dataset])
+    overrides = [
+        f"data.train={subset(train, args.max_train, dataset + '-train')}",
+        f"data.dev={subset(dev, args.max_dev, dataset + '-dev')}",
+        f"trainer.seed={seed}",
+        *CANDIDATES[candidate],
+    ]
+    config = apply_overrides(ClassifyConfig(), overrides)
+    out = RUNS / args.tag / f"{dataset}-{candidate}-{seed}"
+    with LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        start = time.perf_counter()
+        result = train_classifier(config, out, progress=False)
+        seconds = time.perf_counter() - start
+    saved = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    return {
+        "dataset": dataset, "candidate": candidate, "seed": seed,
+        "max_train": args.max_train, "max_dev": args.max_dev,
+        "accuracy": result.best_metrics["accuracy"], "macro_f1": result.best_metrics["macro_f1"],
+        "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+        "train_seconds": round(seconds, 1), "tokenizer": saved["tokenizer"]["name"],
+        "overrides": list(CANDIDATES[candidate]),
+    }  # fmt: skip
+
+
+def read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Mean accuracy and time per (data set, candidate), ranks per data set, average ranks."""
+    cells: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        cells.setdefault((row["dataset"], row["candidate"]), []).append(row)
+    means = {
+        key: {
+            "accuracy": statistics.mean(r["accuracy"] for r in runs),
+            "seconds": statistics.mean(r["train_seconds"] for r in runs),
+            "seeds": len(runs),
+        }
+        for key, runs in cells.items()
+    }
+    datasets = sorted({dataset for dataset, _ in means})
+    candidates = sorted({candidate for _, candidate in means})
+    ranks: dict[str, list[float]] = {candidate: [] for candidate in candidates}
+    for dataset in datasets:
+        scored = [c for c in candidates if (dataset, c) in means]
+        if len(scored) < len(candidates):
+            continue  # rank only on data sets where every candidate ran
+        ordered = sorted(scored, key=lambda c: -means[(dataset, c)]["accuracy"])
+        for candidate in scored:
+            better = sum(
+                means[(dataset, other)]["accuracy"] > means[(dataset, candidate)]["accuracy"]
+                for other in ordered
+            )
+            ties = sum(
+                means[(dataset, other)]["accuracy"] == means[(dataset, candidate)]["accuracy"]
+                for other in ordered
+            )
+            ranks[candidate].append(better + (ties + 1) / 2)
+    average = {c: statistics.mean(r) if r else None for c, r in ranks.items()}
+    return {
+        "cells": [{"dataset": d, "candidate": c, **v} for (d, c), v in sorted(means.items())],
+        "average_rank": average,
+        "ranked_on": len(next(iter(ranks.values()), [])),
+    }
+
+
+def show(summary: dict) -> None:
+    cells = {(cell["dataset"], cell["candidate"]): cell for cell in summary["cells"]}
+    candidates = sorted(
+        summary["average_rank"], key=lambda c: summary["average_rank"][c] or float("inf")
+    )
+    datasets = sorted({dataset for dataset, _ in cells})
+    table = Table(title=f"Dev accuracy %, mean over seeds (ranked on {summary['ranked_on']} sets)")
+    table.add_column("candidate")
+    for dataset in datasets:
+        table.add_column(dataset, justify="right")
+    table.add_column("avg rank", justify="right")
+    table.add_column("train s (sum)", justify="right")
+    for candidate in candidates:
+        row = [candidate]
+        for dataset in datasets:
+            cell = cells.get((dataset, candidate))
+            row.append("-" if cell is None else f"{100 * cell['accuracy']:.2f}")
+        rank = summary["average_rank"][candidate]
+        row.append("-" if rank is None else f"{rank:.2f}")
+        seconds = sum(cell["seconds"] for (_, c), cell in cells.items() if c == candidate)
+        row.append(f"{seconds:.0f}")
+        table.add_row(*row)
+    Console(width=200).print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--candidates", default="defaults")
+    parser.add_argument("--seeds", default="13,14")
+    parser.add_argument("--max-train", type=int, default=None)
+    parser.add_argument("--max-dev", type=int, default=None)
+    parser.add_argument("--tag", default="classify", help="names the results files")
+    parser.add_argument("--summary-only", action="store_true", help="print the table, run none")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    rows_path = RESULTS / f"recipes-{args.tag}.jsonl"
+    done = {
+        (r["dataset"], r["candidate"], r["seed"], r["max_train"], r["max_dev"])
+        for r in read_rows(rows_path)
+    }
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    for seed in [] if args.summary_only else seeds:
+        for dataset in args.datasets.split(","):
+            if not (SHARED_DATA / DATASETS[dataset][0]).exists():
+                print(f"skipping {dataset}: {SHARED_DATA / DATASETS[dataset][0]} not found")
+                continue
+            for candidate in args.candidates.split(","):
+                if (dataset, candidate, seed, args.max_train, args.max_dev) in done:
+                    continue
+                row = run_one(dataset, candidate, seed, args)
+                print(json.dumps(row), flush=True)
+                with rows_path.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(row) + "\n")
+    rows = [r for r in read_rows(rows_path) if (r["max_train"], r["max_dev"]) == (
+        args.max_train, args.max_dev)]  # fmt: skip
+    summary = summarise(rows)
+    (RESULTS / f"recipes-{args.tag}.json").write_text(
+        json.dumps({"max_train": args.max_train, "max_dev": args.max_dev, **summary}, indent=2)
+        + "\n",
+        encoding="utf-8",
+    )
+    show(summary)
+
+
+if __name__ == "__main__":
+    main()
