@@ -10,7 +10,13 @@ import pytest
 from rnnkit.data import TaggedExample
 from rnnkit.errors import ConfigError
 from rnnkit.models import SequenceTagger, TaggerConfig
-from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, resolve_char_features
+from rnnkit.tasks.tagging_train import (
+    JointTaskConfig,
+    TagConfig,
+    TagDataSettings,
+    prediction_tokenizer,
+    resolve_char_features,
+)
 
 
 def sentences(*token_lists: list[str]) -> list[TaggedExample]:
@@ -44,3 +50,12 @@ def test_a_model_refuses_the_undecided_auto():
     config = dataclasses.replace(TagConfig().model, vocab_size=10, num_tags=3)
     with pytest.raises(ConfigError, match="char_features: 'auto' is decided by the tagging task"):
         SequenceTagger(config)
+
+
+def test_auto_prediction_tokenizer_follows_the_training_tokens():
+    data = TagDataSettings()
+    assert data.tokenizer == "auto"
+    chinese = prediction_tokenizer(data, sentences(["中", "国"], ["人", "民"]))
+    assert chinese.tokenize("我在 北京") == ["我", "在", "北", "京"]
+    english = prediction_tokenizer(data, sentences(["EU", "rejects", "German"]))
+    assert english.tokenize("EU rejects it.") == ["EU", "rejects", "it", "."]

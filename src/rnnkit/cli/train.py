@@ -188,7 +188,10 @@ def tagging_command(joint: bool):
         ] = None,
         tokenizer: Annotated[
             str | None,
-            typer.Option(help="Splits raw text when predicting: word, whitespace, char..."),
+            typer.Option(
+                help="Splits raw text when predicting: auto (default: char when the training "
+                "tokens are single characters, else word), word, whitespace, char, zh-char, jieba."
+            ),
         ] = None,
         iob1: Annotated[
             bool | None, typer.Option("--iob1/--bio", help="Tags are IOB1 (original CoNLL-2003).")

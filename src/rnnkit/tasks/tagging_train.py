@@ -44,7 +44,8 @@ from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
 
 # Tokenizers whose tokens are substrings of the text (so spans get character offsets).
-TAGGING_TOKENIZERS = ("word", "whitespace", "char", "zh-char", "jieba")
+# "auto": char when the training tokens are single characters (Chinese NER), else word.
+TAGGING_TOKENIZERS = ("auto", "word", "whitespace", "char", "zh-char", "jieba")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class TagDataSettings:
     tag_column: int = -1  # CoNLL: the column of the tag (-1: the last)
     convert_iob1: bool = False  # the tags are IOB1 (original CoNLL-2003): convert to BIO
     invalid_bio: str = "error"  # invalid BIO moves in training data: error, repair or keep
-    tokenizer: str = "word"  # splits raw text at prediction time: word, whitespace, char...
+    tokenizer: str = "auto"  # splits raw text at prediction time: auto, word, whitespace, char...
     lowercase: bool = True  # look words up lower-cased (character features keep the case)
     min_freq: int = 1  # rarer words map to <unk>
     max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap
@@ -120,8 +121,7 @@ def resolve_char_features(
     (logged): on when they average at least ``CHAR_FEATURES_MIN_MEAN_LENGTH`` characters."""
     if config.model.char_features != "auto":
         return config
-    tokens = [token for example in examples for token in example.tokens]
-    mean = sum(map(len, tokens)) / max(1, len(tokens))
+    mean = mean_token_length(examples)
     use = mean >= CHAR_FEATURES_MIN_MEAN_LENGTH
     log(
         f"char features auto → {'on' if use else 'off'}: training tokens average "
@@ -139,11 +139,22 @@ def read_sentences(path: str, data: TagDataSettings) -> list[TaggedExample]:
     return result.examples
 
 
-def prediction_tokenizer(data: TagDataSettings):
+def prediction_tokenizer(data: TagDataSettings, examples: Sequence[TaggedExample]):
     """The tokenizer that splits raw text at prediction time (case kept: words are looked up
-    lower-cased by `WordEncoding`, characters keep their case)."""
-    options = {"keep_spaces": False} if data.tokenizer == "char" else {}
-    return get_tokenizer(data.tokenizer, **options)
+    lower-cased by `WordEncoding`, characters keep their case); ``auto`` reads characters
+    when the training tokens average fewer than ``CHAR_FEATURES_MIN_MEAN_LENGTH``."""
+    name = data.tokenizer
+    if name == "auto":
+        name = "word" if mean_token_length(examples) >= CHAR_FEATURES_MIN_MEAN_LENGTH else "char"
+        log(f"tokenizer auto → {name} (splits raw text at prediction time)")
+    options = {"keep_spaces": False} if name == "char" else {}
+    return get_tokenizer(name, **options)
+
+
+def mean_token_length(examples: Sequence[TaggedExample]) -> float:
+    """Characters per training token."""
+    tokens = [token for example in examples for token in example.tokens]
+    return sum(map(len, tokens)) / max(1, len(tokens))
 
 
 def build_model(
@@ -227,7 +238,7 @@ def train_tagger(
 
     task = JOINT_TASK if joint else TAG_TASK
     saved = {**config_to_dict(dataclasses.replace(config, model=model.config)), "task": task}
-    files = model_files(saved, prediction_tokenizer(data), vocab, tags)
+    files = model_files(saved, prediction_tokenizer(data, train_examples), vocab, tags)
     if chars is not None:
         files[CHARS_FILE] = chars.to_dict()
     if intents is not None:
