@@ -57,6 +57,7 @@ def model_dir(tmp_path_factory, data):
     )
     assert result.exit_code == 0, result.output
     assert "model saved to" in result.output
+    assert "kept epoch" in result.stderr  # the trainer's last log line
     return out
 
 
