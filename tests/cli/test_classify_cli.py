@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnkit.cli import app
+from tests.cli.unseen import WIDE, evaluate_json, one_warning, strict_error
 from tests.tasks.conftest import write_intents
 
 runner = CliRunner()
@@ -56,6 +57,7 @@ def model_dir(tmp_path_factory, data):
     )
     assert result.exit_code == 0, result.output
     assert "model saved to" in result.output
+    assert "kept epoch" in result.stderr  # the trainer's last log line
     return out
 
 
@@ -80,6 +82,47 @@ def test_evaluate_draws_confusion_matrix(model_dir, data, tmp_path):
     assert result.exit_code == 0, result.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "accuracy" in result.output
+
+
+UNSEEN_ROWS = "book a flight,travel\nrent a car,travel\n"  # rows 14 and 15 of the dev file
+
+
+@pytest.fixture
+def unseen_dev(data, tmp_path):
+    """The dev file (12 texts the model gets right) plus 2 texts of a label unseen in training."""
+    dev = tmp_path / "dev.csv"
+    dev.write_text(data[1].read_text() + UNSEEN_ROWS)
+    return dev
+
+
+def test_evaluate_counts_unseen_labels_as_errors_and_warns_once(model_dir, unseen_dev):
+    report, warning = evaluate_json(model_dir, unseen_dev)
+    assert warning == (
+        f"2 labels unseen in training (first at {unseen_dev}:14: 'travel'); counted as errors "
+        "(--unknown-labels error stops instead)"
+    )
+    assert report["n"] == 14 and report["n_unknown_label"] == 2
+    assert report["accuracy"] == 12 / 14  # the 12 known texts right, the 2 unseen ones wrong
+    assert report["per_class"]["travel"]["recall"] == 0.0
+    assert report["per_class"]["travel"]["support"] == 2
+    assert strict_error(model_dir, unseen_dev) == (
+        f"error: {unseen_dev}:14: unknown label 'travel': not seen in training "
+        "(--unknown-labels wrong counts it as an error)"
+    )
+
+
+def test_train_warns_once_about_unseen_dev_labels(tmp_path, data, unseen_dev):
+    out = tmp_path / "m"
+    arguments = ["train", "classify", "--train", str(data[0]), "--dev", str(unseen_dev),
+                 "--out", str(out), *TINY, "--epochs", "1"]  # fmt: skip
+    result = runner.invoke(app, arguments, env=WIDE)
+    assert result.exit_code == 0, result.output
+    assert one_warning("unseen in training", result.stderr) == (
+        f"2 labels unseen in training (first at {unseen_dev}:14: 'travel'); "
+        "the dev metrics count them as errors"
+    )
+    best = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
+    assert best["dev_accuracy"] <= 12 / 14
 
 
 def test_predict_json_top_k_and_trace(model_dir):

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnkit.cli import app
+from tests.cli.unseen import evaluate_json, strict_error
 from tests.tasks.tagging_data import write_conll, write_slot_folder
 
 runner = CliRunner()
@@ -76,6 +77,48 @@ def test_evaluate_json_and_table(tagger, joint, files):
     assert {"intent_accuracy", "sentence_accuracy"} <= set(json.loads(result.stdout))
     table = runner.invoke(app, ["evaluate", str(joint), str(files["slots"][1])])
     assert table.exit_code == 0 and "intent accuracy" in table.output and "support" in table.output
+
+
+def test_tag_evaluate_counts_unseen_tags_as_errors(tagger, files, tmp_path):
+    dev = tmp_path / "dev.tsv"  # 16 sentences the model gets right (32 entities), then one
+    # whose place is tagged CITY, a type unseen in training: it starts at line 113
+    unseen = "Anna\tB-PER\nlives\tO\nin\tO\nNew\tB-CITY\nParis\tI-CITY\n.\tO\n"
+    dev.write_text(files["conll"][1].read_text() + "\n" + unseen)
+    report, warning = evaluate_json(tagger, dev)
+    assert warning == (
+        f"2 tags unseen in training (first at {dev}:113: 'B-CITY' (token 4, 'New')); "
+        "counted as errors (--unknown-labels error stops instead)"
+    )
+    assert report["n"] == 17 and report["n_unknown_tag"] == 2 and "n_unknown_label" not in report
+    # 33 of 34 entities found; "New Paris" is predicted LOC: one miss and one false positive.
+    assert report["precision"] == report["recall"] == report["f1"] == pytest.approx(33 / 34)
+    assert strict_error(tagger, dev) == (
+        f"error: {dev}:113: unknown tag 'B-CITY' (token 4, 'New'): not seen in training "
+        "(--unknown-labels wrong counts it as an error)"
+    )
+
+
+def test_joint_evaluate_counts_unseen_intents_and_tags_as_errors(joint, files, tmp_path):
+    dev = tmp_path / "dev"  # the 40 sentences the model gets right, then one (line 41) with an
+    # unseen intent and an unseen slot type
+    dev.mkdir()
+    added = {"seq.in": "fly from boston to denver", "seq.out": "O O B-from O B-dest"}
+    for name, line in {**added, "label": "airfare"}.items():
+        (dev / name).write_text((files["slots"][1] / name).read_text() + line + "\n")
+    report, warning = evaluate_json(joint, dev)
+    where = f"{dev / 'seq.in'}:41"
+    assert warning == (
+        f"1 intent unseen in training (first at {where}: 'airfare'); 1 tag unseen in training "
+        f"(first at {where}: 'B-dest' (token 5, 'denver')); counted as errors "
+        "(--unknown-labels error stops instead)"
+    )
+    assert (report["n"], report["n_unknown_label"], report["n_unknown_tag"]) == (41, 1, 1)
+    assert report["intent_accuracy"] == report["sentence_accuracy"] == pytest.approx(40 / 41)
+    assert report["f1"] == pytest.approx(81 / 82)  # "denver" predicted B-to: gold is B-dest
+    assert strict_error(joint, dev) == (
+        f"error: {where}: unknown intent 'airfare': not seen in training "
+        "(--unknown-labels wrong counts it as an error)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -72,18 +72,27 @@ def test_same_seed_same_metrics(tmp_path, intent_files):
     ).read_bytes()
 
 
-def test_evaluate_reports_metrics_and_rejects_unknown_labels(trained_dir):
+def test_evaluate_counts_unknown_labels_as_errors_or_rejects_them(trained_dir, caplog):
     classifier = rnnkit.load(trained_dir)
     examples = [TextExample("what time is it", "ask_time"), TextExample("play jazz", "play_music")]
     report = classifier.evaluate(examples)
-    assert report["n"] == 2 and report["accuracy"] == 1.0
+    assert report["n"] == 2 and report["accuracy"] == 1.0 and report["n_unknown_label"] == 0
     assert set(report["per_class"]) == {"ask_time", "weather", "play_music"}
     unknown = [*examples, TextExample("book a flight", "travel", path="dev.csv", line=7)]
-    with pytest.raises(DataError, match=r"dev.csv:7: unknown label 'travel'"):
-        classifier.evaluate(unknown)
-    counted = classifier.evaluate(unknown, unknown_labels="wrong")
+    with pytest.raises(DataError, match=r"^dev.csv:7: unknown label 'travel': not seen in train"):
+        classifier.evaluate(unknown, unknown_labels="error")
+    with caplog.at_level("WARNING", logger="rnnkit"):
+        counted = classifier.evaluate(unknown)
+    assert [r.getMessage() for r in caplog.records] == [
+        "1 label unseen in training (first at dev.csv:7: 'travel'); counted as errors "
+        "(--unknown-labels error stops instead)"
+    ]
     assert counted["n"] == 3 and counted["n_unknown_label"] == 1
     assert counted["accuracy"] == pytest.approx(2 / 3)
+    # The unseen label is a class of its own: support 1, never predicted.
+    assert counted["per_class"]["travel"] == {
+        "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1
+    }  # fmt: skip
 
 
 def test_empty_text_is_a_clear_error(trained_dir):

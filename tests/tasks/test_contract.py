@@ -58,3 +58,10 @@ def _rounded(value):
     if isinstance(value, list):
         return [_rounded(item) for item in value]
     return value
+
+
+def test_training_drew_its_curves(case):
+    """Every task's run ends with ``curves.png`` (the trainer draws it at fit end)."""
+    _, directory, _ = case
+    curves = (directory / "curves.png").read_bytes()
+    assert curves[:8] == b"\x89PNG\r\n\x1a\n" and len(curves) > 1000

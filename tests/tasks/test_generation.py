@@ -124,8 +124,8 @@ def test_unknown_condition_errors(names_dir, tmp_path):
     dev = tmp_path / "dev.tsv"
     dev.write_text("name\tlanguage\nAnna\tAna\nZed\tZulu\n")
     with pytest.raises(DataError, match=r"dev.tsv:3.*Zulu"):
-        generator.evaluate_file(str(dev), EvaluateOptions())
-    skipped = generator.evaluate_file(str(dev), EvaluateOptions(unknown_labels="wrong"))
+        generator.evaluate_file(str(dev), EvaluateOptions(unknown_labels="error"))
+    skipped = generator.evaluate_file(str(dev), EvaluateOptions())  # "wrong": skipped
     assert skipped["n"] == 1 and skipped["n_tokens"] == 5
 
 

@@ -63,10 +63,13 @@ def test_evaluate_reports_seqeval_and_joint_scores(
 def test_unknown_tag_at_evaluation_names_its_location(tagger_dir):
     tagger = rnnkit.load(tagger_dir)
     examples = [TaggedExample(["Anna", "sings"], ["B-PER", "B-SONG"], None, "dev.tsv", 7)]
-    with pytest.raises(DataError, match=r"dev.tsv:7: token 2 \('sings'\): unknown tag 'B-SONG'"):
-        tagger.evaluate(examples)
-    report = tagger.evaluate(examples, unknown_labels="wrong")
+    with pytest.raises(
+        DataError, match=r"^dev.tsv:7: unknown tag 'B-SONG' \(token 2, 'sings'\): not seen in"
+    ):
+        tagger.evaluate(examples, unknown_labels="error")
+    report = tagger.evaluate(examples)
     assert report["recall"] == 0.5  # the SONG entity is missed, PER found
+    assert report["n_unknown_tag"] == 1 and "n_unknown_label" not in report
 
 
 def test_same_seed_same_model(tmp_path, conll_files):

@@ -55,10 +55,17 @@ def test_same_seed_same_run_and_another_seed_differs(tmp_path):
     )
 
 
-def test_fit_writes_model_dir_metrics_and_resume_state(tmp_path):
+def test_fit_writes_model_dir_metrics_curves_and_resume_state(tmp_path, caplog):
     trainer = make_trainer(tmp_path, TrainerConfig(epochs=2, **FAST))
-    result = trainer.fit(train_loader())
+    with caplog.at_level(logging.INFO, logger="rnnkit.training"):
+        result = trainer.fit(train_loader())
     assert result.stop_reason == "completed" and result.epochs_run == 2 and result.steps == 16
+    [line] = kept_lines(caplog)
+    assert line.startswith(f"kept epoch {result.best_epoch} of 2 (dev loss ")
+    assert line.endswith("; ran all 2 epochs (trainer.epochs)")
+    curves = (tmp_path / "curves.png").read_bytes()
+    assert curves[:8] == b"\x89PNG\r\n\x1a\n" and len(curves) > 1000
+    assert not list(tmp_path.glob(".*tmp-*"))  # written under a temporary name, then renamed
     assert json.loads((tmp_path / "labels.json").read_text()) == ["a", "b", "c"]
     assert json.loads((tmp_path / "config.json").read_text()) == {"model": {"hidden_size": 8}}
     records = read_metrics(tmp_path)
@@ -81,8 +88,9 @@ def test_fit_writes_model_dir_metrics_and_resume_state(tmp_path):
     assert result.best_metrics["loss"] == min(r["dev_loss"] for r in records)
 
 
-def test_a_fresh_run_discards_an_earlier_runs_states_and_log(tmp_path):
+def test_a_fresh_run_discards_an_earlier_runs_states_log_and_curves(tmp_path):
     make_trainer(tmp_path, TrainerConfig(epochs=2, **FAST)).fit(train_loader())
+    assert (tmp_path / "curves.png").is_file()
     trainer = make_trainer(tmp_path, TrainerConfig(epochs=1, **FAST))
 
     def crash(trainer):
@@ -95,6 +103,7 @@ def test_a_fresh_run_discards_an_earlier_runs_states_and_log(tmp_path):
     # A resume now must not pick up the earlier run's step-16 state or its log.
     assert not (tmp_path / "checkpoints").exists()
     assert not (tmp_path / "metrics.jsonl").exists()
+    assert not (tmp_path / "curves.png").exists()  # a failed run draws none
 
 
 def scripted_evaluate(values):
@@ -106,13 +115,22 @@ def scripted_evaluate(values):
     return evaluate
 
 
-def test_early_stopping_keeps_best_epoch_weights(tmp_path):
+def kept_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("kept ")]
+
+
+def test_early_stopping_keeps_best_epoch_weights_and_says_which(tmp_path, caplog):
     config = TrainerConfig(epochs=10, lr=0.01, monitor="accuracy", mode="max", patience=2)
     trainer = make_trainer(tmp_path, config)
     trainer.evaluate_fn = scripted_evaluate([0.5, 0.7, 0.6, 0.7, 0.9])
     per_epoch = []
     trainer.add_callback("epoch_end", lambda t: per_epoch.append(snapshot(t.model)))
-    result = trainer.fit(train_loader())
+    with caplog.at_level(logging.INFO, logger="rnnkit.training"):
+        result = trainer.fit(train_loader())
+    assert kept_lines(caplog) == [
+        "kept epoch 2 of 4 (dev accuracy 0.7000); stopped early: no improvement for 2 epochs "
+        "(trainer.patience)"
+    ]
     assert result.stop_reason == "early_stopping"
     assert result.epochs_run == 4 and result.best_epoch == 2  # 0.7 at epoch 4 is no improvement
     assert result.best_metrics == {"accuracy": 0.7, "loss": 0.0}
@@ -121,11 +139,18 @@ def test_early_stopping_keeps_best_epoch_weights(tmp_path):
     assert not same_weights(best, per_epoch[3])
 
 
-def test_time_budget_stops_at_the_epoch_end_and_resume_goes_on(tmp_path):
+def test_time_budget_stops_at_the_epoch_end_and_resume_goes_on(tmp_path, caplog):
     # a budget of a microsecond is spent by the end of the first epoch, whatever the machine
     config = TrainerConfig(epochs=3, max_minutes=1e-8, **FAST)
-    result = make_trainer(tmp_path, config).fit(train_loader())
+    with caplog.at_level(logging.INFO, logger="rnnkit.training"):
+        result = make_trainer(tmp_path, config).fit(train_loader())
     assert result.stop_reason == "time_budget" and result.epochs_run == 1
+    [line] = kept_lines(caplog)
+    assert re.fullmatch(
+        r"kept epoch 1 of 1 \(dev loss \d\.\d{4}\); stopped at the time budget, 1e-08 minutes "
+        r"\(trainer.max_minutes\)",
+        line,
+    )
     assert [record["epoch"] for record in read_metrics(tmp_path)] == [1]
     resumed = make_trainer(tmp_path, config).fit(train_loader(), resume=True)
     assert resumed.stop_reason == "time_budget" and resumed.epochs_run == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -25,9 +26,10 @@ def evaluate(
     ),
     text_column: str = typer.Option(None, help="Column / JSON field holding the text."),
     label_column: str = typer.Option(None, help="Column / JSON field holding the label."),
-    unknown_labels: str = typer.Option(
-        "error",
-        help="Labels or tags unseen in training: 'error' stops, 'wrong' counts them as errors.",
+    unknown_labels: Literal["wrong", "error"] = typer.Option(
+        "wrong",
+        help="Labels, intents or tags unseen in training: 'wrong' (the default) counts them as "
+        "errors and warns once with their count and the first file:line; 'error' stops there.",
     ),
     beam: int = typer.Option(5, min=1, help="Translation models: beam size (1: greedy)."),
     confusion_png: Path = typer.Option(

@@ -37,20 +37,23 @@ from rnnkit.metrics.classification import classification_report
 from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.common import (
+    DEV_UNSEEN,
     DataSettings,
     EvaluateOptions,
+    Unseen,
     build_tokenizer,
     describe_read,
+    handle_unseen,
     log,
     model_files,
     read_model_directory,
+    warn_unseen,
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
 
 TASK = "classify"
 EVALUATION_BATCH = 256
-UNKNOWN_LABELS = ("error", "wrong")
 
 
 @dataclass(frozen=True)
@@ -135,11 +138,16 @@ class Classifier:
         ]
 
     def evaluate(
-        self, examples: Sequence[TextExample], unknown_labels: str = "error"
+        self, examples: Sequence[TextExample], unknown_labels: str = "wrong"
     ) -> dict[str, Any]:
-        """Metrics on labelled examples; see `evaluate_examples`."""
+        """Metrics on labelled examples; see `evaluate_examples`.
+
+        Gold labels unseen in training count as errors, with one warning line giving their
+        count and the first file:line; ``unknown_labels="error"`` raises a `DataError` there.
+        """
+        handle_unseen(unknown_labels, [unseen_labels(examples, self.labels)])
         ids = self.encode([example.text for example in examples]) if examples else []
-        return evaluate_examples(self.model, self.vocab, self.labels, examples, ids, unknown_labels)
+        return evaluate_examples(self.model, self.vocab, self.labels, examples, ids)
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs)."""
@@ -164,38 +172,39 @@ def batched_probabilities(
     return results
 
 
+def unseen_labels(examples: Sequence[TextExample], labels: LabelVocab) -> Unseen:
+    """The gold labels of ``examples`` that are not in ``labels`` (unseen in training)."""
+    found = ((e.label, repr(e.label), e.path, e.line) for e in examples)
+    return Unseen.find("label", found, labels)
+
+
 def evaluate_examples(
     model: SequenceClassifier,
     vocab: Vocab,
     labels: LabelVocab,
     examples: Sequence[TextExample],
     ids: list[list[int]],
-    unknown_labels: str = "error",
 ) -> dict[str, Any]:
     """Accuracy, macro/weighted F1, per-class scores, confusion matrix and mean loss.
 
-    A gold label never seen in training raises a `DataError` naming it and its file and line,
-    unless ``unknown_labels="wrong"``: then such examples count as errors in ``accuracy`` (no
-    model could get them right) and ``n_unknown_label`` says how many there were.
+    A gold label never seen in training counts as an error (no model could get it right):
+    it becomes one more class, after the model's own, with recall 0, and the class predicted
+    for it gets a false positive. ``n_unknown_label`` says how many examples had one; the loss
+    is over the others.
     """
-    if unknown_labels not in UNKNOWN_LABELS:
-        raise DataError(
-            f"unknown_labels: expected one of {list(UNKNOWN_LABELS)}, got {unknown_labels!r}"
-        )
-    known = [i for i, example in enumerate(examples) if example.label in labels]
-    if unknown_labels == "error" and len(known) < len(examples):
-        first = next(example for example in examples if example.label not in labels)
-        labels.encode(first.label, first.path, first.line)  # raises the DataError
-    gold = torch.tensor([labels.encode(examples[i].label) for i in known], dtype=torch.long)
-    probabilities = batched_probabilities(model, [ids[i] for i in known], vocab.pad_id)
-    predicted = probabilities.argmax(dim=-1)
-    report = classification_report(gold.tolist(), predicted.tolist(), labels.labels)
-    unknown = len(examples) - len(known)
-    report["accuracy"] = float((predicted == gold).sum()) / max(1, len(examples))
-    report["n"] = len(examples)
-    report["n_unknown_label"] = unknown
-    if known:
-        report["loss"] = float(F.nll_loss(probabilities.clamp_min(1e-12).log(), gold))
+    names, index = list(labels.labels), dict(labels.index)
+    for example in examples:
+        if example.label not in index:
+            index[example.label] = len(names)
+            names.append(example.label)
+    gold = torch.tensor([index[example.label] for example in examples], dtype=torch.long)
+    probabilities = batched_probabilities(model, ids, vocab.pad_id)
+    report = classification_report(gold.tolist(), probabilities.argmax(dim=-1).tolist(), names)
+    known = gold < len(labels)
+    report["n_unknown_label"] = len(examples) - int(known.sum())
+    if known.any():
+        log_probabilities = probabilities[known].clamp_min(1e-12).log()
+        report["loss"] = float(F.nll_loss(log_probabilities, gold[known]))
     return report
 
 
@@ -243,15 +252,13 @@ def train_classifier(
     # A dev text with no token (e.g. only characters the tokenizer drops) is read as one <unk>.
     dev_tokens = tokenize_examples(dev_examples, tokenizer)
     dev_ids = [vocab.encode(tokens) or [vocab.unk_id] for tokens in dev_tokens]
-    unknown = sum(example.label not in labels for example in dev_examples)
-    if unknown:
-        log(f"{unknown} dev examples have labels unseen in training; they count as errors")
+    warn_unseen([unseen_labels(dev_examples, labels)], DEV_UNSEEN)
 
     def loss_fn(model: SequenceClassifier, batch: TextBatch) -> torch.Tensor:
         return F.cross_entropy(model(batch.ids, batch.lengths), batch.labels)
 
     def evaluate_fn(model: SequenceClassifier) -> dict[str, float]:
-        report = evaluate_examples(model, vocab, labels, dev_examples, dev_ids, "wrong")
+        report = evaluate_examples(model, vocab, labels, dev_examples, dev_ids)
         return {key: report[key] for key in ("accuracy", "macro_f1", "weighted_f1", "loss")}
 
     saved_config = {**config_to_dict(dataclasses.replace(config, model=model_config)), "task": TASK}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,16 @@ from rnnkit.data import (
 )
 from rnnkit.data.tokenizer_choice import AUTO_TOKENIZER, choose_tokenizer
 from rnnkit.data.tokenizers import TOKENIZERS
-from rnnkit.errors import ModelDirectoryError
+from rnnkit.errors import ConfigError, DataError, ModelDirectoryError
 from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json
 
 logger = logging.getLogger("rnnkit")
 REQUIRED_FILES = ("config.json", "vocab.json", "labels.json", WEIGHTS_FILE)
+# What evaluation does with gold labels or tags unseen in training: count them as errors
+# ("wrong", the default: a model cannot predict them) or stop at the first ("error").
+UNKNOWN_LABELS = ("wrong", "error")
+# What the trainer's warning about dev labels unseen in training adds.
+DEV_UNSEEN = "the dev metrics count them as errors"
 
 
 def log(message: str) -> None:
@@ -108,8 +114,84 @@ class EvaluateOptions:
 
     text_column: str | None = None  # classification: column / JSON field of the text
     label_column: str | None = None  # classification: column / JSON field of the label
-    unknown_labels: str = "error"  # labels/tags unseen in training: "error" or "wrong"
+    unknown_labels: str = "wrong"  # labels/tags unseen in training: "wrong" or "error"
     beam: int = 5  # translation: beam size (1: greedy decoding)
+
+    def __post_init__(self) -> None:
+        check_unknown_labels(self.unknown_labels)
+
+
+def check_unknown_labels(value: str) -> None:
+    """Raises a `ConfigError` unless ``value`` is one of `UNKNOWN_LABELS`."""
+    if value not in UNKNOWN_LABELS:
+        raise ConfigError(f"unknown_labels: expected one of {list(UNKNOWN_LABELS)}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Unseen:
+    """Gold labels (or tags) of an evaluation set that training never saw: how many, and the
+    first one with its file and line."""
+
+    kind: str  # what they are: "label", "intent" or "tag"
+    count: int = 0  # how many (tags: tokens, not sentences)
+    first: str = ""  # the first one, e.g. "'B-SONG' (token 2, 'sings')"
+    path: str | None = None  # the first one's file
+    line: int | None = None  # and line
+
+    @classmethod
+    def find(
+        cls,
+        kind: str,
+        found: Iterable[tuple[str, str, str | None, int | None]],
+        known: LabelVocab,
+    ) -> Unseen:
+        """Counts the ``(label, description, path, line)`` items whose label is not in
+        ``known``; keeps the first one's description and place."""
+        unseen = [item for item in found if item[0] not in known]
+        if not unseen:
+            return cls(kind)
+        _, first, path, line = unseen[0]
+        return cls(kind, len(unseen), first, path, line)
+
+    @property
+    def place(self) -> str:
+        """``file:line`` of the first one, as far as the examples record it."""
+        if self.line is None:
+            return self.path or "an example without a file"
+        return f"{self.path}:{self.line}" if self.path else f"line {self.line}"
+
+    def error(self) -> DataError:
+        """The error ``--unknown-labels error`` stops with: the first one, at its line."""
+        return DataError(
+            f"unknown {self.kind} {self.first}: not seen in training "
+            "(--unknown-labels wrong counts it as an error)",
+            self.path,
+            self.line,
+        )
+
+    def summary(self) -> str:
+        """E.g. ``1 intent unseen in training (first at valid/seq.in:418: 'x')``."""
+        what = self.kind if self.count == 1 else f"{self.kind}s"
+        return f"{self.count} {what} unseen in training (first at {self.place}: {self.first})"
+
+
+def warn_unseen(unseen: Iterable[Unseen], consequence: str) -> None:
+    """Logs one warning line with each kind's count and first file:line, then
+    ``consequence``; nothing when every count is 0."""
+    present = [item for item in unseen if item.count]
+    if present:
+        logger.warning("%s; %s", "; ".join(item.summary() for item in present), consequence)
+
+
+def handle_unseen(unknown_labels: str, unseen: Iterable[Unseen]) -> None:
+    """Applies the ``unknown_labels`` policy before an evaluation: ``"error"`` raises at the
+    first unseen label or tag; ``"wrong"`` warns with `warn_unseen` (the evaluation then counts
+    them as errors)."""
+    check_unknown_labels(unknown_labels)
+    present = [item for item in unseen if item.count]
+    if present and unknown_labels == "error":
+        raise present[0].error()
+    warn_unseen(present, "counted as errors (--unknown-labels error stops instead)")
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,12 @@ from rnnkit.errors import DataError, ModelDirectoryError
 from rnnkit.metrics.tagging import tagging_report
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.spans import Span, spans_from_bio
-from rnnkit.tasks.common import EvaluateOptions, read_model_directory
+from rnnkit.tasks.common import EvaluateOptions, Unseen, handle_unseen, read_model_directory
 from rnnkit.tasks.common import log as log_info
 
 TAG_TASK, JOINT_TASK = "tag", "joint"
 CHARS_FILE, INTENTS_FILE = "chars.json", "intents.json"
 EVALUATION_BATCH = 256
-UNKNOWN_LABELS = ("error", "wrong")
 
 
 @dataclass(frozen=True)
@@ -71,21 +70,22 @@ def decode_sentences(
     return Decoded(tags)
 
 
-def check_known(
-    examples: Sequence[TaggedExample], tags: LabelVocab, intents: LabelVocab | None
-) -> None:
-    """Raises a `DataError` at the first tag (or intent) unseen in training."""
-    for example in examples:
-        for position, tag in enumerate(example.tags):
-            if tag not in tags:
-                raise DataError(
-                    f"token {position + 1} ({example.tokens[position]!r}): unknown tag {tag!r} "
-                    "(not seen in training; --unknown-labels wrong counts it as an error)",
-                    example.path,
-                    example.line,
-                )
-        if intents is not None:
-            intents.encode(example.intent or "", example.path, example.line)
+def unseen_tags(
+    examples: Sequence[TaggedExample], tags: LabelVocab, intents: LabelVocab | None = None
+) -> dict[str, Unseen]:
+    """The gold intents (joint models; key ``n_unknown_label``) and tags (counted per token;
+    key ``n_unknown_tag``) of ``examples`` that training never saw."""
+    unseen = {}
+    if intents is not None:
+        found = ((e.intent or "", repr(e.intent), e.path, e.line) for e in examples)
+        unseen["n_unknown_label"] = Unseen.find("intent", found, intents)
+    found = (
+        (tag, f"{tag!r} (token {i + 1}, {e.tokens[i]!r})", e.path, e.line)
+        for e in examples
+        for i, tag in enumerate(e.tags)
+    )
+    unseen["n_unknown_tag"] = Unseen.find("tag", found, tags)
+    return unseen
 
 
 def evaluate_tagging(
@@ -94,24 +94,20 @@ def evaluate_tagging(
     tags: LabelVocab,
     examples: Sequence[TaggedExample],
     intents: LabelVocab | None = None,
-    unknown_labels: str = "error",
 ) -> dict[str, Any]:
-    """Entity-level ``f1``, ``precision``, ``recall``, ``per_type`` (seqeval) and ``n``; for
-    joint models also ``intent_accuracy`` and ``sentence_accuracy`` (intent and every tag
-    right).
+    """Entity-level ``f1``, ``precision``, ``recall``, ``per_type`` (seqeval), ``n`` and
+    ``n_unknown_tag``; for joint models also ``intent_accuracy``, ``sentence_accuracy``
+    (intent and every tag right) and ``n_unknown_label`` (intents).
 
-    A gold tag or intent unseen in training raises a `DataError` with its file and line, unless
-    ``unknown_labels="wrong"``: the model cannot predict it, so it counts as an error.
+    A gold tag or intent never seen in training counts as an error: the model cannot predict
+    it, so its entity is missed (and the entity predicted there, if any, is a false positive),
+    its intent and its sentence are wrong. ``n_unknown_tag`` counts such tokens and
+    ``n_unknown_label`` such sentences.
     """
-    if unknown_labels not in UNKNOWN_LABELS:
-        raise DataError(
-            f"unknown_labels: expected one of {list(UNKNOWN_LABELS)}, got {unknown_labels!r}"
-        )
-    if unknown_labels == "error":
-        check_known(examples, tags, intents)
     decoded = decode_sentences(model, encoding, [example.tokens for example in examples])
     predicted = [tags.decode(row) for row in decoded.tags]
     report = tagging_report([example.tags for example in examples], predicted)
+    report |= {key: unseen.count for key, unseen in unseen_tags(examples, tags, intents).items()}
     if intents is None or decoded.intents is None:
         return report
     intent_right = [
@@ -239,12 +235,16 @@ class Tagger:
         return TagPrediction(text, tokens, tags, character_spans(text, tokens, tags))
 
     def evaluate(
-        self, examples: Sequence[TaggedExample], unknown_labels: str = "error"
+        self, examples: Sequence[TaggedExample], unknown_labels: str = "wrong"
     ) -> dict[str, Any]:
-        """Metrics on tagged sentences; see `evaluate_tagging`."""
-        return evaluate_tagging(
-            self.model, self.encoding, self.tags, examples, self.intents, unknown_labels
-        )
+        """Metrics on tagged sentences; see `evaluate_tagging`.
+
+        Tags (and intents) unseen in training count as errors, with one warning line giving
+        their counts and the first file:line; ``unknown_labels="error"`` raises a `DataError`
+        there.
+        """
+        handle_unseen(unknown_labels, unseen_tags(examples, self.tags, self.intents).values())
+        return evaluate_tagging(self.model, self.encoding, self.tags, examples, self.intents)
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on the tagged sentences of ``path`` (read with the training run's column

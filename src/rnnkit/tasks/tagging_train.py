@@ -32,13 +32,14 @@ from rnnkit.data.datasets import WordEncoding
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.embeddings import load_word_vectors
-from rnnkit.tasks.common import describe_read, log, model_files
+from rnnkit.tasks.common import DEV_UNSEEN, describe_read, log, model_files, warn_unseen
 from rnnkit.tasks.tagging import (
     CHARS_FILE,
     INTENTS_FILE,
     JOINT_TASK,
     TAG_TASK,
     evaluate_tagging,
+    unseen_tags,
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
@@ -225,6 +226,7 @@ def train_tagger(
     if data.vectors:
         log(str(load_word_vectors(data.vectors, model.encoder.embedding, vocab.tokens)))
     encoding = WordEncoding(vocab, data.lowercase, chars, data.max_word_chars)
+    warn_unseen(unseen_tags(dev_examples, tags, intents).values(), DEV_UNSEEN)
 
     def loss_fn(model: SequenceTagger | JointIntentSlot, batch: TaggedBatch) -> torch.Tensor:
         chars_in = (batch.char_ids, batch.char_lengths)
@@ -233,7 +235,7 @@ def train_tagger(
         return model.loss(batch.ids, batch.lengths, batch.tags, *chars_in)
 
     def evaluate_fn(model: SequenceTagger | JointIntentSlot) -> dict[str, float]:
-        report = evaluate_tagging(model, encoding, tags, dev_examples, intents, "wrong")
+        report = evaluate_tagging(model, encoding, tags, dev_examples, intents)
         return {key: value for key, value in report.items() if isinstance(value, float)}
 
     task = JOINT_TASK if joint else TAG_TASK

@@ -1,4 +1,5 @@
-"""The trainer's standard callbacks: the metrics log, the progress bar and TensorBoard.
+"""The trainer's standard callbacks: the metrics log, the progress bar, TensorBoard and the
+training curves.
 
 Each attaches itself to a trainer's named events and acts on rank 0 only. Write your own as a
 function ``fn(trainer)`` and register it with ``trainer.add_callback(event, fn)``.
@@ -10,7 +11,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from rnnkit.training.checkpoint import append_jsonl
+from rnnkit.training.checkpoint import append_jsonl, atomic_write, read_jsonl
 
 if TYPE_CHECKING:
     from rnnkit.training.trainer import Trainer
@@ -18,8 +19,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger("rnnkit.training")
 
 
+CURVES_FILE = "curves.png"
+
+
 def attach_default_callbacks(trainer: Trainer) -> None:
-    """Attaches the gradient monitor, the metrics log, the progress bar and TensorBoard.
+    """Attaches the gradient monitor, the metrics log, the progress bar, TensorBoard and the
+    training curves.
 
     The monitor comes first: it adds its counts to the epoch's record before it is logged.
     """
@@ -31,6 +36,7 @@ def attach_default_callbacks(trainer: Trainer) -> None:
         ProgressBar().attach(trainer)
     if trainer.config.tensorboard:
         TensorBoardLog().attach(trainer)
+    trainer.add_callback("fit_end", write_curves)
 
 
 class MetricsLog:
@@ -167,3 +173,26 @@ class TensorBoardLog:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+
+
+def write_curves(trainer: Trainer) -> None:
+    """Draws ``OUT/metrics.jsonl`` (train loss and the monitored dev metric per epoch, the kept
+    epoch marked) into ``OUT/curves.png``, atomically; only when the run finished (not when
+    ``fit`` failed) and logged at least one epoch."""
+    from rnnkit.training.trainer import METRICS_FILE
+
+    if not trainer.is_main or trainer.state.stop_reason is None:
+        return
+    records = read_jsonl(trainer.out_dir / METRICS_FILE)
+    if not records:
+        return
+    from rnnkit.metrics.curves import draw_training_curves
+    from rnnkit.metrics.plotting import headless_pyplot
+
+    figure = draw_training_curves(records, trainer.config.monitor, trainer.state.best_epoch)
+    path = trainer.out_dir / CURVES_FILE
+    try:
+        atomic_write(path, lambda tmp: figure.savefig(tmp, format="png"))
+    finally:
+        headless_pyplot().close(figure)
+    logger.info("training curves: %s", path)

@@ -280,6 +280,15 @@ def append_jsonl(path: Path, record: dict[str, Any]) -> None:
         os.fsync(handle.fileno())
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The records of a JSONL file (blank lines skipped); ``[]`` when it does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 def truncate_jsonl(path: Path, keep: Callable[[dict], bool]) -> None:
     """Rewrites a JSONL file atomically, keeping the records for which ``keep`` is true."""
     path = Path(path)

@@ -39,7 +39,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from rnnkit.config import config_to_dict
 from rnnkit.errors import ConfigError, TrainingError
 from rnnkit.training import checkpoint
-from rnnkit.training.callbacks import attach_default_callbacks
+from rnnkit.training.callbacks import CURVES_FILE, attach_default_callbacks
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.distributed import (
     all_reduce_sum,
@@ -137,6 +137,8 @@ class Trainer:
                 self.trigger("fit_end")  # also on error: closes the progress bar and logs
         finally:
             shutdown_distributed(self.dist)
+        if self.is_main:
+            logger.info(describe_end(self.state, self.config))
         return FitResult(
             best_metrics=dict(self.state.best_metrics),
             best_epoch=self.state.best_epoch,
@@ -168,6 +170,7 @@ class Trainer:
             self._resume(latest)
         elif self.is_main:  # a fresh run: nothing of an earlier run in OUT may be resumed
             (self.out_dir / METRICS_FILE).unlink(missing_ok=True)
+            (self.out_dir / CURVES_FILE).unlink(missing_ok=True)
             shutil.rmtree(self.out_dir / checkpoint.CHECKPOINTS_DIR, ignore_errors=True)
 
     def _resume(self, latest: Path) -> None:
@@ -349,6 +352,25 @@ def warn_if_config_changed(saved: dict[str, Any], current: dict[str, Any]) -> No
     ]
     if changed:
         logger.warning("resuming with changed trainer settings (%s)", "; ".join(changed))
+
+
+def describe_end(state: TrainState, config: TrainerConfig) -> str:
+    """The run's last log line: the kept epoch, its dev metric, and why training stopped; e.g.
+    ``kept epoch 6 of 9 (dev accuracy 0.9780); stopped early: no improvement for 3 epochs``."""
+    if state.best_epoch:
+        kept = (
+            f"kept epoch {state.best_epoch} of {state.epoch} "
+            f"(dev {config.monitor} {state.best_value:.4f})"
+        )
+    else:
+        kept = f"kept no epoch of {state.epoch}: dev {config.monitor} was never finite"
+    if state.stop_reason == "early_stopping":
+        why = f"stopped early: no improvement for {config.patience} epochs (trainer.patience)"
+    elif state.stop_reason == "time_budget":
+        why = f"stopped at the time budget, {config.max_minutes:g} minutes (trainer.max_minutes)"
+    else:
+        why = f"ran all {config.epochs} epochs (trainer.epochs)"
+    return f"{kept}; {why}"
 
 
 def is_improvement(value: float, best: float | None, mode: str, min_delta: float) -> bool:
