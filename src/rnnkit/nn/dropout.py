@@ -22,7 +22,7 @@ from rnnkit.nn.state import RNNState
 def check_probability(name: str, value: float) -> float:
     """Returns ``value`` if it is a number in [0, 1); else a `ConfigError` naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1.0:
-        raise ConfigError(f"{name}: expected a probability in [0, 1), got {value!r}")
+        raise ConfigError(f"{name}: expected a value in [0, 1), got {value!r}")
     return float(value)
 
 
