@@ -38,9 +38,10 @@ ZERO = {
     "zoneout": {"zoneout": 0.0},
 }
 # Dropouts only: the same model without the option (locked_dropout: torch's dropouts).
-PLAIN = {**{name: {} for name in ON}, "locked_dropout": {**ON["locked_dropout"]} | {
-    "locked_dropout": False}}  # fmt: skip
-TOKENS = torch.randint(2, 30, (4, 7))
+PLAIN = {name: {} for name in ON} | {
+    "locked_dropout": {**ON["locked_dropout"], "locked_dropout": False}
+}
+TOKENS = torch.randint(2, 30, (4, 7), generator=torch.Generator().manual_seed(0))
 LENGTHS = torch.tensor([7, 3, 5, 1])
 
 
