@@ -3,7 +3,7 @@
 On CPU, torch runs an LSTM on oneDNN (``aten::mkldnn_rnn_layer``) for padded float32 input,
 which is how the fused backend trains (see ``rnnkit.nn.fused`` and PERF-NOTES); GRU and RNN
 run ATen's own per-step kernels; zoneout, layer normalisation and ``backend="loop"`` run the
-Python loop of ``rnnkit.nn.loop``, 1.4-2x slower than oneDNN.
+Python loop of ``rnnkit.nn.loop``, slower than oneDNN (BENCHMARKS.md, "loop / fused").
 """
 
 from __future__ import annotations
