@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -114,3 +115,17 @@ def test_incomplete_model_directory(tmp_path, trained_dir):
         ConfigError, match=r"runtime: expected one of \['torch', 'onnx'\], got 'tensorrt'"
     ):
         rnnkit.load(trained_dir, runtime="tensorrt")
+
+
+def test_a_layer_norm_zoneout_model_loads_back_with_its_predictions(intent_files, tmp_path):
+    config = tiny_config(*intent_files, epochs=1)
+    model = dataclasses.replace(config.model, cell="lstm", layer_norm=True, zoneout=0.2)
+    train_classifier(dataclasses.replace(config, model=model), tmp_path, progress=False)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["fast_path"].endswith("Python loop (forced by model.zoneout=0.2)")
+    first, second = rnnkit.load(tmp_path), rnnkit.load(tmp_path)
+    assert "layer_norm_l0.ih.weight" in dict(first.model.encoder.rnn.named_parameters())
+    texts = ["what time is it", "play jazz"]
+    torch.testing.assert_close(
+        first.probabilities(texts), second.probabilities(texts), rtol=0, atol=0
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 import rnnkit
 
@@ -17,6 +18,14 @@ CASES = {  # task -> (fixture giving its trained model directory, texts to predi
     "tag": ("tagger_dir", ["Anna lives in New Oslo .", "Ben lives in Paris", "David"]),
     "joint": ("joint_dir", ["fly from boston to denver", "how much is a ticket from rome", "x"]),
     "translate": ("translator_dir", ["i see the big cat .", "a red house .", "the dog ."]),
+}
+
+# What each fixture's model trains on (its cells; the translator's decoder included).
+FAST_PATHS = {
+    "classify": "fast path: encoder.rnn GRU → ATen GRU",
+    "tag": "fast path: chars.rnn LSTM → oneDNN LSTM; encoder.rnn LSTM → oneDNN LSTM",
+    "joint": "fast path: encoder.rnn LSTM → oneDNN LSTM",
+    "translate": "fast path: encoder.rnn GRU → ATen GRU; decoder.rnn GRU → ATen GRU",
 }
 
 
@@ -65,3 +74,10 @@ def test_training_drew_its_curves(case):
     _, directory, _ = case
     curves = (directory / "curves.png").read_bytes()
     assert curves[:8] == b"\x89PNG\r\n\x1a\n" and len(curves) > 1000
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="torch built without oneDNN")
+def test_config_records_the_fast_path_of_training(case):
+    task, directory, _ = case
+    line = json.loads((directory / "config.json").read_text())["fast_path"]
+    assert line == FAST_PATHS[task]

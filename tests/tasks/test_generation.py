@@ -63,6 +63,7 @@ def test_model_directory_holds_json_and_safetensors_only(names_dir):
     assert json.loads((names_dir / "labels.json").read_text())["labels"] == ["Ana", "Bor"]
     config = json.loads((names_dir / "config.json").read_text())
     assert config["task"] == "generate" and config["tokenizer"]["name"] == "char"
+    assert config["fast_path"] == "fast path: rnn GRU → ATen GRU"
     assert not list(names_dir.rglob("*.pt")) and not list(names_dir.rglob("*.pkl"))
 
 

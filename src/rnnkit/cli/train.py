@@ -101,6 +101,44 @@ Resume = Annotated[
     Path | None, typer.Option(help="Continue the killed or finished run in this model directory.")
 ]
 Progress = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+# The encoder's regularisers (docs/training.md, "Regularisation"); all off by default.
+LockedDropout = Annotated[
+    bool | None,
+    typer.Option(
+        "--locked-dropout/--no-locked-dropout",
+        help="One dropout mask per sequence for all time steps (Gal & Ghahramani 2016).",
+    ),
+]
+WeightDrop = Annotated[
+    float | None,
+    typer.Option(help="DropConnect on the recurrent weights W_hh (AWD-LSTM); stays fused."),
+]
+EmbeddingRowDropout = Annotated[
+    float | None, typer.Option(help="Drop whole words from the embedding matrix per batch.")
+]
+Zoneout = Annotated[
+    float | None,
+    typer.Option(help="Units keep their previous state with this probability (Python loop)."),
+]
+LayerNorm = Annotated[
+    bool | None,
+    typer.Option("--layer-norm/--no-layer-norm", help="Layer-normalised LSTM (Python loop)."),
+]
+
+
+def regularisation_options(
+    locked_dropout: bool | None,
+    weight_drop: float | None,
+    embedding_row_dropout: float | None,
+    zoneout: float | None,
+    layer_norm: bool | None,
+) -> dict[str, Any]:
+    """The encoder config fields of the regularisation options (None: not given)."""
+    return {
+        "locked_dropout": locked_dropout, "weight_drop": weight_drop,
+        "embedding_row_dropout": embedding_row_dropout, "zoneout": zoneout,
+        "layer_norm": layer_norm,
+    }  # fmt: skip
 
 
 @app.command(epilog=CLASSIFY_EXAMPLE)
@@ -114,6 +152,11 @@ def classify(
     hidden_size: HiddenSize = None,
     embedding_dim: EmbeddingDim = None,
     pooling: Annotated[str | None, typer.Option(help="last, mean, max or attention.")] = None,
+    locked_dropout: LockedDropout = None,
+    weight_drop: WeightDrop = None,
+    embedding_row_dropout: EmbeddingRowDropout = None,
+    zoneout: Zoneout = None,
+    layer_norm: LayerNorm = None,
     epochs: Epochs = None,
     max_minutes: MaxMinutes = None,
     batch_size: BatchSize = None,
@@ -143,6 +186,9 @@ def classify(
         "model": {
             "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
             "hidden_size": hidden_size, "embedding_dim": embedding_dim, "pooling": pooling,
+            **regularisation_options(
+                locked_dropout, weight_drop, embedding_row_dropout, zoneout, layer_norm
+            ),
         },
         "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
     }  # fmt: skip
@@ -186,6 +232,11 @@ def tagging_command(joint: bool):
             bool | None,
             typer.Option("--char-features/--no-char-features", help="A char Bi-LSTM per word."),
         ] = None,
+        locked_dropout: LockedDropout = None,
+        weight_drop: WeightDrop = None,
+        embedding_row_dropout: EmbeddingRowDropout = None,
+        zoneout: Zoneout = None,
+        layer_norm: LayerNorm = None,
         tokenizer: Annotated[
             str | None,
             typer.Option(
@@ -222,6 +273,9 @@ def tagging_command(joint: bool):
                 "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
                 "hidden_size": hidden_size, "embedding_dim": embedding_dim, "use_crf": crf,
                 "char_features": char_features,
+                **regularisation_options(
+                    locked_dropout, weight_drop, embedding_row_dropout, zoneout, layer_norm
+                ),
             },
             "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
         }  # fmt: skip
@@ -307,6 +361,11 @@ def translate(
     ] = None,
     embedding_dim: EmbeddingDim = None,
     attention: Annotated[str | None, typer.Option(help="additive, dot or general.")] = None,
+    locked_dropout: LockedDropout = None,
+    weight_drop: WeightDrop = None,
+    embedding_row_dropout: EmbeddingRowDropout = None,
+    zoneout: Zoneout = None,
+    layer_norm: LayerNorm = None,
     epochs: Epochs = None,
     batch_size: BatchSize = None,
     lr: LearningRate = None,
@@ -329,6 +388,9 @@ def translate(
         "model.encoder": {
             "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
             "hidden_size": hidden_size, "embedding_dim": embedding_dim,
+            **regularisation_options(
+                locked_dropout, weight_drop, embedding_row_dropout, zoneout, layer_norm
+            ),
         },
         "model.decoder": {
             "cell": cell, "num_layers": layers, "embedding_dim": embedding_dim,

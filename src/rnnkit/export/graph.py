@@ -25,7 +25,7 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, ExportError
 
 OPSET = 17
 # Per torch kernel mode: the ONNX operator, and the row blocks of torch's gate-stacked
@@ -174,6 +174,7 @@ def recurrent_layers(
     mode = rnn.spec.mode
     if mode not in ONNX_OPS:
         raise ConfigError(f"cell: expected lstm, gru or rnn (tanh) for export, got {rnn.cell!r}")
+    check_exportable_cells(rnn, prefix)
     op_type, order = ONNX_OPS[mode]
     sequence_lens = "" if lengths is None else builder.op1("Cast", lengths, to=TensorProto.INT32)
     sequence = builder.op1("Transpose", x, perm=[1, 0, 2])  # (T, B, E): ONNX is time-major
@@ -204,6 +205,22 @@ def recurrent_layers(
         y = builder.op1("Transpose", y, perm=[0, 2, 1, 3])  # (T, B, D, H)
         sequence = builder.op1("Reshape", y, merge)  # (T, B, D*H)
     return RecurrentLayers(sequence, hs, cs)
+
+
+def check_exportable_cells(rnn: nn.Module, prefix: str) -> None:
+    """ONNX's recurrent operators compute the plain cells only: a layer-normalised LSTM, or
+    zoneout's evaluation-time average of old and new states, is an `ExportError`."""
+    if rnn.layer_norm:
+        raise ExportError(
+            f"{prefix}: layer_norm=True (--layer-norm) has no ONNX recurrent operator; "
+            "export a model trained without it"
+        )
+    if rnn.regularisation.zoneout > 0:
+        raise ExportError(
+            f"{prefix}: zoneout={rnn.regularisation.zoneout} (--zoneout) averages old and new "
+            "states at inference, which no ONNX recurrent operator computes; export a model "
+            "trained without it"
+        )
 
 
 def layer_rows(builder: GraphBuilder, state: str, start: int, end: int) -> str:

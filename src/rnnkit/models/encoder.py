@@ -14,7 +14,14 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn import RNNState, get_layer_class
-from rnnkit.nn.layers import check_backend
+from rnnkit.nn.dropout import (
+    Regularisation,
+    check_probability,
+    embedding_row_dropout,
+    sequence_dropout,
+)
+from rnnkit.nn.layer_norm import check_layer_norm_cell
+from rnnkit.nn.layers import check_backend, check_loop_only
 
 
 @dataclass(frozen=True)
@@ -33,12 +40,28 @@ class EncoderConfig:
     unk_id: int = 1
     pad_id: int = 0  # the padding token id; its embedding is kept at zero
     backend: str = "auto"  # "auto", "fused" or "loop" (see rnnkit.nn.layers)
+    # Regularisers (docs/training.md, "Regularisation"); all off by default.
+    # One mask per sequence for every time step (Gal & Ghahramani 2016) in embedding_dropout,
+    # the between-layer dropout and the tagger's output dropout; fused kernels kept.
+    locked_dropout: bool = False
+    weight_drop: float = 0.0  # DropConnect on every W_hh (Merity et al. 2017); fused kernels kept
+    embedding_row_dropout: float = 0.0  # whole word types dropped per forward (Merity et al. 2017)
+    zoneout: float = 0.0  # units keep their previous h (and c) w.p. p (Krueger et al. 2017); loop
+    layer_norm: bool = False  # layer-normalised LSTM cells (Ba et al. 2016); lstm only; loop
 
     def __post_init__(self) -> None:
         get_layer_class(self.cell)  # unknown names fail here, before any data is read
         check_backend(self.backend)
-        if not 0.0 <= self.word_dropout < 1.0:
-            raise ConfigError(f"word_dropout: expected a value in [0, 1), got {self.word_dropout}")
+        for name in ("word_dropout", "embedding_row_dropout", "weight_drop", "zoneout"):
+            check_probability(name, getattr(self, name))
+        if self.layer_norm:
+            check_layer_norm_cell(self.cell)
+        check_loop_only(self.backend, self.zoneout, self.layer_norm)
+
+    @property
+    def regularisation(self) -> Regularisation:
+        """The recurrent layers' share of the regularisers."""
+        return Regularisation(self.locked_dropout, self.weight_drop, self.zoneout)
 
 
 class RecurrentEncoder(nn.Module):
@@ -65,7 +88,7 @@ class RecurrentEncoder(nn.Module):
         self.embedding = nn.Embedding(
             config.vocab_size, config.embedding_dim, padding_idx=config.pad_id
         )
-        self.embedding_dropout = nn.Dropout(config.embedding_dropout)
+        self.embedding_dropout = sequence_dropout(config.embedding_dropout, config.locked_dropout)
         self.rnn = get_layer_class(config.cell)(
             config.embedding_dim + extra_features,
             config.hidden_size,
@@ -73,6 +96,8 @@ class RecurrentEncoder(nn.Module):
             bidirectional=config.bidirectional,
             dropout=config.dropout if config.num_layers > 1 else 0.0,
             backend=config.backend,
+            regularisation=config.regularisation,
+            layer_norm=config.layer_norm,
         )
 
     @property
@@ -88,7 +113,13 @@ class RecurrentEncoder(nn.Module):
             tokens = tokens.masked_fill(
                 dropped & (tokens != self.config.pad_id), self.config.unk_id
             )
-        embedded = self.embedding(tokens)  # (B, T, E)
+        embedded = embedding_row_dropout(
+            self.embedding(tokens),
+            tokens,
+            self.config.vocab_size,
+            self.config.embedding_row_dropout,
+            self.training,
+        )  # (B, T, E)
         if self.extra_features:
             expected = (*tokens.shape, self.extra_features)
             if extra is None or tuple(extra.shape) != expected:

@@ -19,6 +19,7 @@ from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models.char_features import CharFeatures
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.nn.crf import CRF, bio_constraints
+from rnnkit.nn.dropout import sequence_dropout
 from rnnkit.nn.masking import check_lengths, valid_mask
 from rnnkit.nn.state import RNNState
 
@@ -45,18 +46,21 @@ class TaggerConfig(EncoderConfig):
 
 
 class TaggingHead(nn.Module):
-    """Dropout → per-token linear (F → K) → optional CRF; masked loss and decoding.
+    """Dropout (one mask per sentence if ``locked``) → per-token linear (F → K) → optional CRF;
+    masked loss and decoding.
 
     Shape:
         outputs: (B, T, F) → emissions (B, T, K). tags: (B, T) long, -100 (or anything) past
         each length; lengths: (B,).
     """
 
-    def __init__(self, features: int, num_tags: int, use_crf: bool, dropout: float) -> None:
+    def __init__(
+        self, features: int, num_tags: int, use_crf: bool, dropout: float, locked: bool = False
+    ) -> None:
         super().__init__()
         if num_tags < 2:
             raise ConfigError(f"num_tags: expected at least 2, got {num_tags}")
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = sequence_dropout(dropout, locked)
         self.output = nn.Linear(features, num_tags)
         self.crf = CRF(num_tags) if use_crf else None
 
@@ -123,7 +127,11 @@ class WordEncoderModel(nn.Module):
         extra = self.chars.output_size if self.chars is not None else 0
         self.encoder = RecurrentEncoder(config, extra_features=extra)
         self.head = TaggingHead(
-            self.encoder.output_size, config.num_tags, config.use_crf, config.output_dropout
+            self.encoder.output_size,
+            config.num_tags,
+            config.use_crf,
+            config.output_dropout,
+            locked=config.locked_dropout,
         )
 
     def encode(

@@ -1,6 +1,9 @@
 """The recurrent core: cells (one step) and layers (sequences), on a loop or a fused backend."""
 
 from rnnkit.nn.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, get_cell_spec
+from rnnkit.nn.dropout import LockedDropout, Regularisation
+from rnnkit.nn.fast_path import describe_fast_path
+from rnnkit.nn.layer_norm import LayerNormLSTMCell
 from rnnkit.nn.layers import (
     GRU,
     LSTM,
@@ -18,11 +21,15 @@ __all__ = [
     "RNN",
     "GRUCell",
     "LSTMCell",
+    "LayerNormLSTMCell",
+    "LockedDropout",
     "RNNCell",
     "RNNState",
     "RecurrentCell",
     "RecurrentLayer",
+    "Regularisation",
     "StepRecord",
+    "describe_fast_path",
     "get_cell_spec",
     "get_layer_class",
     "record_steps",

@@ -55,10 +55,21 @@ def lstm_step(
         c_t = sigmoid(f) * c_{t-1} + sigmoid(i) * tanh(g)
         h_t = sigmoid(o) * tanh(c_t)
     """
-    gates = input_projection + F.linear(state.h, weight_hh, bias_hh)
+    return lstm_update(input_projection + F.linear(state.h, weight_hh, bias_hh), state.c)
+
+
+def lstm_update(
+    gates: Tensor, cell: Tensor, cell_norm: Callable[[Tensor], Tensor] | None = None
+) -> RNNState:
+    """The LSTM's state update from its gate pre-activations ``gates (B, 4*H)`` (i, f, g, o).
+
+    ``cell_norm`` normalises ``c_t`` before its tanh (the layer-normalised LSTM); the state
+    keeps the unnormalised ``c_t``.
+    """
     input_gate, forget_gate, candidate, output_gate = gates.chunk(4, dim=-1)
-    cell = torch.sigmoid(forget_gate) * state.c + torch.sigmoid(input_gate) * torch.tanh(candidate)
-    hidden = torch.sigmoid(output_gate) * torch.tanh(cell)
+    cell = torch.sigmoid(forget_gate) * cell + torch.sigmoid(input_gate) * torch.tanh(candidate)
+    shown = cell if cell_norm is None else cell_norm(cell)
+    hidden = torch.sigmoid(output_gate) * torch.tanh(shown)
     return RNNState(hidden, cell)
 
 
@@ -149,7 +160,7 @@ class RecurrentCell(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        reset_uniform_(self.parameters(), self.hidden_size)
+        reset_uniform_(self.parameters(recurse=False), self.hidden_size)
 
     def forward(
         self, x_t: Tensor, state: RNNState | tuple | Tensor | None = None
@@ -162,10 +173,14 @@ class RecurrentCell(nn.Module):
             state = zero_state(self.spec, (x_t.size(0), self.hidden_size), x_t)
         else:
             state = as_state(state, self.spec)
-        new_state = self.spec.step(
+        new_state = self.step(x_t, state)
+        return new_state.h, new_state
+
+    def step(self, x_t: Tensor, state: RNNState) -> RNNState:
+        """The cell's equations on a checked input and state."""
+        return self.spec.step(
             F.linear(x_t, self.weight_ih, self.bias_ih), state, self.weight_hh, self.bias_hh
         )
-        return new_state.h, new_state
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, bias={self.bias}"

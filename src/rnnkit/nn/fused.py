@@ -22,12 +22,15 @@ faster for the job:
   gates. On padding it saturates the forget gate to exactly 1 and the input gate to exactly
   0, so ``c`` is frozen; on valid steps it adds 0. The ``c`` at step T is then each
   sequence's ``c`` at its own last step, gradients included. GRU and RNN have no ``c``.
+
+Locked dropout between layers (one mask per sequence) is no option of torch's stacked kernel,
+so a layer that needs it in training takes the per-layer route above for uniform lengths
+too. Weight-drop needs nothing here: the kernels receive the dropped ``W_hh`` as weights.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
@@ -57,16 +60,23 @@ HOLDING_GATES = {"LSTM": ((0, -1.0), (1, 1.0))}
 
 
 def run_fused(
-    layer: RecurrentLayer, x: Tensor, state: RNNState, lengths: Tensor | None
+    layer: RecurrentLayer,
+    x: Tensor,
+    state: RNNState,
+    lengths: Tensor | None,
+    weights: dict[str, Tensor],
 ) -> tuple[Tensor, RNNState]:
-    """Runs ``layer`` on ``x (B, T, E)`` with torch's kernels; see the module docstring."""
-    if lengths is None:
-        return run_kernel(
-            layer, x, state, layer.flat_weights, layer.num_layers, layer.bidirectional
-        )
-    if not needs_gradient(layer, x, state):
-        return run_packed(layer, x, state, lengths)
+    """Runs ``layer`` on ``x (B, T, E)`` with torch's kernels and ``weights`` (its
+    `forward_weights`); see the module docstring."""
+    flat_weights = list(weights.values())
+    per_layer = layer.locks_dropout_masks
+    if lengths is None and not per_layer:
+        return run_kernel(layer, x, state, flat_weights, layer.num_layers, layer.bidirectional)
+    if lengths is not None and not per_layer and not needs_gradient(x, state, flat_weights):
+        return run_packed(layer, x, state, lengths, flat_weights)
     time = x.size(1)
+    if lengths is None:
+        lengths = torch.full((x.size(0),), time, dtype=torch.long)
     mask = valid_mask(lengths, time, x.device).unsqueeze(-1)  # (B, T, 1)
     reverse = reverse_index(lengths, time, x.device)
     padding = (~mask).to(x.dtype)  # (B, T, 1): the holding indicator
@@ -85,7 +95,7 @@ def run_fused(
                 layer,
                 sequence,
                 initial,
-                layer.direction_weights(index, direction),
+                layer.direction_weights(index, direction, weights),
                 padding,
                 lengths,
             )
@@ -95,20 +105,20 @@ def run_fused(
             finals.append(final)
         layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
         if index < layer.num_layers - 1 and layer.dropout > 0:
-            layer_input = F.dropout(layer_input, layer.dropout, layer.training)
+            layer_input = layer.drop_between(layer_input)
     return layer_input * mask.to(layer_input.dtype), stack_states(finals)
 
 
-def needs_gradient(layer: RecurrentLayer, x: Tensor, state: RNNState) -> bool:
+def needs_gradient(x: Tensor, state: RNNState, flat_weights: list[Tensor]) -> bool:
     """Whether a backward pass may follow: grad mode on and some input requiring grad."""
     if not torch.is_grad_enabled():
         return False
-    tensors = [x, *(tensor for tensor in state if tensor is not None), *layer.flat_weights]
+    tensors = [x, *(tensor for tensor in state if tensor is not None), *flat_weights]
     return any(tensor.requires_grad for tensor in tensors)
 
 
 def run_packed(
-    layer: RecurrentLayer, x: Tensor, state: RNNState, lengths: Tensor
+    layer: RecurrentLayer, x: Tensor, state: RNNState, lengths: Tensor, flat_weights: list[Tensor]
 ) -> tuple[Tensor, RNNState]:
     """Inference on a packed batch: valid steps only; final states at each true length."""
     packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
@@ -116,7 +126,7 @@ def run_packed(
     hx = tuple(sorted_state) if layer.spec.has_cell_state else sorted_state.h
     dropout = layer.dropout if layer.num_layers > 1 else 0.0
     result = KERNELS[layer.spec.mode](
-        packed.data, packed.batch_sizes, hx, layer.flat_weights, layer.bias,
+        packed.data, packed.batch_sizes, hx, flat_weights, layer.bias,
         layer.num_layers, dropout, layer.training, layer.bidirectional,
     )  # fmt: skip
     output = PackedSequence(

@@ -11,7 +11,14 @@ One set of parameters, named exactly as in ``torch.nn.RNN/LSTM/GRU`` (``weight_i
   per-step state can be recorded for diagnostics (see :func:`record_steps`).
 - ``backend="fused"``: PyTorch's fused kernels (oneDNN for the LSTM on this CPU); variable
   lengths are handled without ``pack_padded_sequence`` (see ``rnnkit.nn.fused``).
-- ``backend="auto"`` (default): fused, unless steps are being recorded.
+- ``backend="auto"`` (default): fused, unless steps are being recorded or an option only the
+  loop computes is on (zoneout, layer normalisation); :meth:`RecurrentLayer.loop_reason`
+  says which.
+
+Regularisers (``rnnkit.nn.dropout``): ``regularisation.locked_dropout`` makes the
+between-layer dropout one mask per sequence (the stack then runs layer by layer, still on
+the fused kernels); ``weight_drop`` hands the kernels a DropConnect-ed copy of every ``W_hh``;
+``zoneout`` runs the loop.
 """
 
 from __future__ import annotations
@@ -34,12 +41,9 @@ from rnnkit.nn.cells import (
     rnn_cell_name,
     zero_state,
 )
-from rnnkit.nn.masking import (
-    check_lengths,
-    reverse_index,
-    reverse_within_lengths,
-    valid_mask,
-)
+from rnnkit.nn.dropout import Regularisation, locked_dropout, weight_drop
+from rnnkit.nn.layer_norm import LayerNorms, check_layer_norm_cell
+from rnnkit.nn.masking import check_lengths
 from rnnkit.nn.state import RNNState
 
 BACKENDS = ("auto", "loop", "fused")
@@ -73,6 +77,9 @@ class RecurrentLayer(nn.Module):
         dropout: dropout on the outputs of every layer but the last (as in torch).
         bias: whether the cells have ``bias_ih`` and ``bias_hh``.
         backend: ``"auto"``, ``"loop"`` or ``"fused"`` (see the module docstring).
+        regularisation: locked dropout, weight-drop and zoneout (`Regularisation`; all off).
+        layer_norm: layer-normalised LSTM cells (``rnnkit.nn.layer_norm``; loop backend);
+            adds ``layer_norm_l0.ih.weight``, ... to the parameters.
 
     Shape:
         x: (B, T, E). state: ``RNNState`` (or ``(h, c)`` / ``h``) with ``h: (L*D, B, H)``,
@@ -97,6 +104,8 @@ class RecurrentLayer(nn.Module):
         dropout: float = 0.0,
         bias: bool = True,
         backend: str = "auto",
+        regularisation: Regularisation | None = None,
+        layer_norm: bool = False,
     ) -> None:
         super().__init__()
         self.spec: CellSpec = get_cell_spec(cell)
@@ -119,6 +128,11 @@ class RecurrentLayer(nn.Module):
         self.dropout = float(dropout)
         self.bias = bias
         self.backend = check_backend(backend)
+        self.regularisation = regularisation or Regularisation()
+        self.layer_norm = bool(layer_norm)
+        if self.layer_norm:
+            check_layer_norm_cell(cell)
+        check_loop_only(self.backend, self.regularisation.zoneout, self.layer_norm)
         self.step_record: StepRecord | None = None
         gate_size = self.spec.num_gates * hidden_size
         self._flat_weights_names: list[str] = []
@@ -135,26 +149,84 @@ class RecurrentLayer(nn.Module):
                 for name, shape in shapes.items():
                     self.register_parameter(name + suffix, nn.Parameter(torch.empty(shape)))
                     self._flat_weights_names.append(name + suffix)
+                if self.layer_norm:
+                    self.add_module("layer_norm" + suffix, LayerNorms(hidden_size))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """torch's default initialisation: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))."""
-        reset_uniform_(self.parameters(), self.hidden_size)
+        """torch's default initialisation: every cell parameter ~ U(-1/sqrt(H), 1/sqrt(H));
+        layer norms to gain 1, shift 0."""
+        reset_uniform_(self.parameters(recurse=False), self.hidden_size)
+        for module in self.modules():
+            if isinstance(module, nn.LayerNorm):
+                module.reset_parameters()
 
     @property
     def flat_weights(self) -> list[Tensor]:
         """Parameters in the order torch's fused kernels expect (per layer, per direction)."""
         return [getattr(self, name) for name in self._flat_weights_names]
 
-    def direction_weights(self, layer: int, direction: int) -> DirectionWeights:
-        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of one layer and direction."""
+    def forward_weights(self) -> dict[str, Tensor]:
+        """The weights one forward pass uses, by parameter name, in `flat_weights` order.
+
+        While training with ``weight_drop > 0``, every ``W_hh`` is a DropConnect-ed copy
+        (Merity et al. 2017): one mask for the whole batch and every step of this pass.
+        """
+        weights = {name: getattr(self, name) for name in self._flat_weights_names}
+        if self.training and self.regularisation.weight_drop > 0:
+            for name in weights:
+                if name.startswith("weight_hh"):
+                    weights[name] = weight_drop(
+                        weights[name], self.regularisation.weight_drop, training=True
+                    )
+        return weights
+
+    def direction_weights(
+        self, layer: int, direction: int, weights: dict[str, Tensor] | None = None
+    ) -> DirectionWeights:
+        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of one layer and direction, from
+        ``weights`` (a `forward_weights` result) or else the parameters."""
         suffix = parameter_suffix(layer, direction)
+        found = weights if weights is not None else dict(self.named_parameters(recurse=False))
         biases = (
-            (getattr(self, "bias_ih" + suffix), getattr(self, "bias_hh" + suffix))
-            if self.bias
-            else (None, None)
+            (found["bias_ih" + suffix], found["bias_hh" + suffix]) if self.bias else (None, None)
         )
-        return getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix), *biases
+        return found["weight_ih" + suffix], found["weight_hh" + suffix], *biases
+
+    def direction_norms(self, layer: int, direction: int) -> LayerNorms:
+        """The `LayerNorms` of one layer and direction (``layer_norm=True`` only)."""
+        return getattr(self, "layer_norm" + parameter_suffix(layer, direction))
+
+    def drop_between(self, outputs: Tensor) -> Tensor:
+        """The dropout on a layer's outputs ``(B, T, D*H)`` before the next layer reads them:
+        locked (one mask per sequence) with ``regularisation.locked_dropout``."""
+        if self.regularisation.locked_dropout:
+            return locked_dropout(outputs, self.dropout, self.training)
+        return F.dropout(outputs, self.dropout, self.training)
+
+    @property
+    def locks_dropout_masks(self) -> bool:
+        """Whether this forward needs locked masks between layers, which torch's stacked
+        kernels cannot apply, so the fused backend then runs the stack layer by layer."""
+        return (
+            self.regularisation.locked_dropout
+            and self.training
+            and self.dropout > 0
+            and self.num_layers > 1
+        )
+
+    def loop_reason(self) -> str | None:
+        """The setting that makes this layer run the Python loop, as ``name=value``; None
+        when it runs on torch's fused kernels."""
+        if self.step_record is not None:
+            return "record_steps"
+        if self.backend == "loop":
+            return "backend='loop'"
+        if self.regularisation.zoneout > 0:
+            return f"zoneout={self.regularisation.zoneout}"
+        if self.layer_norm:
+            return "layer_norm=True"
+        return None
 
     def forward(
         self,
@@ -168,16 +240,14 @@ class RecurrentLayer(nn.Module):
             lengths = check_lengths(lengths, batch, time)
             if bool((lengths == time).all()):
                 lengths = None  # uniform lengths take the faster unmasked paths
-        if self._resolved_backend() == "loop":
-            return run_loop(self, x, state, lengths)
+        weights = self.forward_weights()
+        if self.loop_reason() is not None:
+            from rnnkit.nn.loop import run_loop  # the loop builds on this module
+
+            return run_loop(self, x, state, lengths, weights)
         from rnnkit.nn.fused import run_fused  # fused builds on this module
 
-        return run_fused(self, x, state, lengths)
-
-    def _resolved_backend(self) -> str:
-        if self.step_record is not None:
-            return "loop"
-        return "fused" if self.backend == "auto" else self.backend
+        return run_fused(self, x, state, lengths, weights)
 
     def _check_input(self, x: Tensor) -> tuple[int, int]:
         if not isinstance(x, Tensor):
@@ -214,6 +284,8 @@ class RecurrentLayer(nn.Module):
             f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
             f"bidirectional={self.bidirectional}, dropout={self.dropout}, bias={self.bias}, "
             f"backend={self.backend!r}"
+            + ("" if self.regularisation == Regularisation() else f", {self.regularisation}")
+            + (", layer_norm=True" if self.layer_norm else "")
         )
 
 
@@ -261,6 +333,19 @@ def check_backend(backend: str) -> str:
     return backend
 
 
+def check_loop_only(backend: str, zoneout: float, layer_norm: bool) -> None:
+    """Zoneout and layer normalisation exist on the loop backend only: a `ConfigError`
+    naming both settings when ``backend="fused"`` asks for them."""
+    if backend != "fused":
+        return
+    for name, value in (("zoneout", zoneout), ("layer_norm", layer_norm)):
+        if value:
+            raise ConfigError(
+                f"backend='fused' and {name}={value!r}: {name} runs on the loop backend only; "
+                "set backend to 'auto' or 'loop', or turn it off"
+            )
+
+
 def parameter_suffix(layer: int, direction: int) -> str:
     """torch's parameter suffix: ``_l0``, ``_l0_reverse``, ``_l1``, ..."""
     return f"_l{layer}" + ("_reverse" if direction == 1 else "")
@@ -290,86 +375,6 @@ def record_steps(module: nn.Module) -> Iterator[dict[str, StepRecord]]:
     finally:
         for layer in layers.values():
             layer.step_record = None
-
-
-def run_loop(
-    layer: RecurrentLayer, x: Tensor, state: RNNState, lengths: Tensor | None
-) -> tuple[Tensor, RNNState]:
-    """The loop backend: every layer and direction stepped through time by the cell equations."""
-    time = x.size(1)
-    mask = None if lengths is None else valid_mask(lengths, time, x.device)  # (B, T)
-    reverse = None if lengths is None else reverse_index(lengths, time, x.device)
-    step_masks = None if mask is None else mask.unsqueeze(-1).unbind(1)  # T x (B, 1)
-    layer_input = x
-    finals: list[RNNState] = []
-    for index in range(layer.num_layers):
-        outputs = []
-        for direction in range(layer.num_directions):
-            flat = index * layer.num_directions + direction
-            sequence = layer_input
-            if direction == 1:
-                sequence = (
-                    layer_input.flip(1)
-                    if reverse is None
-                    else reverse_within_lengths(layer_input, reverse)
-                )
-            record = None
-            if layer.step_record is not None:
-                record = layer.step_record.states.setdefault((index, direction), [])
-            initial = state.map(lambda tensor, flat=flat: tensor[flat])
-            output, final = run_direction(
-                layer.spec,
-                sequence,
-                initial,
-                layer.direction_weights(index, direction),
-                step_masks,
-                record,
-            )
-            if direction == 1:
-                output = (
-                    output.flip(1) if reverse is None else reverse_within_lengths(output, reverse)
-                )
-            outputs.append(output)
-            finals.append(final)
-        layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
-        if index < layer.num_layers - 1 and layer.dropout > 0:
-            layer_input = F.dropout(layer_input, layer.dropout, layer.training)
-    if mask is not None:
-        layer_input = layer_input * mask.unsqueeze(-1).to(layer_input.dtype)
-    return layer_input, stack_states(finals)
-
-
-def run_direction(
-    spec: CellSpec,
-    sequence: Tensor,
-    state: RNNState,
-    weights: DirectionWeights,
-    step_masks: tuple[Tensor, ...] | None,
-    record: list[RNNState] | None,
-) -> tuple[Tensor, RNNState]:
-    """Steps one direction of one layer through ``sequence (B, T, E)``.
-
-    The input projection ``W_ih x_t + b_ih`` of all T steps is one matrix product; each step
-    then adds only ``W_hh h_{t-1}``. Where ``step_masks[t]`` is False the state is held, so
-    the final state is each sequence's state at its own last step.
-    Returns ``outputs (B, T, H)`` and the final state (h and c: ``(B, H)``).
-    """
-    weight_ih, weight_hh, bias_ih, bias_hh = weights
-    projections = F.linear(sequence, weight_ih, bias_ih).unbind(1)  # T x (B, G*H)
-    outputs = []
-    for step, projection in enumerate(projections):
-        new_state = spec.step(projection, state, weight_hh, bias_hh)
-        if step_masks is not None:
-            valid = step_masks[step]
-            new_state = RNNState(
-                torch.where(valid, new_state.h, state.h),
-                None if state.c is None else torch.where(valid, new_state.c, state.c),
-            )
-        state = new_state
-        outputs.append(state.h)
-        if record is not None:
-            record.append(state)
-    return torch.stack(outputs, dim=1), state
 
 
 def stack_states(states: list[RNNState]) -> RNNState:

@@ -47,6 +47,7 @@ from rnnkit.tasks.common import (
     log,
     model_files,
     read_model_directory,
+    report_fast_path,
     warn_unseen,
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
@@ -261,7 +262,11 @@ def train_classifier(
         report = evaluate_examples(model, vocab, labels, dev_examples, dev_ids)
         return {key: report[key] for key in ("accuracy", "macro_f1", "weighted_f1", "loss")}
 
-    saved_config = {**config_to_dict(dataclasses.replace(config, model=model_config)), "task": TASK}
+    saved_config = {
+        **config_to_dict(dataclasses.replace(config, model=model_config)),
+        "task": TASK,
+        **report_fast_path(model),
+    }
     trainer = Trainer(
         model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
         files=model_files(saved_config, tokenizer, vocab, labels),

@@ -30,6 +30,7 @@ from rnnkit.data import (
 from rnnkit.data.tokenizer_choice import AUTO_TOKENIZER, choose_tokenizer
 from rnnkit.data.tokenizers import TOKENIZERS
 from rnnkit.errors import ConfigError, DataError, ModelDirectoryError
+from rnnkit.nn.fast_path import describe_fast_path
 from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json
 
 logger = logging.getLogger("rnnkit")
@@ -43,6 +44,16 @@ DEV_UNSEEN = "the dev metrics count them as errors"
 
 def log(message: str) -> None:
     logger.info(message)
+
+
+def report_fast_path(
+    model: nn.Module, config_prefixes: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Logs which kernel each recurrent layer trains on and what forced a slower one
+    (`describe_fast_path`); returns it as ``config.json``'s ``fast_path`` entry."""
+    line = describe_fast_path(model, config_prefixes)
+    log(line)
+    return {"fast_path": line}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,13 @@ from rnnkit.models.language_model import (
     LanguageModelConfig,
     next_token_nll,
 )
-from rnnkit.tasks.common import EvaluateOptions, build_tokenizer, model_files, read_model_directory
+from rnnkit.tasks.common import (
+    EvaluateOptions,
+    build_tokenizer,
+    model_files,
+    read_model_directory,
+    report_fast_path,
+)
 from rnnkit.tasks.lm_data import (
     GenerateData,
     LMBatch,
@@ -163,7 +169,11 @@ def train_generator(
         report = perplexity(model, dev_set)
         return {"perplexity": report["perplexity"], "loss": report["nll"]}
 
-    saved_config = {**config_to_dict(dataclasses.replace(config, model=model_config)), "task": TASK}
+    saved_config = {
+        **config_to_dict(dataclasses.replace(config, model=model_config)),
+        "task": TASK,
+        **report_fast_path(model),
+    }
     trainer = Trainer(
         model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
         files=model_files(saved_config, tokenizer, vocab, conditions),

@@ -32,7 +32,14 @@ from rnnkit.data.datasets import WordEncoding
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.embeddings import load_word_vectors
-from rnnkit.tasks.common import DEV_UNSEEN, describe_read, log, model_files, warn_unseen
+from rnnkit.tasks.common import (
+    DEV_UNSEEN,
+    describe_read,
+    log,
+    model_files,
+    report_fast_path,
+    warn_unseen,
+)
 from rnnkit.tasks.tagging import (
     CHARS_FILE,
     INTENTS_FILE,
@@ -239,7 +246,11 @@ def train_tagger(
         return {key: value for key, value in report.items() if isinstance(value, float)}
 
     task = JOINT_TASK if joint else TAG_TASK
-    saved = {**config_to_dict(dataclasses.replace(config, model=model.config)), "task": task}
+    saved = {
+        **config_to_dict(dataclasses.replace(config, model=model.config)),
+        "task": task,
+        **report_fast_path(model),
+    }
     files = model_files(saved, prediction_tokenizer(data, train_examples), vocab, tags)
     if chars is not None:
         files[CHARS_FILE] = chars.to_dict()

@@ -49,6 +49,7 @@ from rnnkit.tasks.common import (
     check_model_directory,
     describe_read,
     log,
+    report_fast_path,
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json, unwrap_model
@@ -277,7 +278,11 @@ def train_translator(
         scores = score_translations(texts, prepared.dev_examples, config.data)
         return {**scores, "loss": dev_loss(model, prepared.dev_set)}
 
-    saved_config = {**config_to_dict(dataclasses.replace(config, model=model_config)), "task": TASK}
+    saved_config = {
+        **config_to_dict(dataclasses.replace(config, model=model_config)),
+        "task": TASK,
+        **report_fast_path(model, {"encoder.": "model.encoder.", "decoder.": "model.decoder."}),
+    }
     trainer = Trainer(
         model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
         files=model_directory_files(saved_config, prepared), tokens_in_batch=target_tokens,
