@@ -131,6 +131,7 @@ def test_fast_path_names_each_layer_and_the_forcing_option():
         "fast path: chars.rnn LSTM → oneDNN LSTM; encoder.rnn LSTM → oneDNN LSTM"
     )
     assert describe_fast_path(tagger(cell="gru")) == "fast path: encoder.rnn GRU → ATen GRU"
+    assert describe_fast_path(tagger().double()) == "fast path: encoder.rnn LSTM → ATen LSTM"
     assert describe_fast_path(tagger(cell="rnn", weight_drop=0.5)) == (
         "fast path: encoder.rnn RNN → ATen RNN"
     )
