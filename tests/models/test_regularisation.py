@@ -111,7 +111,7 @@ def test_the_language_model_rejects_the_encoder_options():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"cell": "gru", "layer_norm": True}, r"layer_norm: expected cell in \['lstm'\], got"),
+        ({"cell": "rnn", "layer_norm": True}, r"layer_norm: expected cell in \['gru', 'lstm'\]"),
         ({"backend": "fused", "zoneout": 0.1}, r"backend='fused' and zoneout=0.1"),
         ({"backend": "fused", "layer_norm": True}, r"backend='fused' and layer_norm=True"),
         ({"weight_drop": 1.0}, r"weight_drop: expected a value in \[0, 1\), got 1.0"),
