@@ -68,9 +68,15 @@ def test_p_zero_is_a_no_op(option):
     assert torch.equal(ours, plain(TOKENS, LENGTHS))
 
 
-@pytest.mark.parametrize("option", [*ON, "layer_norm"])
+LAYER_NORM = {
+    "layer_norm": {"layer_norm": True},
+    "layer_norm_gru": {"layer_norm": True, "cell": "gru"},
+}
+
+
+@pytest.mark.parametrize("option", [*ON, *LAYER_NORM])
 def test_gradients_reach_every_parameter(option):
-    options = {"layer_norm": True} if option == "layer_norm" else ON[option]
+    options = {**ON, **LAYER_NORM}[option]
     model = tagger(bidirectional=True, **options).train()
     tags = torch.randint(0, 4, TOKENS.shape)
     torch.manual_seed(2)
