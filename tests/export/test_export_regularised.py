@@ -11,7 +11,8 @@ import torch
 import rnnkit
 from rnnkit.errors import ExportError
 from rnnkit.export import export_onnx
-from rnnkit.export.onnx import build_onnx_model
+from rnnkit.export.onnx import build_onnx_model, get_onnx_task, parity_difference
+from rnnkit.export.runtime import create_session
 from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
 from rnnkit.models.tagger import SequenceTagger, TaggerConfig
 from rnnkit.tasks.classification import train_classifier
@@ -39,6 +40,20 @@ def test_a_model_trained_with_the_dropouts_exports_with_parity(tmp_path):
         atol=1e-4,
         rtol=0,
     )
+
+
+@pytest.mark.parametrize("task", ["classify", "tag"])
+def test_the_dropouts_leave_the_graph_of_each_encoder_model_exact(task, tmp_path):
+    torch.manual_seed(0)
+    if task == "classify":
+        model = SequenceClassifier(ClassifierConfig(vocab_size=9, num_classes=3, **DROPOUTS))
+    else:
+        locked_output = {**DROPOUTS, "output_dropout": 0.5, "num_layers": 2}
+        model = SequenceTagger(TaggerConfig(vocab_size=9, num_tags=3, **locked_output))
+    path = tmp_path / "model.onnx"
+    path.write_bytes(build_onnx_model(task, model).SerializeToString())
+    graph = get_onnx_task(task).graphs(model)["model"]
+    assert parity_difference(graph, model.eval(), create_session(path)) < 1e-5
 
 
 @pytest.mark.parametrize(

@@ -68,9 +68,15 @@ def test_p_zero_is_a_no_op(option):
     assert torch.equal(ours, plain(TOKENS, LENGTHS))
 
 
-@pytest.mark.parametrize("option", [*ON, "layer_norm"])
+LAYER_NORM = {
+    "layer_norm": {"layer_norm": True},
+    "layer_norm_gru": {"layer_norm": True, "cell": "gru"},
+}
+
+
+@pytest.mark.parametrize("option", [*ON, *LAYER_NORM])
 def test_gradients_reach_every_parameter(option):
-    options = {"layer_norm": True} if option == "layer_norm" else ON[option]
+    options = {**ON, **LAYER_NORM}[option]
     model = tagger(bidirectional=True, **options).train()
     tags = torch.randint(0, 4, TOKENS.shape)
     torch.manual_seed(2)
@@ -111,7 +117,7 @@ def test_the_language_model_rejects_the_encoder_options():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"cell": "gru", "layer_norm": True}, r"layer_norm: expected cell in \['lstm'\], got"),
+        ({"cell": "rnn", "layer_norm": True}, r"layer_norm: expected cell in \['gru', 'lstm'\]"),
         ({"backend": "fused", "zoneout": 0.1}, r"backend='fused' and zoneout=0.1"),
         ({"backend": "fused", "layer_norm": True}, r"backend='fused' and layer_norm=True"),
         ({"weight_drop": 1.0}, r"weight_drop: expected a value in \[0, 1\), got 1.0"),
@@ -131,6 +137,7 @@ def test_fast_path_names_each_layer_and_the_forcing_option():
         "fast path: chars.rnn LSTM → oneDNN LSTM; encoder.rnn LSTM → oneDNN LSTM"
     )
     assert describe_fast_path(tagger(cell="gru")) == "fast path: encoder.rnn GRU → ATen GRU"
+    assert describe_fast_path(tagger().double()) == "fast path: encoder.rnn LSTM → ATen LSTM"
     assert describe_fast_path(tagger(cell="rnn", weight_drop=0.5)) == (
         "fast path: encoder.rnn RNN → ATen RNN"
     )

@@ -112,10 +112,11 @@ def test_weight_drop_and_locked_dropout_keep_the_onednn_lstm(lengths):
     assert describe_fast_path(layer) == "fast path: LSTM LSTM → oneDNN LSTM"
 
 
-def test_locked_dropout_between_layers_runs_fused_with_one_mask_per_sequence():
+@pytest.mark.parametrize("backend", ["loop", "fused"])
+def test_locked_dropout_between_layers_is_one_mask_per_sequence(backend):
     torch.manual_seed(0)
     regularisation = Regularisation(locked_dropout=True)
-    layer = LSTM(3, 4, 2, dropout=0.5, regularisation=regularisation)
+    layer = LSTM(3, 16, 2, dropout=0.5, backend=backend, regularisation=regularisation)
     seen = []
     original = layer.drop_between
 
@@ -125,10 +126,12 @@ def test_locked_dropout_between_layers_runs_fused_with_one_mask_per_sequence():
         return dropped
 
     layer.drop_between = spy
-    layer(torch.randn(3, 6, 3))
+    layer(torch.randn(3, 6, 3), lengths=torch.tensor([6, 6, 6]))
     ((outputs, dropped),) = seen
-    kept = (dropped != 0) | (outputs == 0)  # (B, T, F)
-    assert torch.equal(kept, kept[:, :1].expand_as(kept))
+    assert (outputs != 0).all()
+    kept = dropped != 0  # (B, T, F)
+    assert torch.equal(kept, kept[:, :1].expand_as(kept))  # the same at every step
+    assert not torch.equal(kept[0], kept[1])  # another sequence, another mask
     assert not bool(kept.all())
 
 

@@ -122,7 +122,7 @@ Zoneout = Annotated[
 ]
 LayerNorm = Annotated[
     bool | None,
-    typer.Option("--layer-norm/--no-layer-norm", help="Layer-normalised LSTM (Python loop)."),
+    typer.Option("--layer-norm/--no-layer-norm", help="Layer-normalised LSTM/GRU (Python loop)."),
 ]
 
 

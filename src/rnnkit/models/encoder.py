@@ -20,7 +20,7 @@ from rnnkit.nn.dropout import (
     embedding_row_dropout,
     sequence_dropout,
 )
-from rnnkit.nn.layer_norm import check_layer_norm_cell
+from rnnkit.nn.layer_norm import get_layer_norm_step
 from rnnkit.nn.layers import check_backend, check_loop_only
 
 
@@ -47,7 +47,7 @@ class EncoderConfig:
     weight_drop: float = 0.0  # DropConnect on every W_hh (Merity et al. 2017); fused kernels kept
     embedding_row_dropout: float = 0.0  # whole word types dropped per forward (Merity et al. 2017)
     zoneout: float = 0.0  # units keep their previous h (and c) w.p. p (Krueger et al. 2017); loop
-    layer_norm: bool = False  # layer-normalised LSTM cells (Ba et al. 2016); lstm only; loop
+    layer_norm: bool = False  # layer-normalised LSTM/GRU cells (Ba et al. 2016); loop
 
     def __post_init__(self) -> None:
         get_layer_class(self.cell)  # unknown names fail here, before any data is read
@@ -55,7 +55,7 @@ class EncoderConfig:
         for name in ("word_dropout", "embedding_row_dropout", "weight_drop", "zoneout"):
             check_probability(name, getattr(self, name))
         if self.layer_norm:
-            check_layer_norm_cell(self.cell)
+            get_layer_norm_step(self.cell)  # a ConfigError for a cell without one
         check_loop_only(self.backend, self.zoneout, self.layer_norm)
 
     @property

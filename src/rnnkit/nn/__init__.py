@@ -3,7 +3,7 @@
 from rnnkit.nn.cells import GRUCell, LSTMCell, RecurrentCell, RNNCell, get_cell_spec
 from rnnkit.nn.dropout import LockedDropout, Regularisation
 from rnnkit.nn.fast_path import describe_fast_path
-from rnnkit.nn.layer_norm import LayerNormLSTMCell
+from rnnkit.nn.layer_norm import LayerNormGRUCell, LayerNormLSTMCell
 from rnnkit.nn.layers import (
     GRU,
     LSTM,
@@ -21,6 +21,7 @@ __all__ = [
     "RNN",
     "GRUCell",
     "LSTMCell",
+    "LayerNormGRUCell",
     "LayerNormLSTMCell",
     "LockedDropout",
     "RNNCell",

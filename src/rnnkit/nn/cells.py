@@ -86,13 +86,18 @@ def gru_step(
     Note: the reset gate multiplies ``W_hn h + b_hn`` (torch and cuDNN), not ``h`` itself as
     in the paper; the two are different functions, and only this one loads torch's weights.
     """
-    recurrent = F.linear(state.h, weight_hh, bias_hh)
+    return gru_update(input_projection, F.linear(state.h, weight_hh, bias_hh), state.h)
+
+
+def gru_update(input_projection: Tensor, recurrent: Tensor, hidden: Tensor) -> RNNState:
+    """The GRU's new state from ``W_ih x_t + b_ih`` and ``W_hh h_{t-1} + b_hh`` (both
+    ``(B, 3*H)``, gates r, z, n) and ``h_{t-1} (B, H)``; see :func:`gru_step`."""
     input_reset, input_update, input_new = input_projection.chunk(3, dim=-1)
     hidden_reset, hidden_update, hidden_new = recurrent.chunk(3, dim=-1)
     reset = torch.sigmoid(input_reset + hidden_reset)
     update = torch.sigmoid(input_update + hidden_update)
     new = torch.tanh(input_new + reset * hidden_new)
-    return RNNState(torch.lerp(new, state.h, update))
+    return RNNState(torch.lerp(new, hidden, update))
 
 
 class CellSpec:

@@ -20,14 +20,12 @@ ONEDNN_DTYPES = (torch.float32, torch.bfloat16)
 
 
 def kernel_name(layer: RecurrentLayer) -> str:
-    """``"oneDNN LSTM"``, ``"ATen GRU"``, ``"ATen RNN"``, ``"cuDNN LSTM"``, ... or
-    ``"Python loop"``: what a training step of ``layer`` runs on, where its weights are."""
+    """``"oneDNN LSTM"``, ``"ATen LSTM"``, ``"ATen GRU"``, ``"ATen RNN"`` or ``"Python loop"``:
+    what a training step of ``layer`` runs on (rnnkit trains on the CPU)."""
     if layer.loop_reason() is not None:
         return "Python loop"
     kind = KIND[layer.spec.mode]
     weight = layer.flat_weights[0]
-    if weight.device.type == "cuda":
-        return f"cuDNN {kind}"
     onednn = torch.backends.mkldnn.is_available() and torch._C._get_mkldnn_enabled()
     if kind == "LSTM" and onednn and weight.dtype in ONEDNN_DTYPES:
         return "oneDNN LSTM"

@@ -42,7 +42,7 @@ from rnnkit.nn.cells import (
     zero_state,
 )
 from rnnkit.nn.dropout import Regularisation, locked_dropout, weight_drop
-from rnnkit.nn.layer_norm import LayerNorms, check_layer_norm_cell
+from rnnkit.nn.layer_norm import LayerNorms, get_layer_norm_step
 from rnnkit.nn.masking import check_lengths
 from rnnkit.nn.state import RNNState
 
@@ -78,7 +78,7 @@ class RecurrentLayer(nn.Module):
         bias: whether the cells have ``bias_ih`` and ``bias_hh``.
         backend: ``"auto"``, ``"loop"`` or ``"fused"`` (see the module docstring).
         regularisation: locked dropout, weight-drop and zoneout (`Regularisation`; all off).
-        layer_norm: layer-normalised LSTM cells (``rnnkit.nn.layer_norm``; loop backend);
+        layer_norm: layer-normalised LSTM or GRU cells (``rnnkit.nn.layer_norm``; loop backend);
             adds ``layer_norm_l0.ih.weight``, ... to the parameters.
 
     Shape:
@@ -131,7 +131,7 @@ class RecurrentLayer(nn.Module):
         self.regularisation = regularisation or Regularisation()
         self.layer_norm = bool(layer_norm)
         if self.layer_norm:
-            check_layer_norm_cell(cell)
+            get_layer_norm_step(cell)  # a ConfigError for a cell without one
         check_loop_only(self.backend, self.regularisation.zoneout, self.layer_norm)
         self.step_record: StepRecord | None = None
         gate_size = self.spec.num_gates * hidden_size
@@ -150,7 +150,8 @@ class RecurrentLayer(nn.Module):
                     self.register_parameter(name + suffix, nn.Parameter(torch.empty(shape)))
                     self._flat_weights_names.append(name + suffix)
                 if self.layer_norm:
-                    self.add_module("layer_norm" + suffix, LayerNorms(hidden_size))
+                    norms = LayerNorms(hidden_size, self.spec.num_gates, self.spec.has_cell_state)
+                    self.add_module("layer_norm" + suffix, norms)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

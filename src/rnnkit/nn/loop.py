@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from rnnkit.nn.dropout import zoneout
-from rnnkit.nn.layer_norm import layer_norm_lstm_step, layer_norm_projection
+from rnnkit.nn.layer_norm import get_layer_norm_step, layer_norm_projection
 from rnnkit.nn.layers import RecurrentLayer, stack_states
 from rnnkit.nn.masking import reverse_index, reverse_within_lengths, valid_mask
 from rnnkit.nn.state import RNNState
@@ -78,12 +78,13 @@ def direction_functions(
     weight_ih, weight_hh, bias_ih, bias_hh = layer.direction_weights(index, direction, weights)
     if layer.layer_norm:
         norms = layer.direction_norms(index, direction)
+        layer_norm_step = get_layer_norm_step(layer.cell)
 
         def project(sequence: Tensor) -> Tensor:
             return layer_norm_projection(sequence, weight_ih, bias_ih, norms.ih)
 
         def cell_step(projection: Tensor, state: RNNState) -> RNNState:
-            return layer_norm_lstm_step(projection, state, weight_hh, bias_hh, norms)
+            return layer_norm_step(projection, state, weight_hh, bias_hh, norms)
 
     else:
 
