@@ -204,10 +204,6 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows_path = RESULTS / f"recipes-{args.tag}.jsonl"
-    done = {
-        (r["dataset"], r["candidate"], r["seed"], r["max_train"], r["max_dev"])
-        for r in read_rows(rows_path)
-    }
     seeds = [int(seed) for seed in args.seeds.split(",")]
     for seed in [] if args.summary_only else seeds:
         for dataset in args.datasets.split(","):
@@ -215,6 +211,10 @@ def main() -> None:
                 print(f"skipping {dataset}: {SHARED_DATA / DATASETS[dataset][0]} not found")
                 continue
             for candidate in args.candidates.split(","):
+                done = {  # re-read: another sweep may share the file
+                    (r["dataset"], r["candidate"], r["seed"], r["max_train"], r["max_dev"])
+                    for r in read_rows(rows_path)
+                }
                 if (dataset, candidate, seed, args.max_train, args.max_dev) in done:
                     continue
                 row = run_one(dataset, candidate, seed, args)
