@@ -22,8 +22,9 @@ from rich.table import Table
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import rnnkit
+from record import write_json
 from rnnkit.nn import get_layer_class
-from timing import gemm_peak_gflops, interleaved_medians, write_json
+from timing import gemm_peak_gflops, interleaved_medians
 
 BATCH, TIME, EMBEDDING, HIDDEN = 64, 50, 128, 256
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -193,6 +194,7 @@ def main() -> None:
             "machine": platform.processor() or platform.machine(),
             "rows": [asdict(row) for row in rows],
         },
+        key=("cell", "bidirectional", "lengths", "mode", "implementation"),
     )
     print(f"wrote {path}")
 
