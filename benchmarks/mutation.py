@@ -102,7 +102,7 @@ def run_mutmut(
     start = time.perf_counter()
     try:
         subprocess.run([*mutmut, "run", "--max-children", str(max_children)], cwd=scratch,
-                       env=env, timeout=60 * minutes)  # fmt: skip
+                       env=env, timeout=60 * minutes, stdout=subprocess.DEVNULL)  # fmt: skip
     except subprocess.TimeoutExpired:
         print(f"stopped after {minutes} minutes; the rest stays 'not checked'", flush=True)
     seconds = time.perf_counter() - start
