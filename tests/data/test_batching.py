@@ -34,6 +34,7 @@ def test_pad_ids_shapes_and_values():
     assert ids.dtype == torch.long and ids.tolist() == [[4, 5, 6], [7, 0, 0]]
     assert lengths.tolist() == [3, 1]
     assert pad_ids([], pad_id=0)[0].shape == (0, 0)
+    assert pad_ids([[4, 5], [6]])[0].tolist() == [[4, 5], [6, 0]]  # pads with 0 by default
 
 
 def test_sampler_covers_every_index_once_and_is_deterministic():
