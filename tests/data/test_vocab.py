@@ -151,3 +151,12 @@ def test_unknown_label_lists_at_most_twenty_labels():
     many = LabelVocab([f"l{i:02d}" for i in range(21)])
     with pytest.raises(DataError, match=r"the 21 labels seen in training: \[.*'l19', '\.\.\.'\]$"):
         many.encode("x")
+
+
+def test_membership_and_repr():
+    vocab, labels = Vocab.build(STREAMS), LabelVocab(["neg", "pos"])
+    assert "a" in vocab and "zzz" not in vocab and "pos" in labels and "x" not in labels
+    assert repr(vocab) == "Vocab(size=8)"
+    assert repr(labels) == "LabelVocab(['neg', 'pos'])"
+    assert repr(LabelVocab([f"l{i}" for i in range(10)])).startswith("LabelVocab(['l0',")
+    assert repr(LabelVocab([f"l{i}" for i in range(11)])) == "LabelVocab(size=11)"
