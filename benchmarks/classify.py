@@ -22,11 +22,11 @@ from rich.console import Console
 from rich.table import Table
 
 import rnnkit
+from record import write_json
 from rnnkit.models import ClassifierConfig
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 from rnnkit.tasks.common import DataSettings
 from rnnkit.training import TrainerConfig
-from timing import write_json
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = Path(__file__).resolve().parent / "results" / "classify-runs"
@@ -163,7 +163,7 @@ def main() -> None:
             write_json(f"classify-{arguments.datasets.replace(',', '_')}", {
                 "torch": torch.__version__, "rnnkit": rnnkit.__version__,
                 "threads": torch.get_num_threads(), "rows": rows,
-            })  # fmt: skip
+            }, key=("dataset", "cell"))  # fmt: skip
     show(rows)
 
 

@@ -21,9 +21,10 @@ import tempfile
 from pathlib import Path
 
 import rnnkit
+from record import write_json
 from rnnkit.export import export_onnx
 from rnnkit.tasks.translation import read_pairs
-from timing import interleaved_medians, write_json
+from timing import interleaved_medians
 
 
 def exported_copy(directory: Path, workdir: Path) -> Path:

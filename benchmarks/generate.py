@@ -33,16 +33,17 @@ from rich.table import Table
 
 import rnnkit
 from classify import build_config as classifier_config
+from record import write_json
 from rnnkit.models.language_model import LanguageModelConfig
 from rnnkit.tasks.classification import train_classifier
 from rnnkit.tasks.generation import GenerateConfig, TextGenerator, train_generator
 from rnnkit.tasks.lm_data import GenerateData, read_texts
 from rnnkit.training import TrainerConfig
-from timing import write_json
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = Path(__file__).resolve().parent / "results" / "generate-runs"
 CELLS = ("rnn", "lstm", "gru")
+ROW_KEY = ("dataset", "cell")  # a rerun replaces the row of its data set and cell
 
 # Per data set: files, reading and model settings that differ from the defaults in build_config.
 DATASETS = {
@@ -222,7 +223,7 @@ def main() -> None:
         for cell in args.cells.split(","):
             rows.append(run_lm(dataset, cell, args))
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "config"}), flush=True)
-            write_json(args.results, {**results, "rows": rows, "checks": checks})
+            write_json(args.results, {**results, "rows": rows, "checks": checks}, key=ROW_KEY)
         best = min((r for r in rows if r["dataset"] == dataset), key=lambda r: r["perplexity"])
         generator = rnnkit.load(RUNS / f"{dataset}-{best['cell']}")
         prompts = names_prompts(generator) if dataset == "names" else text_prompts(dataset)
@@ -232,7 +233,7 @@ def main() -> None:
             for cell in args.cells.split(","):
                 check = fidelity_and_novelty(rnnkit.load(RUNS / f"names-{cell}"), classifier, args)
                 checks[f"names fidelity/novelty ({cell})"] = {**check, "classifier": info}
-        write_json(args.results, {**results, "rows": rows, "checks": checks})
+        write_json(args.results, {**results, "rows": rows, "checks": checks}, key=ROW_KEY)
     show(rows, checks)
 
 

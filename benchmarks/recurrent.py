@@ -22,8 +22,9 @@ from rich.table import Table
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import rnnkit
+from record import write_json
 from rnnkit.nn import get_layer_class
-from timing import gemm_peak_gflops, interleaved_medians, write_json
+from timing import gemm_peak_gflops, interleaved_medians
 
 BATCH, TIME, EMBEDDING, HIDDEN = 64, 50, 128, 256
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -67,6 +68,28 @@ def torch_forward(reference, x, lengths):
     return pad_packed_sequence(reference(packed)[0], batch_first=True, total_length=x.size(1))[0]
 
 
+def check_training_route(cell, fused, reference, forwards) -> None:
+    """Fails unless rnnkit's fused layer and torch.nn agree, with gradients enabled, on the
+    outputs and on every weight's gradient: the route the training rows time (with lengths,
+    the LSTM holds its gates on padding), not the packed route taken under ``no_grad``."""
+    found, expected = forwards["rnnkit-fused"](), forwards["torch.nn"]()
+    difference = (found - expected).abs().max().item()
+    (found.sum() + expected.sum()).backward()
+    gradients = dict(reference.named_parameters())
+    grad_difference = max(  # relative to the largest entry: these sums run over B*T outputs
+        (
+            (parameter.grad - gradients[name].grad).abs().max() / gradients[name].grad.abs().max()
+        ).item()
+        for name, parameter in fused.named_parameters()
+    )
+    fused.zero_grad(set_to_none=True)
+    reference.zero_grad(set_to_none=True)
+    assert difference < 1e-4, f"{cell}: fused and torch.nn outputs differ by {difference}"
+    assert grad_difference < 1e-4, (
+        f"{cell}: weight gradients differ by {grad_difference} (relative)"
+    )
+
+
 def step_functions(cell, bidirectional, x, lengths):
     fused, loop, reference = build(cell, bidirectional)
     forwards = {
@@ -74,10 +97,8 @@ def step_functions(cell, bidirectional, x, lengths):
         "rnnkit-loop": lambda: loop(x, lengths=lengths)[0],
         "torch.nn": lambda: torch_forward(reference, x, lengths),
     }
-    if lengths is not None:  # same valid outputs, or the timing means nothing
-        with torch.no_grad():
-            difference = (forwards["rnnkit-fused"]() - forwards["torch.nn"]()).abs().max().item()
-        assert difference < 1e-4, f"{cell}: fused and torch.nn differ by {difference}"
+    if lengths is not None:  # same valid outputs and gradients, or the timing means nothing
+        check_training_route(cell, fused, reference, forwards)
     modules = (fused, loop, reference)
 
     def train(forward):
@@ -173,6 +194,7 @@ def main() -> None:
             "machine": platform.processor() or platform.machine(),
             "rows": [asdict(row) for row in rows],
         },
+        key=("cell", "bidirectional", "lengths", "mode", "implementation"),
     )
     print(f"wrote {path}")
 

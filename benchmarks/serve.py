@@ -332,7 +332,8 @@ def main() -> None:
         client_main(args.client, args.sentences, args.requests, level)
         return
 
-    from timing import gemm_peak_gflops, write_json
+    from record import write_json
+    from timing import gemm_peak_gflops
 
     # The machine's state: fp32 GEMM at torch's thread count, before and after (PERF-NOTES
     # measured about 129 GFLOP/s with 1 thread on an idle machine of this kind).

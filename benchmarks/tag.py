@@ -27,11 +27,11 @@ from rich.console import Console
 from rich.table import Table
 
 import rnnkit
+from record import write_json
 from rnnkit.data import read_tagging
 from rnnkit.models import JointConfig, TaggerConfig
 from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, TagDataSettings, train_tagger
 from rnnkit.training import TrainerConfig
-from timing import write_json
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = Path(__file__).resolve().parent / "results" / "tag-runs"
@@ -190,7 +190,7 @@ def main() -> None:
             write_json(name, {
                 "torch": torch.__version__, "rnnkit": rnnkit.__version__,
                 "threads": torch.get_num_threads(), "rows": rows,
-            })  # fmt: skip
+            }, key=("dataset", "variant"))  # fmt: skip
     show(rows)
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def warm_up(function: Callable[[], object], seconds: float = 0.5) -> None:
@@ -45,11 +41,3 @@ def gemm_peak_gflops(size: int = 2048, rounds: int = 7) -> float:
     a, b = torch.randn(size, size), torch.randn(size, size)
     seconds = interleaved_medians({"gemm": lambda: a @ b}, rounds)["gemm"]
     return 2 * size**3 / seconds / 1e9
-
-
-def write_json(name: str, payload: dict) -> Path:
-    """Writes ``payload`` to ``benchmarks/results/<name>.json`` and returns the path."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    return path

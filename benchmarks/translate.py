@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 import rnnkit
+from record import RESULTS, read_rows, write_json
 from rnnkit.models.encoder import EncoderConfig
 from rnnkit.models.seq2seq import DecoderConfig, Seq2SeqConfig
 from rnnkit.tasks.translation import (
@@ -34,7 +35,6 @@ from rnnkit.tasks.translation import (
     train_translator,
 )
 from rnnkit.training import TrainerConfig
-from timing import RESULTS, write_json
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = RESULTS / "translate-runs"
@@ -164,19 +164,15 @@ def main() -> None:
     parser.add_argument("--tag", default="", help="Suffix of the run's name (keeps its row).")
     parser.add_argument("--table", action="store_true", help="Only print the recorded table.")
     arguments = parser.parse_args()
-    path = RESULTS / "translate.json"
-    recorded = json.loads(path.read_text()) if path.is_file() else {"rows": []}
     if not arguments.table:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
         row = run_one(arguments)
         print(json.dumps({k: v for k, v in row.items() if k not in ("config", "epochs")}))
-        rows = [r for r in recorded["rows"] if r["name"] != row["name"]] + [row]
-        recorded = {
+        write_json("translate", {
             "torch": torch.__version__, "rnnkit": rnnkit.__version__,
-            "threads": torch.get_num_threads(), "rows": rows,
-        }  # fmt: skip
-        write_json("translate", recorded)
-    show(recorded["rows"])
+            "threads": torch.get_num_threads(), "rows": [row],
+        }, key=("name",))  # fmt: skip  # merged at write time: runs side by side keep their rows
+    show(read_rows("translate"))
 
 
 if __name__ == "__main__":

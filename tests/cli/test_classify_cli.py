@@ -9,7 +9,9 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+import rnnkit
 from rnnkit.cli import app
+from rnnkit.tasks.common import EvaluateOptions
 from tests.cli.unseen import WIDE, evaluate_json, one_warning, strict_error
 from tests.tasks.conftest import write_intents
 
@@ -308,11 +310,18 @@ def test_train_classify_under_torchrun_two_ranks(tmp_path, data):
     assert [record["epoch"] for record in records] == [1, 2]  # written once, by rank 0
     # Each rank trains on half of the 48 examples, in batches of 8: 3 steps per epoch.
     assert records[-1]["step"] == 6
+    # the saved weights are the best epoch's: they score its dev loss again
+    best = max(records, key=lambda record: record["dev_accuracy"])
+    classifier = rnnkit.load(out)
+    report = classifier.evaluate_file(str(data[1]), EvaluateOptions())
+    assert report["loss"] == pytest.approx(best["dev_loss"], rel=1e-5)
     prediction = subprocess.run(
         [sys.executable, "-m", "rnnkit", "predict", str(out), "what time is it", "--json"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    assert json.loads(prediction.stdout)["label"] in {"ask_time", "weather", "play_music"}
+    printed, expected = json.loads(prediction.stdout), classifier.predict(["what time is it"])[0]
+    assert printed["label"] == expected.label
+    assert printed["probability"] == pytest.approx(expected.probability, abs=1e-6)
 
 
 def test_diagnose_gradients_of_a_trained_classifier(model_dir, data, tmp_path):

@@ -17,7 +17,13 @@ from rnnkit.data import (
     padding_fraction,
     tokenize_examples,
 )
-from rnnkit.data.batching import TAG_PAD_ID
+from rnnkit.data.batching import (
+    TAG_PAD_ID,
+    collate_classification,
+    collate_parallel,
+    collate_tagging,
+    pad_chars,
+)
 from rnnkit.errors import ConfigError, DataError
 
 LENGTHS = [5, 1, 3, 3, 7, 2, 5, 5, 1, 8, 4, 2, 6, 3]
@@ -28,6 +34,7 @@ def test_pad_ids_shapes_and_values():
     assert ids.dtype == torch.long and ids.tolist() == [[4, 5, 6], [7, 0, 0]]
     assert lengths.tolist() == [3, 1]
     assert pad_ids([], pad_id=0)[0].shape == (0, 0)
+    assert pad_ids([[4, 5], [6]])[0].tolist() == [[4, 5], [6, 0]]  # pads with 0 by default
 
 
 def test_sampler_covers_every_index_once_and_is_deterministic():
@@ -183,3 +190,71 @@ def test_encode_and_collate_parallel_adds_bos_eos_to_targets():
     assert batch.target_lengths.tolist() == [4, 4]
     with pytest.raises(ConfigError, match="max_length must be at least 1 or None, got 0"):
         encode_parallel(examples, tokenizer, tokenizer, source, target, max_length=0)
+
+
+def test_collate_functions_pad_with_the_given_id():
+    text = collate_classification([([4, 5], 1), ([6], 0)])
+    assert text.ids.tolist() == [[4, 5], [6, 0]] and text.labels.tolist() == [1, 0]
+    assert collate_classification([([4, 5], 1), ([6], 0)], pad_id=9).ids.tolist() == [
+        [4, 5],
+        [6, 9],
+    ]
+    pairs = collate_parallel([([4], [5, 6, 7]), ([8, 9], [1])], pad_id=9)
+    assert pairs.source.tolist() == [[4, 9], [8, 9]] and pairs.source_lengths.tolist() == [1, 2]
+    assert pairs.target.tolist() == [[5, 6, 7], [1, 9, 9]] and pairs.target_lengths.tolist() == [
+        3,
+        1,
+    ]
+    assert collate_parallel([([4], [5, 6]), ([8, 9], [1])]).target.tolist() == [[5, 6], [1, 0]]
+    tagged = collate_tagging([([4, 5], [1, 0], 1, [[7], [8, 9]]), ([6], [2], 0, [[3]])], pad_id=9)
+    assert tagged.ids.tolist() == [[4, 5], [6, 9]] and tagged.lengths.tolist() == [2, 1]
+    assert tagged.tags.tolist() == [[1, 0], [2, TAG_PAD_ID]] and tagged.intents.tolist() == [1, 0]
+    assert tagged.char_ids.tolist() == [[[7, 0], [8, 9]], [[3, 0], [0, 0]]]
+    assert collate_tagging([([4, 5], [1, 0], None, None), ([6], [2], None, None)]).ids.tolist() == [
+        [4, 5],
+        [6, 0],
+    ]
+
+
+def test_an_empty_batch_keeps_int64_shapes():
+    ids, lengths = pad_ids([])
+    chars, char_lengths = pad_chars([])
+    assert (ids.shape, chars.shape, char_lengths.shape) == ((0, 0), (0, 0, 0), (0, 0))
+    assert {t.dtype for t in (ids, lengths, chars, char_lengths)} == {torch.long}
+    assert collate_classification([]).labels.dtype == torch.long
+    assert collate_tagging([]).intents.dtype == torch.long
+    sentences, words = pad_chars([[]])  # one sentence without words
+    assert sentences.shape == (1, 0, 0) and words.shape == (1, 0)
+
+
+def test_padding_fraction_is_exact():
+    assert padding_fraction([[0, 1]], [1, 3]) == pytest.approx(2 / 6)
+    assert padding_fraction([], []) == 0.0
+
+
+def test_sampler_takes_batches_and_pools_of_one():
+    one = list(BucketBatchSampler(LENGTHS, batch_size=1, pool_batches=1, shuffle=False))
+    assert one == [[i] for i in range(len(LENGTHS))]  # pools of one example keep the order
+    assert list(BucketBatchSampler(LENGTHS, 4)) == list(BucketBatchSampler(LENGTHS, 4, seed=0))
+    with pytest.raises(ConfigError, match=r"^pool_batches must be at least 1 or None, got 0$"):
+        BucketBatchSampler(LENGTHS, 4, pool_batches=0)
+
+
+def test_equal_lengths_keep_their_order_when_not_shuffled():
+    lengths = [i % 3 for i in range(200)]
+    flat = [i for b in BucketBatchSampler(lengths, 8, shuffle=False) for i in b]
+    assert flat == sorted(range(200), key=lambda i: (lengths[i], i))
+
+
+def test_each_epoch_groups_equal_lengths_differently():
+    sampler = BucketBatchSampler([5] * 20, batch_size=4, seed=0)
+    groups = []
+    for epoch in (0, 1):
+        sampler.set_epoch(epoch)
+        groups.append({frozenset(batch) for batch in sampler})
+    assert groups[0] != groups[1]
+
+
+def test_drop_last_drops_the_batches_ranks_cannot_share():
+    ranks = [BucketBatchSampler(LENGTHS, 4, drop_last=True, num_replicas=2, rank=r) for r in (0, 1)]
+    assert [len(list(sampler)) for sampler in ranks] == [1, 1]  # 3 full batches -> 2

@@ -52,3 +52,36 @@ def test_tags_outside_the_scheme_always_raise():
         check_bio([example("O PER", 3)], "repair")
     with pytest.raises(ConfigError, match="invalid_bio: expected one of"):
         check_bio([], "ignore")
+
+
+def test_error_message_in_full_shows_three_locations_then_dots():
+    examples = [example("I-X", line) for line in (1, 2, 3, 4)]
+    with pytest.raises(DataError) as error:
+        check_bio(examples)
+    assert str(error.value) == (
+        "4 invalid BIO tags (I-X not continuing an X entity) in 4 sentences, first at "
+        "t.tsv:1 token 1 ('w0' tagged 'I-X'); t.tsv:2 token 1 ('w0' tagged 'I-X'); "
+        "t.tsv:3 token 1 ('w0' tagged 'I-X') ...; repair them with --set data.invalid_bio=repair "
+        "(or keep them with --set data.invalid_bio=keep)"
+    )
+    with pytest.raises(DataError, match=r"first at t.tsv:1 token 1 \('w0' tagged 'I-X'\); repair"):
+        check_bio(examples[:1])  # every sentence shown: no dots
+
+
+@pytest.mark.parametrize(
+    ("mode", "action"), [("repair", "repaired (I-X → B-X)"), ("keep", "kept as they are")]
+)
+def test_repair_and_keep_log_the_count_and_the_action(mode, action, caplog):
+    with caplog.at_level("WARNING", logger="rnnkit"):
+        check_bio([example("O I-X"), example("B-X")], mode)
+    assert caplog.messages == [
+        "1 invalid BIO tags (I-X not continuing an X entity) in 1 sentences, first at "
+        f"t.tsv:1 token 2 ('w1' tagged 'I-X'): {action}"
+    ]
+
+
+def test_tag_names_need_b_or_i_and_a_type():
+    for tag in ("X-PER", "B-", "I"):
+        with pytest.raises(DataError, match=rf"expected a BIO tag .*, got '{tag}'$"):
+            check_bio([example(f"O {tag}")], "keep")
+    assert check_bio([example("B-sub-type I-sub-type O")]).invalid == 0  # types may hold '-'

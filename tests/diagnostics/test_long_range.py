@@ -13,6 +13,7 @@ from rnnkit.diagnostics.long_range import (
 from rnnkit.diagnostics.long_range_training import (
     LongRangeConfig,
     LongRangeModel,
+    copy_accuracy,
     get_task,
     train_long_range,
 )
@@ -143,8 +144,15 @@ def test_clipping_bounds_the_update():
 def test_copy_task_scores_accuracy_on_recall_steps():
     config = LongRangeConfig(task="copy", hidden_size=8, batch_size=4, eval_every=1, eval_samples=8)
     result = train_long_range("gru", 5, 1, seed=0, config=config)
-    assert result.metric == "accuracy" and 0 <= result.final <= 1
-    assert math.isclose(result.baseline, 1 / 8)
+    assert result.metric == "accuracy" and math.isclose(result.baseline, 1 / 8)
+    # blank predicted everywhere: right on every step but the K = 10 recalled symbols
+    _, targets = copy_memory(2, 5, seed=0)
+    blank = torch.nn.functional.one_hot(torch.zeros_like(targets), 10).float()
+    assert copy_accuracy(blank, targets) == 0.0
+    recalled = blank.clone()
+    recalled[:, -10:] = torch.nn.functional.one_hot(targets[:, -10:], 10).float()
+    recalled[:, 0] = torch.nn.functional.one_hot(torch.ones(2, dtype=torch.long), 10).float()
+    assert copy_accuracy(recalled, targets) == 1.0  # a wrong non-recall step does not count
 
 
 def test_untrained_run_is_evaluated_once():

@@ -78,21 +78,27 @@ def test_numpy_viterbi_matches_the_crf():
     from rnnkit.nn.crf import bio_constraints
 
     crf.set_constraints(*bio_constraints(TAGS))
-    emissions = torch.randn(16, 40, len(TAGS)) * 3
-    lengths = torch.randint(1, 41, (16,))
-    lengths[0] = 40
     transitions, start = crf.scores()
-    found = viterbi(emissions.numpy(), lengths.numpy(), transitions.detach().numpy(),
-                    start.detach().numpy(), crf.end_transitions.detach().numpy())  # fmt: skip
-    assert found == crf.decode(emissions, lengths)
-    assert [len(row) for row in found] == lengths.tolist()
+    scores = [t.detach().numpy() for t in (transitions, start, crf.end_transitions)]
+    for label, lengths in LENGTH_SETS.items():  # the lengths the parity test runs
+        lengths = torch.tensor(lengths)
+        emissions = torch.randn(len(lengths), int(lengths.max()), len(TAGS)) * 3
+        found = viterbi(emissions.numpy(), lengths.numpy(), *scores)
+        assert found == crf.decode(emissions, lengths), label
+        assert [len(row) for row in found] == lengths.tolist(), label
 
 
 @pytest.mark.parametrize("fixture", ["tagger_dir", "joint_dir"])
 def test_onnx_runtime_predicts_the_same_spans(fixture, request, tmp_path):
     directory = shutil.copytree(request.getfixturevalue(fixture), tmp_path / "model")
-    assert export_onnx(directory).max_abs_difference <= TOLERANCE
+    export_onnx(directory)  # checks parity at lengths 1 to 9; below, the trained model to 200
     texts = ["Chloe lives in New Rome.", "how much is a ticket from dallas to seattle", "x"]
     eager, onnx = rnnkit.load(directory), rnnkit.load(directory, runtime="onnx")
     assert isinstance(onnx.model, OnnxTaggingModel)
+    inputs = example_inputs(eager.model.config, torch.tensor(LENGTH_SETS["B=16,mixed"]))
+    with torch.no_grad():
+        expected = tagging_reference(eager.model, inputs)
+    received = onnx.model.run(list(expected), **inputs)
+    for name, value in expected.items():
+        assert float((value - received[name]).abs().max()) <= TOLERANCE, name
     assert [p.to_dict() for p in onnx.predict(texts)] == [p.to_dict() for p in eager.predict(texts)]

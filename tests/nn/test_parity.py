@@ -1,7 +1,8 @@
 """Both backends against torch.nn with copied weights: outputs, final states and gradients.
 
 The pattern of pytorch's benchmarks/fastrnns/custom_lstms.py test_script_*: every cell type
-x {1, 2 layers} x {uni, bi} x {with, without lengths} x {with, without initial state}.
+(tanh and ReLU RNN, LSTM, GRU) x {1, 2 layers} x {uni, bi} x {with, without lengths}
+x {with, without initial state}.
 For variable lengths the reference runs each sequence alone.
 """
 
@@ -19,7 +20,7 @@ from tests.nn.reference import run_reference, torch_twin
 TOLERANCE = 1e-5
 CASES = list(
     itertools.product(
-        ["rnn", "lstm", "gru"],  # cell
+        ["rnn", "rnn-relu", "lstm", "gru"],  # cell (-nonlinearity for the RNN)
         [1, 2],  # num_layers
         [False, True],  # bidirectional
         [False, True],  # variable lengths
@@ -61,11 +62,15 @@ def loss_of(outputs, final, projections):
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_matches_torch_nn(case):
     kind, num_layers, bidirectional, variable_lengths, with_state, backend = case
+    kind, _, nonlinearity = kind.partition("-")
+    options = {"nonlinearity": nonlinearity} if nonlinearity else {}
     torch.manual_seed(0)
     layer = get_layer_class(kind)(
-        5, 6, num_layers=num_layers, bidirectional=bidirectional, backend=backend
+        5, 6, num_layers=num_layers, bidirectional=bidirectional, backend=backend, **options
     )
     twin = torch_twin(layer, kind)
+    if kind == "rnn":  # the reference really is torch.nn.RNN(nonlinearity=...)
+        assert twin.nonlinearity == (nonlinearity or "tanh")
     x, lengths, state = make_inputs(layer, variable_lengths, with_state)
     ours_x = x.clone().requires_grad_(True)
     reference_x = x.clone().requires_grad_(True)

@@ -7,13 +7,15 @@ import random
 from pathlib import Path
 
 import pytest
+import torch
 
+import rnnkit
 from rnnkit.models import ClassifierConfig
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 from rnnkit.tasks.common import DataSettings
 from rnnkit.tasks.tagging_train import train_tagger
 from rnnkit.tasks.translation import train_translator
-from rnnkit.training import TrainerConfig
+from rnnkit.training import TrainerConfig, checkpoint
 from tests.tasks.tagging_data import (
     tiny_joint_config,
     tiny_tag_config,
@@ -21,6 +23,33 @@ from tests.tasks.tagging_data import (
     write_slot_folder,
 )
 from tests.tasks.translation_toys import tiny_translate_config, write_tsv
+
+# model directory -> a copy of the in-memory weights the trainer last saved there
+SAVED_WEIGHTS: dict[Path, dict[str, torch.Tensor]] = {}
+
+
+def train_keeping_saved_weights(train, config, out: Path) -> Path:
+    """Runs ``train(config, out)``, copying the model's weights each time the trainer saves it,
+    so that tests can compare a loaded directory with the model that was saved."""
+    save_model_dir = checkpoint.save_model_dir
+
+    def save_and_keep(directory, model, files=None):
+        weights = checkpoint.unwrap_model(model).state_dict()
+        SAVED_WEIGHTS[Path(directory)] = {name: w.detach().clone() for name, w in weights.items()}
+        save_model_dir(directory, model, files)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checkpoint, "save_model_dir", save_and_keep)
+        train(config, out, progress=False)
+    return out
+
+
+def load_saved_in_memory(directory: Path):
+    """The predictor of ``directory`` holding the in-memory weights that training saved there."""
+    predictor = rnnkit.load(directory)
+    predictor.model.load_state_dict(SAVED_WEIGHTS[Path(directory)])
+    return predictor
+
 
 PHRASES = {
     "ask_time": [
@@ -63,8 +92,7 @@ def intent_files(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def trained_dir(tmp_path_factory, intent_files) -> Path:
     out = tmp_path_factory.mktemp("model") / "intent"
-    train_classifier(tiny_config(*intent_files), out, progress=False)
-    return out
+    return train_keeping_saved_weights(train_classifier, tiny_config(*intent_files), out)
 
 
 @pytest.fixture(scope="session")
@@ -82,15 +110,13 @@ def slot_folders(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def tagger_dir(tmp_path_factory, conll_files) -> Path:
     out = tmp_path_factory.mktemp("tagger") / "ner"
-    train_tagger(tiny_tag_config(*conll_files), out, progress=False)
-    return out
+    return train_keeping_saved_weights(train_tagger, tiny_tag_config(*conll_files), out)
 
 
 @pytest.fixture(scope="session")
 def joint_dir(tmp_path_factory, slot_folders) -> Path:
     out = tmp_path_factory.mktemp("joint") / "atis"
-    train_tagger(tiny_joint_config(*slot_folders), out, progress=False)
-    return out
+    return train_keeping_saved_weights(train_tagger, tiny_joint_config(*slot_folders), out)
 
 
 @pytest.fixture(scope="session")
@@ -102,5 +128,6 @@ def translation_files(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def translator_dir(tmp_path_factory, translation_files) -> Path:
     out = tmp_path_factory.mktemp("translator") / "en-fr"
-    train_translator(tiny_translate_config(*translation_files), out, progress=False)
-    return out
+    return train_keeping_saved_weights(
+        train_translator, tiny_translate_config(*translation_files), out
+    )

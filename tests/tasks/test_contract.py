@@ -1,4 +1,4 @@
-"""The contract every task's predictor keeps: train → save → load gives the same predictions,
+"""The contract every task's predictor keeps: train → save → load predicts as the saved model,
 a batch predicts as its texts one at a time, and predictions are JSON-able.
 
 Add a task by adding its trained-directory fixture and texts to ``CASES``.
@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import rnnkit
+from tests.tasks.conftest import SAVED_WEIGHTS, load_saved_in_memory
 
 CASES = {  # task -> (fixture giving its trained model directory, texts to predict)
     "classify": ("trained_dir", ["what time is it", "is it sunny", "play jazz now please"]),
@@ -39,10 +40,13 @@ def predictions(directory, texts):
     return [prediction.to_dict() for prediction in rnnkit.load(directory).predict(texts)]
 
 
-def test_loaded_twice_predicts_the_same(case):
+def test_loaded_predicts_as_the_model_that_was_saved(case):
     task, directory, texts = case
     assert rnnkit.load(directory).task == task
-    assert predictions(directory, texts) == predictions(directory, texts)
+    in_memory = [p.to_dict() for p in load_saved_in_memory(directory).predict(texts)]
+    assert predictions(directory, texts) == in_memory
+    loaded = rnnkit.load(directory).model.state_dict()  # spans can hide a changed weight
+    assert all(torch.equal(loaded[name], w) for name, w in SAVED_WEIGHTS[directory].items())
 
 
 def test_batch_predicts_as_one_at_a_time(case):

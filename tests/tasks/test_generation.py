@@ -138,7 +138,8 @@ def test_unconditioned_lines_with_truncated_bptt(tmp_path):
     dev.write_text("the cat ran\na dog sat\n")
     config = tiny_config(train, dev, epochs=3, tokenizer="word", bptt_length=5)
     result = train_generator(config, tmp_path / "lm", progress=False)
-    assert result.best_metrics["perplexity"] < 14  # the vocabulary has 4 specials + 6 words
+    # the vocabulary has 4 specials + 6 words: a uniform, untrained model scores 10
+    assert result.best_metrics["perplexity"] < 5
     generator = rnnkit.load(tmp_path / "lm")
     assert generator.conditions is None and not (tmp_path / "lm" / "labels.json").exists()
     continued = generator.generate(3, prefix="the", seed=1)

@@ -77,6 +77,9 @@ def test_same_seed_same_model(tmp_path, conll_files):
     first = train_tagger(config, tmp_path / "a", progress=False).best_metrics
     second = train_tagger(config, tmp_path / "b", progress=False).best_metrics
     assert first == second
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (
+        tmp_path / "b" / "model.safetensors"
+    ).read_bytes()
 
 
 def test_invalid_bio_in_training_data_is_counted_and_located(tmp_path, conll_files):

@@ -11,6 +11,7 @@ from rnnkit.errors import DataError, ModelDirectoryError
 from rnnkit.metrics.translation import corpus_scores, save_attention_png
 from rnnkit.tasks.common import EvaluateOptions
 from rnnkit.tasks.translation import Translator, read_pairs
+from tests.tasks.conftest import load_saved_in_memory
 from tests.tasks.translation_toys import (
     tiny_translate_config,
     toy_pairs,
@@ -22,12 +23,14 @@ SENTENCES = ["i see the big cat .", "a red house .", "the dog ."]
 
 
 def test_train_save_load_gives_the_same_translations(translator_dir, translation_files):
-    first = rnnkit.load(translator_dir)
-    assert isinstance(first, Translator)
-    again = Translator.load(translator_dir)
+    in_memory = load_saved_in_memory(translator_dir)
+    assert isinstance(in_memory, Translator)
+    loaded = Translator.load(translator_dir)
     for beam in (1, 3):
-        expected = [t.to_dict() for t in first.translate(SENTENCES, beam=beam, n_best=beam)]
-        assert [t.to_dict() for t in again.translate(SENTENCES, beam=beam, n_best=beam)] == expected
+        expected = [t.to_dict() for t in in_memory.translate(SENTENCES, beam=beam, n_best=beam)]
+        assert [
+            t.to_dict() for t in loaded.translate(SENTENCES, beam=beam, n_best=beam)
+        ] == expected
         assert all(len(item["n_best"]) == beam for item in expected)
     names = sorted(path.name for path in translator_dir.iterdir())
     assert {"config.json", "source_vocab.json", "target_vocab.json", "model.safetensors"} <= set(
