@@ -32,10 +32,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from record import RESULTS
 from rnnkit.config import apply_overrides
 from rnnkit.data import read_classification
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
-from timing import RESULTS
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = RESULTS / "recipes-runs"
@@ -71,6 +71,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "max": ("model.pooling=max", *TUNED),
     "concat": ("model.pooling=concat", *TUNED),
     "concat-2layers": ("model.pooling=concat", *TUNED, "model.num_layers=2", "model.dropout=0.3"),
+    "max-2layers": ("model.pooling=max", *TUNED, "model.num_layers=2", "model.dropout=0.3"),
     "concat-h128": ("model.pooling=concat", *TUNED, "model.hidden_size=128"),
     "concat-worddrop": ("model.pooling=concat", *TUNED, "model.word_dropout=0.1"),
     "concat-locked": (
@@ -165,18 +166,15 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
-def show(summary: dict) -> None:
+def table_rows(summary: dict) -> tuple[list[str], list[list[str]]]:
+    """The summary as a header and rows: candidates by average rank, a column per data set."""
     cells = {(cell["dataset"], cell["candidate"]): cell for cell in summary["cells"]}
     candidates = sorted(
         summary["average_rank"], key=lambda c: summary["average_rank"][c] or float("inf")
     )
     datasets = sorted({dataset for dataset, _ in cells})
-    table = Table(title=f"Dev accuracy %, mean over seeds (ranked on {summary['ranked_on']} sets)")
-    table.add_column("candidate")
-    for dataset in datasets:
-        table.add_column(dataset, justify="right")
-    table.add_column("avg rank", justify="right")
-    table.add_column("train s (sum)", justify="right")
+    header = ["candidate", *datasets, "avg rank", "train s (sum)"]
+    rows = []
     for candidate in candidates:
         row = [candidate]
         for dataset in datasets:
@@ -186,6 +184,22 @@ def show(summary: dict) -> None:
         row.append("-" if rank is None else f"{rank:.2f}")
         seconds = sum(cell["seconds"] for (_, c), cell in cells.items() if c == candidate)
         row.append(f"{seconds:.0f}")
+        rows.append(row)
+    return header, rows
+
+
+def show(summary: dict, markdown: bool) -> None:
+    header, rows = table_rows(summary)
+    if markdown:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    table = Table(title=f"Dev accuracy %, mean over seeds (ranked on {summary['ranked_on']} sets)")
+    for index, column in enumerate(header):
+        table.add_column(column, justify="left" if index == 0 else "right")
+    for row in rows:
         table.add_row(*row)
     Console(width=200).print(table)
 
@@ -201,6 +215,7 @@ def main() -> None:
     parser.add_argument("--max-dev", type=int, default=None)
     parser.add_argument("--tag", default="classify", help="names the results files")
     parser.add_argument("--summary-only", action="store_true", help="print the table, run none")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows_path = RESULTS / f"recipes-{args.tag}.jsonl"
@@ -229,7 +244,7 @@ def main() -> None:
         + "\n",
         encoding="utf-8",
     )
-    show(summary)
+    show(summary, args.markdown)
 
 
 if __name__ == "__main__":

@@ -257,3 +257,23 @@ def test_bad_alignment_is_named():
         ConfigError, match=r"align: expected one of \['end', 'start'\], got 'middle'"
     ):
         layer_gradient_flow(RNN(2, 2), torch.zeros(1, 2, 2), align="middle")
+
+
+def test_a_character_encoder_on_another_batch_is_left_out():
+    """A tagger's char Bi-LSTM reads every word (B*T sequences): the flow of the sentence
+    lengths measures only the word-level encoder (the trainer's flow check on a tagger)."""
+    from rnnkit.models import SequenceTagger, TaggerConfig
+
+    torch.manual_seed(5)
+    model = SequenceTagger(TaggerConfig(
+        vocab_size=10, embedding_dim=4, hidden_size=3, num_tags=3, char_features=True,
+        char_vocab_size=6, char_embedding_dim=2, char_hidden_size=2,
+    ))  # fmt: skip
+    tokens, lengths = torch.randint(2, 10, (2, 4)), torch.tensor([4, 3])
+    char_ids, char_lengths = torch.randint(1, 6, (2, 4, 5)), torch.full((2, 4), 5)
+    tags = torch.randint(0, 3, (2, 4))
+    flow = gradient_flow(
+        model, lambda m: m.loss(tokens, lengths, tags, char_ids, char_lengths), lengths
+    )
+    assert {d.name.split("/")[0] for d in flow.directions} == {"encoder.rnn"}
+    assert len(flow.directions) == 2  # forward and reverse

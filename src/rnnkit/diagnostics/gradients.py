@@ -155,6 +155,8 @@ def gradient_flow(
             ``lambda m: F.cross_entropy(m(tokens, lengths), labels, reduction="sum")``.
             A sum over the batch keeps per-sample gradients independent of B.
         lengths: ``(B,)`` true lengths of the batch the layers saw, or None if all are T.
+            Layers that ran on another batch (a tagger's character encoder reads every word
+            as one sequence) are left out: their lengths are not these.
         align: ``"end"`` or ``"start"`` (see the module docstring).
         thresholds: bounds for the verdicts (default `Thresholds()`).
     """
@@ -172,6 +174,7 @@ def gradient_flow(
         (name, key, states)
         for name, record in records.items()
         for key, states in sorted(record.states.items())
+        if lengths is None or states[0].h.size(0) == len(lengths)
     ]
     if not recorded:
         raise ConfigError("gradient_flow: loss_fn ran no rnnkit.nn recurrent layer of the model")
