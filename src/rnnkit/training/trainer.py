@@ -161,19 +161,24 @@ class Trainer:
             checkpoint.remove_temporaries(self.out_dir)
             for name, data in self.files.items():
                 checkpoint.write_json(self.out_dir / name, data)
-        latest = checkpoint.latest_resume_state(self.out_dir) if resume else None
-        if resume and latest is None:
+        model, optimizer, scheduler = self.model, self.optimizer, self.scheduler
+        found = (
+            checkpoint.load_newest_resume_state(self.out_dir, model, optimizer, scheduler)
+            if resume
+            else None
+        )
+        if resume and found is None:
             logger.warning("no resume state in %s; training from the start", self.out_dir)
-        if latest is not None:
-            self._resume(latest)
+        if found is not None:
+            self._resume(*found)
         elif self.is_main:  # a fresh run: nothing of an earlier run in OUT may be resumed
             (self.out_dir / METRICS_FILE).unlink(missing_ok=True)
             shutil.rmtree(self.out_dir / checkpoint.CHECKPOINTS_DIR, ignore_errors=True)
 
-    def _resume(self, latest: Path) -> None:
-        if self.is_main:
+    def _resume(self, latest: Path, saved: dict[str, Any]) -> None:
+        if self.is_main:  # (re)publish the state resumed, dropping any newer, damaged one
+            checkpoint.publish_resume_state(latest)
             checkpoint.prune_resume_states(self.out_dir, self.config.keep_checkpoints)
-        saved = checkpoint.load_resume_state(latest, self.model, self.optimizer, self.scheduler)
         self.state = TrainState(**saved["state"])
         warn_if_config_changed(saved["config"], config_to_dict(self.config))
         resumable = ("completed", "time_budget")
