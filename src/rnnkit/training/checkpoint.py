@@ -55,9 +55,17 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         write(temporary)
         _fsync_file(temporary)
         os.replace(temporary, path)
+    except (OSError, SafetensorError) as error:  # a full disk, say: the old file is untouched
+        raise write_error(path, error) from None
     finally:
         temporary.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def write_error(path: Path, error: Exception) -> TrainingError:
+    """The error for a failed write of ``path``, which left the previous version in place."""
+    reason = getattr(error, "strerror", None) or " ".join(str(error).split())
+    return TrainingError(f"{path}: cannot write it ({reason}); the previous version is kept")
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -174,9 +182,13 @@ def save_resume_state(
     final = root / f"step-{step}"
     temporary = root / f".tmp-{final.name}"
     shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    _write_state_files(temporary, model, optimizer, scheduler, trainer_state)
-    _fsync_dir(temporary)
+    try:
+        temporary.mkdir()
+        _write_state_files(temporary, model, optimizer, scheduler, trainer_state)
+        _fsync_dir(temporary)
+    except (OSError, SafetensorError) as error:  # nothing is published: `latest` is unchanged
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise write_error(temporary, error) from None
     if final.exists():  # left by a run killed before it published this step
         shutil.rmtree(final)
     os.rename(temporary, final)
