@@ -28,7 +28,12 @@ import rnnkit
 from rnnkit.errors import RnnkitError
 from rnnkit.serving.access import API_KEY_HEADER, ApiKeyCheck, ServeAccess
 from rnnkit.serving.batching import MicroBatcher
-from rnnkit.serving.schemas import PredictRequest, RequestTooLargeError, ServeLimits
+from rnnkit.serving.schemas import (
+    PredictRequest,
+    RequestTooLargeError,
+    ServeLimits,
+    error_responses,
+)
 from rnnkit.serving.tasks import ServedTask, get_served_task
 
 
@@ -177,7 +182,15 @@ def create_app(
     )
     app = new_app(predictor.task, limits, access or ServeAccess())
 
-    @app.post("/predict", response_model=response_model, summary="Predict for one or more texts")
+    locked = (401,) if access is not None and access.api_key is not None else ()
+    posted = error_responses(400, *locked, 413, 422)
+
+    @app.post(
+        "/predict",
+        response_model=response_model,
+        summary="Predict for one or more texts",
+        responses=posted,
+    )
     async def predict(request: request_model) -> dict[str, Any]:
         texts = request.all_texts()
         check_limits(texts, limits)
@@ -192,6 +205,7 @@ def create_app(
         @app.post(
             "/trace",
             response_model=served.trace_schema,
+            responses=posted,
             summary="Walk through one text: token by token (O1 … On), or a translation's attention",
         )
         async def trace(request: served.trace_request) -> dict[str, Any]:
@@ -202,7 +216,11 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/info", summary="Task, labels or vocabularies, options, config, limits, versions")
+    @app.get(
+        "/info",
+        summary="Task, labels or vocabularies, options, config, limits, versions",
+        responses=error_responses(*locked),
+    )
     async def get_info() -> dict[str, Any]:
         return info
 
