@@ -9,3 +9,10 @@ import typer
 Runtime = Annotated[
     str, typer.Option(help="torch, or onnx (ONNX Runtime; run `rnnkit export DIR` first).")
 ]
+EncodingErrors = Annotated[
+    str,
+    typer.Option(
+        help="Input bytes that are not UTF-8 text (or NUL): 'strict' stops with the line and "
+        "byte, 'replace' reads them as U+FFFD.",
+    ),
+]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import typer
 
-from rnnkit.cli.options import Runtime
+from rnnkit.cli.inputs import read_texts
+from rnnkit.cli.options import EncodingErrors, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit predict runs/intent "What time is it?" --top-k 3 --trace'
@@ -25,14 +25,14 @@ def predict(
         False, help="Classifiers: walk through each text token by token (O1 … On)."
     ),
     runtime: Runtime = "torch",
+    encoding_errors: EncodingErrors = "strict",
 ) -> None:
     """Predict each text's label (classifiers), spans (taggers) or intent and slots (joint)."""
     import rnnkit
     from rnnkit.cli.output import print_prediction, print_spans, print_trace, print_translation
     from rnnkit.diagnostics.trace import trace_text
 
-    if not texts or texts == ["-"]:
-        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    texts = read_texts(texts, encoding_errors)
     predictor = rnnkit.load(model_dir, runtime=runtime)
     if not hasattr(predictor, "predict"):
         raise ConfigError(

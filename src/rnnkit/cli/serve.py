@@ -29,6 +29,16 @@ def serve(
         help="Server processes sharing the port, each with its own copy of the model "
         "and an equal share of the threads (e.g. one per core).",
     ),
+    api_key_file: Path = typer.Option(
+        None,
+        help="A file whose first line is the API key every request but /health and / must "
+        "send in the X-API-Key header (default: $RNNKIT_API_KEY, else no key).",
+    ),
+    cors_origin: list[str] = typer.Option(
+        None,
+        help="An origin (e.g. https://app.example.com) whose pages may call the service; "
+        "repeat for more. Default: none, so browsers refuse cross-origin calls.",
+    ),
 ) -> None:
     """Serve a trained model: POST /predict, POST /trace, GET /health, /info, /docs, and a
     page to try it at /."""
@@ -37,9 +47,17 @@ def serve(
     import uvicorn
 
     import rnnkit
+    from rnnkit.serving.access import ServeAccess, is_loopback, read_api_key
     from rnnkit.serving.app import SETTINGS_VARIABLE, create_app, worker_settings
     from rnnkit.serving.schemas import ServeLimits
 
+    access = ServeAccess(read_api_key(api_key_file), tuple(cors_origin or ()))
+    if access.api_key is None and not is_loopback(host):
+        typer.echo(
+            f"warning: serving on {host} without an API key: anyone who can reach this "
+            "address can call the model; set --api-key-file or RNNKIT_API_KEY",
+            err=True,
+        )
     limits = ServeLimits(
         max_text_length=max_text_length,
         max_batch_size=max_batch_size,
@@ -48,9 +66,10 @@ def serve(
     predictor = rnnkit.load(model_dir, runtime=runtime)  # a bad directory fails here, once
     task = predictor.task
     if workers == 1:
-        app = create_app(predictor, runtime=runtime, limits=limits)
+        app = create_app(predictor, runtime=runtime, limits=limits, access=access)
     else:  # each worker process loads the model and builds its app (uvicorn's factory)
-        os.environ[SETTINGS_VARIABLE] = worker_settings(str(model_dir), runtime, limits, workers)
+        settings = worker_settings(str(model_dir), runtime, limits, workers, access)
+        os.environ[SETTINGS_VARIABLE] = settings
         app = "rnnkit.serving.app:worker_app"
         del predictor
     typer.echo(f"serving {model_dir} ({task}, {runtime}, {workers} worker(s)) on "

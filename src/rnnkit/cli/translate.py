@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import typer
 
-from rnnkit.cli.options import Runtime
+from rnnkit.cli.inputs import read_texts
+from rnnkit.cli.options import EncodingErrors, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit translate runs/en-fr "I am cold." --beam 5 --n-best 3'
@@ -31,13 +31,13 @@ def translate(
         None, help="Draw the attention of the first sentence's translation into this PNG file."
     ),
     runtime: Runtime = "torch",
+    encoding_errors: EncodingErrors = "strict",
 ) -> None:
     """Translate each sentence (beam search by default); optionally plot the attention."""
     import rnnkit
     from rnnkit.cli.output import print_translation
 
-    if not texts or texts == ["-"]:
-        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    texts = read_texts(texts, encoding_errors)
     if not texts:
         raise ConfigError("no sentence to translate: give TEXT arguments or lines on stdin")
     translator = rnnkit.load(model_dir, runtime=runtime)

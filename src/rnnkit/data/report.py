@@ -12,10 +12,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
+from typing import BinaryIO
 
 from rnnkit.errors import ConfigError, DataError
 
 ON_ERROR = ("raise", "skip")
+ENCODING_ERRORS = ("strict", "replace")  # bytes that are not UTF-8 text: refuse, or read as U+FFFD
 _BOM = b"\xef\xbb\xbf"
 # How many skipped locations a report keeps in full (the count is always exact).
 KEPT_ERRORS = 5
@@ -77,9 +79,9 @@ def iter_lines(
 ) -> Iterator[tuple[int, str | None]]:
     """Yields ``(line_number, text)`` for each line of a UTF-8 file, 1-based.
 
-    A byte-order mark at the start is dropped. A line that is not valid UTF-8 becomes a
-    `DataError` naming its line and the byte column of the first bad byte (raised, or skipped
-    and counted, as `report` says).
+    A byte-order mark at the start is dropped. A line that is not valid UTF-8 text (see
+    `decode_line`) becomes a `DataError` naming its line and the byte column of the first bad
+    byte (raised, or skipped and counted, as `report` says).
 
     Args:
         keep_ends: keep the line end (for the `csv` module, which needs it inside quotes);
@@ -91,27 +93,60 @@ def iter_lines(
     done = 0
     try:  # fast path: text mode decodes in large chunks
         with path.open(encoding="utf-8-sig", newline="\n") as handle:  # split on \n only
-            for done, text in enumerate(handle, start=1):
+            for number, text in enumerate(handle, start=1):
+                if "\x00" in text:
+                    break  # the slow path reports it
+                done = number
                 yield done, text if keep_ends else text.rstrip("\r\n")
-        return
+            else:
+                return
     except UnicodeDecodeError:
         pass  # a chunk failed: go on line by line from the first line not yet yielded
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if number <= done:
                 continue
-            if number == 1 and raw.startswith(_BOM):
-                raw = raw[len(_BOM) :]
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                byte = raw[exc.start]
-                message = f"invalid UTF-8 byte 0x{byte:02x} (expected UTF-8 text)"
-                report.record(DataError(message, path, number, exc.start + 1))
+                text = decode_line(raw, path, number)
+            except DataError as error:
+                report.record(error)
                 if bad_as_none:
                     yield number, None
                 continue
             yield number, text if keep_ends else text.rstrip("\r\n")
+
+
+def decode_line(raw: bytes, source: str | Path, number: int, errors: str = "strict") -> str:
+    """Line ``number`` of ``source`` (its bytes ``raw``) as text; a leading BOM on line 1 is
+    dropped.
+
+    ``errors="strict"`` raises a `DataError` naming the source, line and byte column of the
+    first byte that is not UTF-8, or of a NUL byte (binary data, never text in a data file);
+    ``errors="replace"`` reads such bytes as U+FFFD instead.
+    """
+    if errors not in ENCODING_ERRORS:
+        raise ConfigError(
+            f"encoding errors: expected one of {list(ENCODING_ERRORS)}, got {errors!r}"
+        )
+    if number == 1 and raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    if errors == "replace":
+        return raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"invalid UTF-8 byte 0x{raw[exc.start]:02x} (expected UTF-8 text)"
+        raise DataError(message, source, number, exc.start + 1) from None
+    if "\x00" in text:
+        raise DataError("NUL byte 0x00 (binary data, not text)", source, number, raw.find(0) + 1)
+    return text
+
+
+def read_stream_lines(handle: BinaryIO, source: str, errors: str = "strict") -> list[str]:
+    """The non-blank lines of a byte stream (e.g. stdin), decoded by `decode_line` and
+    without their ``\\n`` or ``\\r\\n``."""
+    lines = (decode_line(raw, source, n, errors) for n, raw in enumerate(handle, start=1))
+    return [text.rstrip("\r\n") for text in lines if text.strip()]
 
 
 def iter_aligned(

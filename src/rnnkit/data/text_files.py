@@ -89,6 +89,9 @@ def iter_table(
         header = next(rows)
     except StopIteration:
         raise DataError("empty file (expected a header line)", path, 1) from None
+    except csv.Error as exc:  # e.g. a quote left open to the end of the file
+        message = f"malformed header (read up to line {position['line']}): {exc}"
+        raise DataError(message, path, 1) from None
     text_index = header.index(pick_column(header, text_column, TEXT_COLUMNS, "text", path))
     label_index = header.index(pick_column(header, label_column, LABEL_COLUMNS, "label", path))
     end = position["line"]

@@ -93,6 +93,20 @@ def onnx_path(directory: Path, stem: str) -> Path:
     return directory / f"{stem}.onnx"
 
 
+def read_session(path: Path, directory: Path) -> Any:
+    """An ONNX Runtime session for ``path``; a file it cannot load names itself."""
+    try:
+        return create_session(path)
+    # onnxruntime raises its own classes (InvalidProtobuf, InvalidArgument, Fail, ...), all
+    # plain Exceptions from its compiled module; every one means this file is unusable.
+    except Exception as error:
+        reason = " ".join(str(error).split())
+        raise ModelDirectoryError(
+            f"{path}: not a loadable ONNX model ({reason}); write it again with: "
+            f"rnnkit export {directory}"
+        ) from None
+
+
 # Export and load ------------------------------------------------------------------------------
 
 
@@ -175,7 +189,7 @@ def load_onnx(predictor: Any, directory: str | Path) -> Any:
         path = onnx_path(directory, stem)
         if not path.is_file():
             raise ModelDirectoryError(f"{path} not found; write it with: rnnkit export {directory}")
-        session = sessions[stem] = create_session(path)
+        session = sessions[stem] = read_session(path, directory)
         if session.get_modelmeta().custom_metadata_map.get("weights_sha256") != digest:
             raise ModelDirectoryError(
                 f"{path} was exported from other weights than {directory / WEIGHTS_FILE}; "

@@ -20,13 +20,20 @@ from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, create_model
 
 import rnnkit
 from rnnkit.errors import RnnkitError
+from rnnkit.serving.access import API_KEY_HEADER, ApiKeyCheck, ServeAccess
 from rnnkit.serving.batching import MicroBatcher
-from rnnkit.serving.schemas import PredictRequest, RequestTooLargeError, ServeLimits
+from rnnkit.serving.schemas import (
+    PredictRequest,
+    RequestTooLargeError,
+    ServeLimits,
+    error_responses,
+)
 from rnnkit.serving.tasks import ServedTask, get_served_task
 
 
@@ -115,16 +122,26 @@ async def bad_input(request: Any, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=422)
 
 
-def new_app(task: str, limits: ServeLimits) -> FastAPI:
+def new_app(task: str, limits: ServeLimits, access: ServeAccess) -> FastAPI:
     """A FastAPI app whose errors are JSON ``{"detail": ...}``: 413 for a request over the
     limits (checked, or a body too large to read), 422 for any other `RnnkitError` (a text
-    with no tokens, say) as for FastAPI's own validation errors."""
+    with no tokens, say) as for FastAPI's own validation errors, and 401 without the API key
+    when ``access`` sets one (`rnnkit.serving.access`)."""
     app = FastAPI(
         title=f"rnnkit {task} service",
         version=rnnkit.__version__,
         description="A trained rnnkit model. Try it at `/`; `POST /predict` answers JSON.",
     )
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
+    if access.api_key is not None:
+        app.add_middleware(ApiKeyCheck, api_key=access.api_key)
+    if access.cors_origins:  # added last, so it runs first: preflights need no key
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(access.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", API_KEY_HEADER],
+        )
     app.add_exception_handler(RequestTooLargeError, too_large)
     app.add_exception_handler(RnnkitError, bad_input)
     return app
@@ -142,10 +159,14 @@ def predict_request_model(task: str, served: ServedTask) -> type[PredictRequest]
 
 
 def create_app(
-    predictor: Any, runtime: str = "torch", limits: ServeLimits | None = None
+    predictor: Any,
+    runtime: str = "torch",
+    limits: ServeLimits | None = None,
+    access: ServeAccess | None = None,
 ) -> FastAPI:
     """The service for ``predictor`` (what `rnnkit.load` returned, with ``runtime``); the
-    model is loaded once, by the caller, and shared by every request."""
+    model is loaded once, by the caller, and shared by every request. ``access`` (default:
+    open, no cross-origin callers) says who may call it."""
     limits = limits or ServeLimits()
     served = get_served_task(predictor.task)
     info = service_info(predictor, runtime, limits)
@@ -159,9 +180,17 @@ def create_app(
     batcher = MicroBatcher(
         lambda texts, options: served.predict(predictor, texts, options), limits.max_batch_size
     )
-    app = new_app(predictor.task, limits)
+    app = new_app(predictor.task, limits, access or ServeAccess())
 
-    @app.post("/predict", response_model=response_model, summary="Predict for one or more texts")
+    locked = (401,) if access is not None and access.api_key is not None else ()
+    posted = error_responses(400, *locked, 413, 422)
+
+    @app.post(
+        "/predict",
+        response_model=response_model,
+        summary="Predict for one or more texts",
+        responses=posted,
+    )
     async def predict(request: request_model) -> dict[str, Any]:
         texts = request.all_texts()
         check_limits(texts, limits)
@@ -176,6 +205,7 @@ def create_app(
         @app.post(
             "/trace",
             response_model=served.trace_schema,
+            responses=posted,
             summary="Walk through one text: token by token (O1 … On), or a translation's attention",
         )
         async def trace(request: served.trace_request) -> dict[str, Any]:
@@ -186,7 +216,11 @@ def create_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/info", summary="Task, labels or vocabularies, options, config, limits, versions")
+    @app.get(
+        "/info",
+        summary="Task, labels or vocabularies, options, config, limits, versions",
+        responses=error_responses(*locked),
+    )
     async def get_info() -> dict[str, Any]:
         return info
 
@@ -202,14 +236,23 @@ def create_app(
 SETTINGS_VARIABLE = "RNNKIT_SERVE_SETTINGS"
 
 
-def worker_settings(model_dir: str, runtime: str, limits: ServeLimits, workers: int) -> str:
-    """The JSON that `worker_app` reads from ``RNNKIT_SERVE_SETTINGS``; each worker gets an
-    equal share of torch's (and so ONNX Runtime's) threads."""
+def worker_settings(
+    model_dir: str,
+    runtime: str,
+    limits: ServeLimits,
+    workers: int,
+    access: ServeAccess | None = None,
+) -> str:
+    """The JSON that `worker_app` reads from ``RNNKIT_SERVE_SETTINGS`` (the environment of
+    this process and its workers only); each worker gets an equal share of torch's (and so
+    ONNX Runtime's) threads."""
     import torch
 
+    access = access or ServeAccess()
     return json.dumps({
         "model_dir": model_dir, "runtime": runtime, "limits": limits.__dict__,
         "threads": max(1, torch.get_num_threads() // workers),
+        "api_key": access.api_key, "cors_origins": list(access.cors_origins),
     })  # fmt: skip
 
 
@@ -221,4 +264,5 @@ def worker_app() -> FastAPI:
     settings = json.loads(os.environ[SETTINGS_VARIABLE])
     torch.set_num_threads(settings["threads"])
     predictor = rnnkit.load(settings["model_dir"], runtime=settings["runtime"])
-    return create_app(predictor, settings["runtime"], ServeLimits(**settings["limits"]))
+    access = ServeAccess(settings.get("api_key"), tuple(settings.get("cors_origins", ())))
+    return create_app(predictor, settings["runtime"], ServeLimits(**settings["limits"]), access)

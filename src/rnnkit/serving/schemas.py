@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -11,6 +12,23 @@ from rnnkit.errors import ConfigError, RnnkitError
 
 class RequestTooLargeError(RnnkitError):
     """A request over the service's limits (answered 413)."""
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a message, or FastAPI's list of validation errors (422)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of a route that may answer these error codes."""
+    descriptions = {
+        400: "The body could not be parsed (not JSON, or not UTF-8)",
+        401: "Missing or wrong API key (X-API-Key)",
+        413: "Over the service's limits (texts, characters, body size, generated tokens)",
+        422: "Malformed request, or a text with no tokens",
+    }
+    return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, ModelDirectoryError
 
 
 def task_registry() -> dict[str, Any]:
@@ -47,7 +47,13 @@ def load(directory: str | Path, runtime: str = "torch") -> Any:
 
     if runtime not in RUNTIMES:
         raise ConfigError(f"runtime: expected one of {list(RUNTIMES)}, got {runtime!r}")
-    predictor = get_task(read_task_name(directory)).load(directory)
+    task = read_task_name(directory)
+    if task not in task_registry():
+        raise ModelDirectoryError(
+            f"{Path(directory) / 'config.json'}: unknown task {task!r}; this rnnkit reads "
+            f"{sorted(task_registry())}"
+        )
+    predictor = get_task(task).load(directory)
     if runtime == "onnx":
         from rnnkit.export.onnx import load_onnx
 

@@ -114,7 +114,8 @@ class Classifier:
     @classmethod
     def load(cls, directory: str | Path) -> Classifier:
         """Rebuilds the classifier saved in ``directory`` (JSON + safetensors; no pickle)."""
-        saved = read_model_directory(directory, TASK, ClassifierConfig, SequenceClassifier)
+        sizes = {"vocab.json": "vocab_size", "labels.json": "num_classes"}
+        saved = read_model_directory(directory, TASK, ClassifierConfig, SequenceClassifier, sizes)
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:

@@ -9,29 +9,32 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
-import rnnkit
-from rnnkit.config import config_from_dict
 from rnnkit.data import (
     LabelVocab,
     ReadReport,
     Tokenizer,
     Vocab,
     get_tokenizer,
-    tokenizer_from_config,
 )
 from rnnkit.data.tokenizer_choice import AUTO_TOKENIZER, choose_tokenizer
 from rnnkit.data.tokenizers import TOKENIZERS
 from rnnkit.errors import ConfigError, DataError, ModelDirectoryError
 from rnnkit.nn.fast_path import describe_fast_path
-from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json
+from rnnkit.tasks.integrity import (
+    build_model,
+    format_versions,
+    read_config,
+    read_tokenizer,
+    read_vocabularies,
+)
+from rnnkit.training.checkpoint import WEIGHTS_FILE
 
 logger = logging.getLogger("rnnkit")
 REQUIRED_FILES = ("config.json", "vocab.json", "labels.json", WEIGHTS_FILE)
@@ -109,9 +112,8 @@ def model_files(
     ``labels=None`` (a model without labels, e.g. an unconditioned language model) writes no
     ``labels.json``.
     """
-    versions = {"rnnkit_version": rnnkit.__version__, "torch_version": torch.__version__}
     files = {
-        "config.json": {**config, "tokenizer": tokenizer.to_config(), **versions},
+        "config.json": {**config, "tokenizer": tokenizer.to_config(), **format_versions()},
         "vocab.json": vocab.to_dict(),
     }
     if labels is not None:
@@ -216,11 +218,7 @@ class SavedModel:
 
 def read_task_name(directory: str | Path) -> str:
     """The ``task`` recorded in a model directory's ``config.json``."""
-    directory = check_model_directory(directory, ("config.json",))
-    config = read_json(directory / "config.json")
-    if not isinstance(config, dict) or "task" not in config:
-        raise ModelDirectoryError(f"{directory / 'config.json'}: no 'task' recorded")
-    return config["task"]
+    return read_config(check_model_directory(directory, ("config.json",)))["task"]
 
 
 def check_model_directory(
@@ -243,26 +241,23 @@ def read_model_directory(
     task: str,
     config_class: type,
     model_class: type[nn.Module],
+    sizes: Mapping[str, str],
     required: tuple[str, ...] = REQUIRED_FILES,
 ) -> SavedModel:
     """Rebuilds the model, tokenizer and vocabularies saved in ``directory`` for ``task``.
 
-    ``required`` lists the files the task needs; ``labels.json`` is read when present.
+    ``required`` lists the files the task needs; ``sizes`` maps each vocabulary file to the
+    model-config field holding its size (``labels.json`` is read when present). Any damage
+    is a `ModelDirectoryError` naming the file (see `rnnkit.tasks.integrity`).
     """
     directory = check_model_directory(directory, required)
-    config = read_json(directory / "config.json")
-    if config.get("task") != task:
-        raise ModelDirectoryError(f"{directory} holds a {config.get('task')!r} model, not {task!r}")
-    model = model_class(
-        config_from_dict(config_class, config["model"], where=str(directory / "config.json"))
-    )
-    load_model_weights(model, directory)
+    config = read_config(directory, task)
+    model = build_model(directory, config, config_class, model_class)
+    vocabularies = read_vocabularies(directory, model.config, sizes)
     return SavedModel(
         model=model.eval(),
-        tokenizer=tokenizer_from_config(config["tokenizer"]),
-        vocab=Vocab.load(directory / "vocab.json"),
-        labels=LabelVocab.load(directory / "labels.json")
-        if (directory / "labels.json").is_file()
-        else None,
+        tokenizer=read_tokenizer(directory, config["tokenizer"]),
+        vocab=vocabularies["vocab.json"],
+        labels=vocabularies.get("labels.json"),
         config=config,
     )

@@ -202,8 +202,9 @@ class TextGenerator:
     @classmethod
     def load(cls, directory: str | Path) -> TextGenerator:
         """Rebuilds the generator saved in ``directory`` (JSON + safetensors; no pickle)."""
+        sizes = {"vocab.json": "vocab_size", "labels.json": "num_conditions"}
         saved = read_model_directory(
-            directory, TASK, LanguageModelConfig, LanguageModel, REQUIRED_FILES
+            directory, TASK, LanguageModelConfig, LanguageModel, sizes, REQUIRED_FILES
         )
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
 

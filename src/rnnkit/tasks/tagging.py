@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import torch
@@ -178,6 +179,10 @@ class Tagger:
     task = TAG_TASK
     config_class: type = TaggerConfig
     model_class: type = SequenceTagger
+    # each vocabulary file → the model-config field holding its size
+    sizes = MappingProxyType(
+        {"vocab.json": "vocab_size", "labels.json": "num_tags", CHARS_FILE: "char_vocab_size"}
+    )
 
     def __init__(
         self,
@@ -200,7 +205,9 @@ class Tagger:
     @classmethod
     def load(cls, directory: str | Path) -> Tagger:
         """Rebuilds the tagger saved in ``directory`` (JSON + safetensors; no pickle)."""
-        saved = read_model_directory(directory, cls.task, cls.config_class, cls.model_class)
+        saved = read_model_directory(
+            directory, cls.task, cls.config_class, cls.model_class, cls.sizes
+        )
         data = saved.config["data"]
         chars = None
         if saved.model.config.char_features:
@@ -264,6 +271,7 @@ class JointTagger(Tagger):
     task = JOINT_TASK
     config_class = JointConfig
     model_class = JointIntentSlot
+    sizes = MappingProxyType({**Tagger.sizes, INTENTS_FILE: "num_intents"})
 
     def _prediction(
         self, text: str, tokens: list[str], decoded: Decoded, index: int

@@ -24,7 +24,6 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-import rnnkit
 from rnnkit.config import config_from_dict, config_to_dict
 from rnnkit.data import (
     BucketBatchSampler,
@@ -35,10 +34,9 @@ from rnnkit.data import (
     Vocab,
     encode_parallel,
     read_parallel,
-    tokenizer_from_config,
 )
 from rnnkit.data.batching import pad_ids
-from rnnkit.errors import DataError, ModelDirectoryError
+from rnnkit.errors import DataError
 from rnnkit.metrics.translation import bleu_tokenizer, corpus_scores
 from rnnkit.models.decoding import Hypothesis
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -51,13 +49,21 @@ from rnnkit.tasks.common import (
     log,
     report_fast_path,
 )
+from rnnkit.tasks.integrity import (
+    build_model,
+    format_versions,
+    read_config,
+    read_tokenizer,
+    read_vocabularies,
+)
 from rnnkit.training import FitResult, Trainer, TrainerConfig
-from rnnkit.training.checkpoint import WEIGHTS_FILE, load_model_weights, read_json, unwrap_model
+from rnnkit.training.checkpoint import WEIGHTS_FILE, unwrap_model
 from rnnkit.training.distributed import rank, world_size
 
 TASK = "translate"
 DECODE_BATCH = 64
-FILES = ("config.json", "source_vocab.json", "target_vocab.json", WEIGHTS_FILE)
+SOURCE_VOCAB, TARGET_VOCAB = "source_vocab.json", "target_vocab.json"
+FILES = ("config.json", SOURCE_VOCAB, TARGET_VOCAB, WEIGHTS_FILE)
 
 
 @dataclass(frozen=True)
@@ -326,15 +332,14 @@ def resolve_model_config(config: Seq2SeqConfig, source: Vocab, target: Vocab) ->
 
 def model_directory_files(config: dict[str, Any], prepared: PreparedData) -> dict[str, Any]:
     """The JSON files of a translation model directory."""
-    versions = {"rnnkit_version": rnnkit.__version__, "torch_version": torch.__version__}
     tokenizers = {
         "source": prepared.source_tokenizer.to_config(),
         "target": prepared.target_tokenizer.to_config(),
     }
     return {
-        "config.json": {**config, "tokenizer": tokenizers, **versions},
-        "source_vocab.json": prepared.source_vocab.to_dict(),
-        "target_vocab.json": prepared.target_vocab.to_dict(),
+        "config.json": {**config, "tokenizer": tokenizers, **format_versions()},
+        SOURCE_VOCAB: prepared.source_vocab.to_dict(),
+        TARGET_VOCAB: prepared.target_vocab.to_dict(),
     }
 
 
@@ -357,21 +362,17 @@ class Translator:
     def load(cls, directory: str | Path) -> Translator:
         """Rebuilds the translator saved in ``directory`` (JSON + safetensors; no pickle)."""
         directory = check_model_directory(directory, FILES)
-        config = read_json(directory / "config.json")
-        if config.get("task") != TASK:
-            raise ModelDirectoryError(
-                f"{directory} holds a {config.get('task')!r} model, not {TASK!r}"
-            )
-        where = str(directory / "config.json")
-        model = Seq2Seq(config_from_dict(Seq2SeqConfig, config["model"], where=where))
-        load_model_weights(model, directory)
-        tokenizers = config["tokenizer"]
+        config = read_config(directory, TASK)
+        model = build_model(directory, config, Seq2SeqConfig, Seq2Seq)
+        sizes = {SOURCE_VOCAB: "encoder.vocab_size", TARGET_VOCAB: "decoder.vocab_size"}
+        vocabularies = read_vocabularies(directory, model.config, sizes)
+        tokenizers = config["tokenizer"] if isinstance(config["tokenizer"], dict) else {}
         return cls(
             model,
-            tokenizer_from_config(tokenizers["source"]),
-            tokenizer_from_config(tokenizers["target"]),
-            Vocab.load(directory / "source_vocab.json"),
-            Vocab.load(directory / "target_vocab.json"),
+            read_tokenizer(directory, tokenizers.get("source")),
+            read_tokenizer(directory, tokenizers.get("target")),
+            vocabularies[SOURCE_VOCAB],
+            vocabularies[TARGET_VOCAB],
             config,
         )  # fmt: skip
 

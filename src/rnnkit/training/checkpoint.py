@@ -18,6 +18,7 @@ Loading uses ``safetensors.torch.load_file`` and ``json`` only.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -28,11 +29,13 @@ from typing import Any
 
 import safetensors.torch
 import torch
+from safetensors import SafetensorError
 from torch import Tensor, nn
 
 from rnnkit.errors import TrainingError
 from rnnkit.training.rng import capture_rng, restore_rng
 
+logger = logging.getLogger("rnnkit")
 WEIGHTS_FILE = "model.safetensors"
 CHECKPOINTS_DIR = "checkpoints"
 LATEST_FILE = "latest"
@@ -52,9 +55,17 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         write(temporary)
         _fsync_file(temporary)
         os.replace(temporary, path)
+    except (OSError, SafetensorError) as error:  # a full disk, say: the old file is untouched
+        raise write_error(path, error) from None
     finally:
         temporary.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def write_error(path: Path, error: Exception) -> TrainingError:
+    """The error for a failed write of ``path``, which left the previous version in place."""
+    reason = getattr(error, "strerror", None) or " ".join(str(error).split())
+    return TrainingError(f"{path}: cannot write it ({reason}); the previous version is kept")
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -171,16 +182,25 @@ def save_resume_state(
     final = root / f"step-{step}"
     temporary = root / f".tmp-{final.name}"
     shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    _write_state_files(temporary, model, optimizer, scheduler, trainer_state)
-    _fsync_dir(temporary)
+    try:
+        temporary.mkdir()
+        _write_state_files(temporary, model, optimizer, scheduler, trainer_state)
+        _fsync_dir(temporary)
+    except (OSError, SafetensorError) as error:  # nothing is published: `latest` is unchanged
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise write_error(temporary, error) from None
     if final.exists():  # left by a run killed before it published this step
         shutil.rmtree(final)
     os.rename(temporary, final)
     _fsync_dir(root)
-    atomic_write(root / LATEST_FILE, lambda tmp: tmp.write_text(final.name + "\n"))
+    publish_resume_state(final)
     prune_resume_states(out_dir, keep)
     return final
+
+
+def publish_resume_state(directory: Path) -> None:
+    """Makes the resume state ``directory`` the latest one (the pointer is replaced atomically)."""
+    atomic_write(directory.parent / LATEST_FILE, lambda tmp: tmp.write_text(directory.name + "\n"))
 
 
 def _write_state_files(directory, model, optimizer, scheduler, trainer_state) -> None:
@@ -212,7 +232,7 @@ def latest_resume_state(out_dir: Path) -> Path | None:
     pointer = Path(out_dir) / CHECKPOINTS_DIR / LATEST_FILE
     if not pointer.is_file():
         return None
-    name = pointer.read_text().strip()
+    name = pointer.read_bytes().decode("utf-8", "replace").strip()  # damaged: refused below
     if not STATE_NAME.match(name) or not (pointer.parent / name).is_dir():
         raise TrainingError(f"{pointer}: points to {name!r}, which is not a resume state")
     return pointer.parent / name
@@ -235,12 +255,60 @@ def load_resume_state(
         if scheduler is not None:
             scheduler.load_state_dict(meta["scheduler"] or {})
         restore_rng(load(directory / "rng.safetensors"), meta["rng"])
-    except (RuntimeError, KeyError, ValueError, TypeError, OSError) as error:
+    except (RuntimeError, KeyError, ValueError, TypeError, OSError, SafetensorError) as error:
         raise TrainingError(
             f"{directory}: cannot resume from this state (was it written for another model, "
             f"optimizer or scheduler?): {error}"
         ) from None
+    if not isinstance(meta, dict) or "trainer" not in meta:
+        raise TrainingError(f"{directory / 'state.json'}: no trainer state recorded")
     return meta["trainer"]
+
+
+def load_newest_resume_state(
+    out_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
+) -> tuple[Path, dict[str, Any]] | None:
+    """Restores the newest resume state that loads; returns it and the trainer's metadata.
+
+    A damaged state (or a damaged ``latest`` pointer) is passed over for the previous one,
+    with a warning naming it and the state resumed instead; each load replaces the whole
+    model, optimizer, scheduler and RNG state, so a failed one leaves nothing behind. Returns
+    None when no state was ever published; raises `TrainingError` when none loads.
+    """
+    failures = []
+    for directory in resume_candidates(out_dir):
+        try:
+            saved = load_resume_state(directory, model, optimizer, scheduler)
+        except TrainingError as error:
+            failures.append(str(error))
+            continue
+        if failures:
+            logger.warning(
+                "damaged resume state passed over (%s); resuming from the previous good one, %s",
+                "; ".join(failures),
+                directory,
+            )
+        return directory, saved
+    if failures:
+        raise TrainingError(
+            f"{Path(out_dir) / CHECKPOINTS_DIR}: no resume state loads ({'; '.join(failures)})"
+        )
+    return None
+
+
+def resume_candidates(out_dir: Path) -> list[Path]:
+    """The resume states to try, newest first: the published one and those kept before it
+    (all states on disk when the ``latest`` pointer itself is damaged)."""
+    root = Path(out_dir) / CHECKPOINTS_DIR
+    if not (root / LATEST_FILE).is_file():
+        return []
+    try:
+        newest = _step_number(latest_resume_state(out_dir))
+    except TrainingError as error:
+        logger.warning("%s; trying every resume state on disk, newest first", error)
+        newest = math.inf
+    states = [p for p in root.iterdir() if STATE_NAME.match(p.name) and p.is_dir()]
+    return sorted((p for p in states if _step_number(p) <= newest), key=_step_number)[::-1]
 
 
 def prune_resume_states(out_dir: Path, keep: int) -> None:

@@ -49,6 +49,7 @@ from rnnkit.training.distributed import (
     shutdown_distributed,
     wrap_model,
 )
+from rnnkit.training.interrupt import StopSignals
 from rnnkit.training.rng import capture_rng, restore_rng, seed_everything
 from rnnkit.training.schedule import build_optimizer, build_scheduler
 from rnnkit.training.state import FitResult, StepInfo, TrainState, add_to_totals
@@ -130,9 +131,10 @@ class Trainer:
             self._setup(train_loader, resume)
             self.trigger("fit_start")
             try:
-                while self.state.stop_reason is None:
-                    self._train_epoch(train_loader)
-                    self._end_epoch()
+                with StopSignals() as self._signals:
+                    while self.state.stop_reason is None:
+                        self._train_epoch(train_loader)
+                        self._end_epoch()
             finally:
                 self.trigger("fit_end")  # also on error: closes the progress bar and logs
         finally:
@@ -163,20 +165,25 @@ class Trainer:
             checkpoint.remove_temporaries(self.out_dir)
             for name, data in self.files.items():
                 checkpoint.write_json(self.out_dir / name, data)
-        latest = checkpoint.latest_resume_state(self.out_dir) if resume else None
-        if resume and latest is None:
+        model, optimizer, scheduler = self.model, self.optimizer, self.scheduler
+        found = (
+            checkpoint.load_newest_resume_state(self.out_dir, model, optimizer, scheduler)
+            if resume
+            else None
+        )
+        if resume and found is None:
             logger.warning("no resume state in %s; training from the start", self.out_dir)
-        if latest is not None:
-            self._resume(latest)
+        if found is not None:
+            self._resume(*found)
         elif self.is_main:  # a fresh run: nothing of an earlier run in OUT may be resumed
             (self.out_dir / METRICS_FILE).unlink(missing_ok=True)
             (self.out_dir / CURVES_FILE).unlink(missing_ok=True)
             shutil.rmtree(self.out_dir / checkpoint.CHECKPOINTS_DIR, ignore_errors=True)
 
-    def _resume(self, latest: Path) -> None:
-        if self.is_main:
+    def _resume(self, latest: Path, saved: dict[str, Any]) -> None:
+        if self.is_main:  # (re)publish the state resumed, dropping any newer, damaged one
+            checkpoint.publish_resume_state(latest)
             checkpoint.prune_resume_states(self.out_dir, self.config.keep_checkpoints)
-        saved = checkpoint.load_resume_state(latest, self.model, self.optimizer, self.scheduler)
         self.state = TrainState(**saved["state"])
         warn_if_config_changed(saved["config"], config_to_dict(self.config))
         resumable = ("completed", "time_budget")
@@ -210,6 +217,16 @@ class Trainer:
             every = self.config.checkpoint_every
             if every and self.state.step % every == 0:
                 self._save_resume_state()
+            if any_rank(self._signals.received is not None, self.dist):
+                self._stop_for_signal()
+
+    def _stop_for_signal(self) -> None:
+        """Saves a resume state at this step boundary and stops, saying where it is."""
+        where = self._save_resume_state()
+        raise TrainingError(
+            f"interrupted by {self._signals.received or 'a signal on another rank'} at step "
+            f"{self.state.step}: resume state saved to {where}; continue with --resume"
+        )
 
     def _train_step(self, batch: Any) -> StepInfo:
         """One forward/backward; the update is skipped when the loss or gradient is non-finite."""
@@ -330,9 +347,10 @@ class Trainer:
             record["tokens_per_s"] = round(totals["tokens"] / max(seconds, 1e-9), 1)
         return record
 
-    def _save_resume_state(self) -> None:
+    def _save_resume_state(self) -> Path:
+        """Writes a resume state for this step (on the main rank); returns its directory."""
         if self.is_main:
-            checkpoint.save_resume_state(
+            return checkpoint.save_resume_state(
                 self.out_dir,
                 self.state.step,
                 self.model,
@@ -341,6 +359,7 @@ class Trainer:
                 {"state": dataclasses.asdict(self.state), "config": config_to_dict(self.config)},
                 keep=self.config.keep_checkpoints,
             )
+        return self.out_dir / checkpoint.CHECKPOINTS_DIR / f"step-{self.state.step}"
 
 
 def warn_if_config_changed(saved: dict[str, Any], current: dict[str, Any]) -> None:
