@@ -39,7 +39,10 @@ CONFIG_FILE = "config.json"
 # directories (they then refuse them, naming the rnnkit version that wrote them).
 FORMAT_VERSION = 1
 SECTIONS = ("data", "model", "trainer")  # the run config, as the task's train command wrote it
-METADATA_KEYS = ("task", "tokenizer", "rnnkit_version", "torch_version", "format_version")
+# fast_path: the kernels training ran on (rnnkit.nn.fast_path), a record, not a setting.
+METADATA_KEYS = (
+    "task", "tokenizer", "rnnkit_version", "torch_version", "format_version", "fast_path",
+)  # fmt: skip
 
 
 def format_versions() -> dict[str, Any]:
