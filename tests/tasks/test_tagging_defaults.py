@@ -27,6 +27,7 @@ def test_defaults_are_the_measured_tagging_recipe():
     for config in (TagConfig(), JointTaskConfig()):
         assert config.model.char_features == "auto" and config.model.use_crf
         assert config.model.embedding_dropout == 0.25 and config.trainer.lr == 2e-3
+        assert (config.trainer.epochs, config.trainer.patience) == (20, 4)
 
 
 def test_words_turn_character_features_on(caplog):
