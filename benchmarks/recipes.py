@@ -77,6 +77,11 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "concat-locked": (
         "model.pooling=concat", *TUNED, "model.locked_dropout=true", "model.weight_drop=0.2",
     ),
+    # character features per word where the tokens are words (auto: off for char tokenizers)
+    "max-chars": ("model.pooling=max", *TUNED, "model.char_features=auto"),
+    "max-chars-locked": (
+        "model.pooling=max", *TUNED, "model.char_features=auto", "model.locked_dropout=true",
+    ),
 }  # fmt: skip
 
 

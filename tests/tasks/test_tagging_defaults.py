@@ -10,12 +10,12 @@ import pytest
 from rnnkit.data import TaggedExample
 from rnnkit.errors import ConfigError
 from rnnkit.models import SequenceTagger, TaggerConfig
+from rnnkit.tasks.common import resolve_char_features
 from rnnkit.tasks.tagging_train import (
     JointTaskConfig,
     TagConfig,
     TagDataSettings,
     prediction_tokenizer,
-    resolve_char_features,
 )
 
 
@@ -32,24 +32,24 @@ def test_defaults_are_the_measured_tagging_recipe():
 
 def test_words_turn_character_features_on(caplog):
     with caplog.at_level(logging.INFO, logger="rnnkit"):
-        config = resolve_char_features(TagConfig(), sentences(["EU", "rejects", "German"]))
+        config = resolve_char_features(TagConfig(), [["EU", "rejects", "German"]])
     assert config.model.char_features is True
     assert "char features auto → on: training tokens average 5.0 characters" in caplog.text
 
 
 def test_single_characters_turn_them_off():
-    config = resolve_char_features(JointTaskConfig(), sentences(["中", "国"], ["人", "民", "们"]))
+    config = resolve_char_features(JointTaskConfig(), [["中", "国"], ["人", "民", "们"]])
     assert config.model.char_features is False
 
 
 def test_an_explicit_choice_is_kept():
     config = TagConfig(model=TaggerConfig(char_features=False))
-    assert resolve_char_features(config, sentences(["words", "here"])) is config
+    assert resolve_char_features(config, [["words", "here"]]) is config
 
 
 def test_a_model_refuses_the_undecided_auto():
     config = dataclasses.replace(TagConfig().model, vocab_size=10, num_tags=3)
-    with pytest.raises(ConfigError, match="char_features: 'auto' is decided by the tagging task"):
+    with pytest.raises(ConfigError, match="char_features: 'auto' is decided by the task"):
         SequenceTagger(config)
 
 

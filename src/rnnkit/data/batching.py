@@ -29,11 +29,15 @@ TAG_PAD_ID = -100
 
 
 class TextBatch(NamedTuple):
-    """ids (B, T) padded with the vocabulary's pad id, lengths (B,), labels (B,)."""
+    """ids (B, T) padded with the vocabulary's pad id, lengths (B,), labels (B,), and the
+    characters of each word when encoded with a character vocabulary: char_ids (B, T, W)
+    padded with 0, char_lengths (B, T) (0 for padding words)."""
 
     ids: torch.Tensor
     lengths: torch.Tensor
     labels: torch.Tensor
+    char_ids: torch.Tensor | None = None
+    char_lengths: torch.Tensor | None = None
 
 
 class TaggedBatch(NamedTuple):
@@ -69,10 +73,17 @@ def pad_ids(
     return ids, torch.tensor(lengths, dtype=torch.long)
 
 
-def collate_classification(batch: Sequence[tuple[list[int], int]], pad_id: int = 0) -> TextBatch:
-    """``[(ids, label_id), ...]`` → `TextBatch`."""
+def collate_classification(
+    batch: Sequence[tuple[list[int], int] | tuple[list[int], int, list[list[int]]]],
+    pad_id: int = 0,
+) -> TextBatch:
+    """``[(ids, label_id), ...]`` or ``[(ids, label_id, char ids per word), ...]`` →
+    `TextBatch` (characters padded with 0)."""
     ids, lengths = pad_ids([item[0] for item in batch], pad_id)
-    return TextBatch(ids, lengths, torch.tensor([item[1] for item in batch], dtype=torch.long))
+    labels = torch.tensor([item[1] for item in batch], dtype=torch.long)
+    if not batch or len(batch[0]) < 3:
+        return TextBatch(ids, lengths, labels)
+    return TextBatch(ids, lengths, labels, *pad_chars([item[2] for item in batch]))
 
 
 def pad_chars(
@@ -90,6 +101,18 @@ def pad_chars(
     lengths = [[len(word) for word in words] + [0] * (time - len(words)) for words in sentences]
     char_ids = torch.tensor(rows, dtype=torch.long).reshape(len(sentences), time, width)
     return char_ids, torch.tensor(lengths, dtype=torch.long).reshape(len(sentences), time)
+
+
+def pad_words(
+    encoded: Sequence[tuple[Sequence[int], Sequence[Sequence[int]] | None]], pad_id: int = 0
+) -> tuple[torch.Tensor, ...]:
+    """``[(word ids, char ids per word or None), ...]`` → ``(ids (B, T), lengths (B,))``, and
+    ``char_ids (B, T, W), char_lengths (B, T)`` after them when every item has characters:
+    a word-level model's inputs, in the order its ``forward`` takes them."""
+    ids, lengths = pad_ids([item[0] for item in encoded], pad_id)
+    if not encoded or any(item[1] is None for item in encoded):
+        return ids, lengths
+    return (ids, lengths, *pad_chars([item[1] for item in encoded]))
 
 
 def collate_tagging(

@@ -62,14 +62,20 @@ def encode_classification(
     add_bos: bool = False,
     add_eos: bool = False,
     tokens: Sequence[Sequence[str]] | None = None,
+    chars: Vocab | None = None,
+    max_word_chars: int = 20,
 ) -> EncodedDataset:
-    """Items ``(ids, label_id)``; an unknown label raises a `DataError` at the example's line.
+    """Items ``(ids, label_id)``, or ``(ids, label_id, char ids per word)`` with a character
+    vocabulary; an unknown label raises a `DataError` at the example's line.
 
     Args:
         max_length: keep the first `max_length` tokens (before ``<bos>``/``<eos>``).
         tokens: already tokenized examples (e.g. from `tokenize_examples` used to build the vocab).
+        chars: a character vocabulary: also encode each word's characters (see `encode_chars`).
     """
     _check_max_length(max_length)
+    if chars is not None and (add_bos or add_eos):
+        raise ConfigError("chars: character features need one id per token, without <bos>/<eos>")
     token_lists = tokenize_examples(examples, tokenizer) if tokens is None else tokens
     items, lengths, truncated = [], [], 0
     encode = vocab.encode
@@ -77,7 +83,11 @@ def encode_classification(
         if max_length is not None and len(toks) > max_length:
             toks, truncated = toks[:max_length], truncated + 1
         ids = encode(toks, add_bos, add_eos)
-        items.append((ids, labels.encode(ex.label, ex.path, ex.line)))
+        label = labels.encode(ex.label, ex.path, ex.line)
+        if chars is None:
+            items.append((ids, label))
+        else:
+            items.append((ids, label, encode_chars(toks, chars, max_word_chars)))
         lengths.append(len(ids))
     return EncodedDataset(
         items, lengths, truncated, partial(collate_classification, pad_id=vocab.pad_id)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnkit.data import TextExample
-from rnnkit.data.batching import pad_ids
+from rnnkit.data.batching import pad_words
 from rnnkit.diagnostics.gradients import GradientFlow, gradient_flow
 
 
@@ -20,11 +20,11 @@ def classifier_gradient_flow(classifier, examples: Sequence[TextExample]) -> Gra
     the numbers are those of the model as it predicts.
     """
     known = [example for example in examples if example.label in classifier.labels]
-    ids = classifier.encode([example.text for example in known])
-    tokens, lengths = pad_ids(ids, classifier.vocab.pad_id)
+    inputs = pad_words(classifier.encode([ex.text for ex in known]), classifier.vocab.pad_id)
+    lengths = inputs[1]
     labels = torch.tensor([classifier.labels.encode(example.label) for example in known])
 
     def loss_fn(model):
-        return F.cross_entropy(model(tokens, lengths), labels, reduction="sum")
+        return F.cross_entropy(model(*inputs), labels, reduction="sum")
 
     return gradient_flow(classifier.model, loss_fn, lengths)

@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from rnnkit.data.batching import pad_words
+
 
 @dataclass(frozen=True)
 class TraceStep:
@@ -41,10 +43,10 @@ def trace_text(classifier, text: str) -> Trace:
     """Walks ``classifier`` (an `rnnkit.tasks.classification.Classifier`) through ``text``."""
     model = classifier.model
     tokens = classifier.tokenizer.tokenize(text)
-    ids = torch.tensor(classifier.encode([text])[0])
-    lengths = torch.tensor([len(ids)])
-    logits, outputs, weights = model.forward_with_details(ids.unsqueeze(0), lengths)
-    probabilities = model.prefix_probabilities(ids)  # (T, C)
+    inputs = pad_words(classifier.encode([text]), classifier.vocab.pad_id)  # a batch of one
+    ids = inputs[0][0]
+    logits, outputs, weights = model.forward_with_details(*inputs)
+    probabilities = model.prefix_probabilities(ids, *(chars[0] for chars in inputs[2:]))  # (T, C)
     hidden = model.config.hidden_size
     directions = 2 if model.config.bidirectional else 1
     norms = outputs[0].view(len(ids), directions, hidden).norm(dim=-1)  # (T, D)

@@ -1,25 +1,24 @@
 """The classifier (N→1) in ONNX: its graph, its PyTorch reference outputs, its stand-in.
 
-Legend: B batch, T time, C classes, F features (D*H).
+Legend: B batch, T time, W characters per word, C classes, F features (D*H).
 """
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
-from rnnkit.export.graph import GraphBuilder, pooling, recurrent_stack
+from rnnkit.export.graph import GraphBuilder, pooling
 from rnnkit.export.runtime import OnnxRuntimeModel
+from rnnkit.export.tagging import encode_words
+from rnnkit.models.classifier import prefix_probabilities
 
 
 def build_classifier(model: nn.Module, builder: GraphBuilder) -> None:
-    """tokens → embedding → recurrent stack → pooling → linear: ``logits (B, C)``, encoder
-    ``outputs (B, T, F)`` and, for attention pooling, ``attention (B, T)``."""
-    encoder = model.encoder
-    embedded = builder.embedding("tokens", encoder.embedding, "embedding")
-    outputs, layers = recurrent_stack(builder, embedded, "lengths", encoder.rnn, "rnn")
+    """tokens (+ characters) → embedding → recurrent stack → pooling → linear: ``logits
+    (B, C)``, encoder ``outputs (B, T, F)`` and, for attention pooling, ``attention (B, T)``."""
+    outputs, final_h = encode_words(model, builder)
     pooled, weights = pooling(
-        builder, model.config.pooling, model.pooling, outputs, "lengths", layers.h[-1]
+        builder, model.config.pooling, model.pooling, outputs, "lengths", final_h
     )
     builder.output("logits", builder.linear(pooled, model.output, "output"), ["batch", "classes"])
     builder.output("outputs", outputs, ["batch", "time", "features"])
@@ -28,26 +27,42 @@ def build_classifier(model: nn.Module, builder: GraphBuilder) -> None:
 
 
 def classifier_reference(model: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
-    logits, outputs, weights = model.forward_with_details(inputs["tokens"], inputs["lengths"])
+    logits, outputs, weights = model.forward_with_details(
+        inputs["tokens"], inputs["lengths"], inputs.get("char_ids"), inputs.get("char_lengths")
+    )
     found = {"logits": logits, "outputs": outputs}
     return found if weights is None else {**found, "attention": weights}
 
 
 class OnnxClassifierModel(OnnxRuntimeModel):
-    """A `SequenceClassifier`'s inference contract — ``model(tokens, lengths) -> logits``,
-    ``forward_with_details``, ``prefix_probabilities`` — computed by ONNX Runtime."""
+    """A `SequenceClassifier`'s inference contract — ``model(tokens, lengths[, char_ids,
+    char_lengths]) -> logits``, ``forward_with_details``, ``prefix_probabilities`` — computed
+    by ONNX Runtime."""
 
-    def __call__(self, tokens: Tensor, lengths: Tensor) -> Tensor:
-        return self.run(["logits"], tokens=tokens, lengths=lengths)["logits"]
+    def __call__(
+        self,
+        tokens: Tensor,
+        lengths: Tensor,
+        char_ids: Tensor | None = None,
+        char_lengths: Tensor | None = None,
+    ) -> Tensor:
+        found = self.run(["logits"], tokens=tokens, lengths=lengths, char_ids=char_ids,
+                         char_lengths=char_lengths)  # fmt: skip
+        return found["logits"]
 
     def forward_with_details(
-        self, tokens: Tensor, lengths: Tensor
+        self,
+        tokens: Tensor,
+        lengths: Tensor,
+        char_ids: Tensor | None = None,
+        char_lengths: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor | None]:
-        found = self.run(tokens=tokens, lengths=lengths)
+        found = self.run(tokens=tokens, lengths=lengths, char_ids=char_ids,
+                         char_lengths=char_lengths)  # fmt: skip
         return found["logits"], found["outputs"], found.get("attention")
 
-    def prefix_probabilities(self, tokens: Tensor) -> Tensor:
+    def prefix_probabilities(
+        self, tokens: Tensor, char_ids: Tensor | None = None, char_lengths: Tensor | None = None
+    ) -> Tensor:
         """``(T, C)``: row t is the prediction for the prefix ``tokens[: t + 1]``."""
-        time = tokens.size(0)
-        batch = tokens.unsqueeze(0).expand(time, time)
-        return self(batch, torch.arange(1, time + 1)).softmax(dim=-1)
+        return prefix_probabilities(self, tokens, char_ids, char_lengths)

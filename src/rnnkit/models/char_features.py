@@ -8,10 +8,28 @@ E character embedding, H hidden per direction, C = 2*H features.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.models.encoder import RecurrentEncoder
 from rnnkit.nn import LSTM
+from rnnkit.nn.state import RNNState
+
+
+@dataclass(frozen=True)
+class CharFeaturesConfig:
+    """The character-feature settings a word-level model config adds to the encoder's."""
+
+    # A character Bi-LSTM per word, concatenated to its embedding. "auto" is for task configs:
+    # the task turns it on when the training tokens are words, not single characters (see
+    # rnnkit.tasks.common.resolve_char_features); a model needs true or false.
+    char_features: bool | Literal["auto"] = False
+    char_vocab_size: int = 0  # characters, padding (id 0) included; set by the task
+    char_embedding_dim: int = 25  # Lample et al. (2016) use 25
+    char_hidden_size: int = 25  # per direction, so 2 * 25 features per word (Lample et al.)
 
 
 class CharFeatures(nn.Module):
@@ -84,3 +102,43 @@ class CharFeatures(nn.Module):
                 f"char_lengths: expected values in [0, {char_ids.size(2)}] (W), got "
                 f"{int(char_lengths.min())}..{int(char_lengths.max())}"
             )
+
+
+def build_char_features(config: CharFeaturesConfig, backend: str) -> CharFeatures | None:
+    """The `CharFeatures` a model config asks for, or None when ``char_features`` is false."""
+    if config.char_features == "auto":
+        raise ConfigError(
+            "char_features: 'auto' is decided by the task from the training data; "
+            "a model needs true or false"
+        )
+    if not config.char_features:
+        return None
+    return CharFeatures(
+        config.char_vocab_size, config.char_embedding_dim, config.char_hidden_size, backend=backend
+    )
+
+
+def encode_words(
+    encoder: RecurrentEncoder,
+    chars: CharFeatures | None,
+    tokens: Tensor,
+    lengths: Tensor,
+    char_ids: Tensor | None = None,
+    char_lengths: Tensor | None = None,
+) -> tuple[Tensor, RNNState]:
+    """Encoder ``outputs (B, T, F)`` and final state for ``tokens (B, T)``, each word's
+    embedding joined by its character features; ``char_ids (B, T, W)`` and ``char_lengths
+    (B, T)`` are required iff the model has ``chars``."""
+    if chars is None:
+        if char_ids is not None or char_lengths is not None:
+            raise ShapeError(
+                "char_ids: this model has no character features (char_features=False), "
+                "got character input"
+            )
+        return encoder(tokens, lengths)
+    if char_ids is None or char_lengths is None:
+        missing = "char_ids" if char_ids is None else "char_lengths"
+        raise ShapeError(
+            f"{missing}: expected a tensor (the model has character features), got None"
+        )
+    return encoder(tokens, lengths, extra=chars(char_ids, char_lengths))

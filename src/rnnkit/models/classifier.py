@@ -1,11 +1,12 @@
 """`SequenceClassifier`: the N→1 shape — a sequence in, one label out.
 
-Legend: B batch, T time, C classes, F encoder features (D*H); the pooled vector is F wide
-(3*F for ``concat``).
+Legend: B batch, T time, W characters per word, C classes, F encoder features (D*H); the
+pooled vector is F wide (3*F for ``concat``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -13,13 +14,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError
+from rnnkit.models.char_features import CharFeaturesConfig, build_char_features, encode_words
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.models.pooling import build_pooling, check_pooling, pooled_size
 
 
 @dataclass(frozen=True)
-class ClassifierConfig(EncoderConfig):
-    """The encoder's settings (inherited, so ``model.hidden_size`` stays one key) plus the head."""
+class ClassifierConfig(EncoderConfig, CharFeaturesConfig):
+    """The encoder's settings (inherited, so ``model.hidden_size`` stays one key), the
+    optional character features of each word, and the head."""
 
     num_classes: int = 0  # C, set from the label vocabulary when a task builds the model
     pooling: str = "last"  # "last", "mean", "max", "attention" or "concat" ([last; max; mean])
@@ -31,10 +34,12 @@ class ClassifierConfig(EncoderConfig):
 
 
 class SequenceClassifier(nn.Module):
-    """Embedding → recurrent encoder → pooling → dropout → linear.
+    """Embedding (+ character features per word) → recurrent encoder → pooling → dropout →
+    linear.
 
     Shape:
-        tokens: (B, T) long; lengths: (B,) long (true lengths, >= 1).
+        tokens: (B, T) long; lengths: (B,) long (true lengths, >= 1); char_ids (B, T, W) and
+        char_lengths (B, T) long, required iff ``config.char_features``.
         Returns logits (B, C).
     """
 
@@ -43,37 +48,73 @@ class SequenceClassifier(nn.Module):
         if config.num_classes < 2:
             raise ConfigError(f"num_classes: expected at least 2, got {config.num_classes}")
         self.config = config
-        self.encoder = RecurrentEncoder(config)
+        self.chars = build_char_features(config, config.backend)
+        extra = self.chars.output_size if self.chars is not None else 0
+        self.encoder = RecurrentEncoder(config, extra_features=extra)
         self.pooling = build_pooling(config.pooling, self.encoder.output_size)
         self.dropout = nn.Dropout(config.output_dropout)
         self.output = nn.Linear(
             pooled_size(config.pooling, self.encoder.output_size), config.num_classes
         )
 
-    def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
-        return self.forward_with_details(tokens, lengths)[0]
+    def forward(
+        self,
+        tokens: Tensor,
+        lengths: Tensor,
+        char_ids: Tensor | None = None,
+        char_lengths: Tensor | None = None,
+    ) -> Tensor:
+        return self.forward_with_details(tokens, lengths, char_ids, char_lengths)[0]
 
     def forward_with_details(
-        self, tokens: Tensor, lengths: Tensor
+        self,
+        tokens: Tensor,
+        lengths: Tensor,
+        char_ids: Tensor | None = None,
+        char_lengths: Tensor | None = None,
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         """Logits ``(B, C)``, encoder outputs ``(B, T, F)`` and attention weights ``(B, T)``
         (None unless the pooling is ``attention``)."""
-        outputs, final = self.encoder(tokens, lengths)
+        outputs, final = encode_words(
+            self.encoder, self.chars, tokens, lengths, char_ids, char_lengths
+        )
         pooled, weights = self.pooling(outputs, lengths, self.encoder.final_features(final))
         return self.output(self.dropout(pooled)), outputs, weights
 
-    def loss(self, tokens: Tensor, lengths: Tensor, labels: Tensor) -> Tensor:
+    def loss(
+        self,
+        tokens: Tensor,
+        lengths: Tensor,
+        labels: Tensor,
+        char_ids: Tensor | None = None,
+        char_lengths: Tensor | None = None,
+    ) -> Tensor:
         """Mean cross-entropy of the logits against ``labels (B,)``."""
-        return F.cross_entropy(self(tokens, lengths), labels)
+        return F.cross_entropy(self(tokens, lengths, char_ids, char_lengths), labels)
 
-    @torch.no_grad()
-    def prefix_probabilities(self, tokens: Tensor) -> Tensor:
-        """What the model would say if the sentence ended after each token.
+    def prefix_probabilities(
+        self, tokens: Tensor, char_ids: Tensor | None = None, char_lengths: Tensor | None = None
+    ) -> Tensor:
+        """See `prefix_probabilities`."""
+        return prefix_probabilities(self, tokens, char_ids, char_lengths)
 
-        ``tokens (T,)`` for one sentence; returns ``(T, C)`` probabilities, row t for the
-        prefix ``tokens[: t + 1]`` — the tutorial's O1 … On for a unidirectional model.
-        """
-        time = tokens.size(0)
-        batch = tokens.unsqueeze(0).expand(time, time)  # every prefix, padded to T
-        lengths = torch.arange(1, time + 1)
-        return self(batch, lengths).softmax(dim=-1)
+
+@torch.no_grad()
+def prefix_probabilities(
+    model: Callable[..., Tensor],
+    tokens: Tensor,
+    char_ids: Tensor | None = None,
+    char_lengths: Tensor | None = None,
+) -> Tensor:
+    """What a classifier would say if the sentence ended after each token.
+
+    ``tokens (T,)`` for one sentence (with ``char_ids (T, W)``, ``char_lengths (T,)`` when the
+    model reads characters); returns ``(T, C)`` probabilities, row t for the prefix
+    ``tokens[: t + 1]`` — the tutorial's O1 … On for a unidirectional model.
+    """
+    time = tokens.size(0)
+    batch = tokens.unsqueeze(0).expand(time, time)  # every prefix, padded to T
+    chars = ()
+    if char_ids is not None and char_lengths is not None:
+        chars = (char_ids.unsqueeze(0).expand(time, -1, -1), char_lengths.expand(time, -1))
+    return model(batch, torch.arange(1, time + 1), *chars).softmax(dim=-1)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.models.char_features import CharFeatures
+from rnnkit.models.char_features import CharFeaturesConfig, build_char_features, encode_words
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.nn.crf import CRF, bio_constraints
 from rnnkit.nn.dropout import sequence_dropout
@@ -29,19 +28,12 @@ IGNORE_INDEX = -100
 
 
 @dataclass(frozen=True)
-class TaggerConfig(EncoderConfig):
+class TaggerConfig(EncoderConfig, CharFeaturesConfig):
     """The encoder's settings (inherited, so ``model.hidden_size`` stays one key) plus the
     character features and the tagging head."""
 
     num_tags: int = 0  # K, set from the tag vocabulary when a task builds the model
     use_crf: bool = True  # a CRF over the tag scores (else an independent softmax per token)
-    # A character Bi-LSTM per word, concatenated to its embedding. "auto" is for task configs:
-    # the tagging task turns it on when the training tokens are words (see
-    # rnnkit.tasks.tagging_train.resolve_char_features); a model needs true or false.
-    char_features: bool | Literal["auto"] = False
-    char_vocab_size: int = 0  # characters, padding (id 0) included; set by the task
-    char_embedding_dim: int = 25  # Lample et al. (2016) use 25
-    char_hidden_size: int = 25  # per direction, so 2 * 25 features per word (Lample et al.)
     output_dropout: float = 0.5  # on the encoder outputs, before the per-token linear layer
 
 
@@ -111,19 +103,7 @@ class WordEncoderModel(nn.Module):
     def __init__(self, config: TaggerConfig) -> None:
         super().__init__()
         self.config = config
-        self.chars = None
-        if config.char_features == "auto":
-            raise ConfigError(
-                "char_features: 'auto' is decided by the tagging task from the training data; "
-                "a model needs true or false"
-            )
-        if config.char_features:
-            self.chars = CharFeatures(
-                config.char_vocab_size,
-                config.char_embedding_dim,
-                config.char_hidden_size,
-                backend=config.backend,
-            )
+        self.chars = build_char_features(config, config.backend)
         extra = self.chars.output_size if self.chars is not None else 0
         self.encoder = RecurrentEncoder(config, extra_features=extra)
         self.head = TaggingHead(
@@ -143,19 +123,7 @@ class WordEncoderModel(nn.Module):
     ) -> tuple[Tensor, RNNState]:
         """Encoder ``outputs (B, T, F)`` and final state for ``tokens (B, T)``; ``char_ids
         (B, T, W)`` and ``char_lengths (B, T)`` are required iff ``config.char_features``."""
-        if self.chars is None:
-            if char_ids is not None or char_lengths is not None:
-                raise ShapeError(
-                    "char_ids: this model has no character features (char_features=False), "
-                    "got character input"
-                )
-            return self.encoder(tokens, lengths)
-        if char_ids is None or char_lengths is None:
-            missing = "char_ids" if char_ids is None else "char_lengths"
-            raise ShapeError(
-                f"{missing}: expected a tensor (the model has character features), got None"
-            )
-        return self.encoder(tokens, lengths, extra=self.chars(char_ids, char_lengths))
+        return encode_words(self.encoder, self.chars, tokens, lengths, char_ids, char_lengths)
 
     def constrain_bio(self, tag_names: Sequence[str]) -> None:
         """Forbids invalid BIO moves in the CRF (`bio_constraints`); ``tag_names[k]`` is tag

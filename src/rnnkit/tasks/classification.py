@@ -4,7 +4,7 @@ Which reader, tokenizer, model, metric and output format make it, and the two en
 `train_classifier` (data files → a model directory) and `Classifier` (a model directory →
 predictions, evaluations and token-by-token traces).
 
-Legend: B batch, T time, C classes.
+Legend: B batch, T time, W characters per word, C classes.
 """
 
 from __future__ import annotations
@@ -31,12 +31,15 @@ from rnnkit.data import (
     read_classification,
     tokenize_examples,
 )
-from rnnkit.data.batching import pad_ids
+from rnnkit.data.batching import pad_words
+from rnnkit.data.datasets import WordEncoding
+from rnnkit.data.vocab import UNK
 from rnnkit.errors import DataError
 from rnnkit.metrics.classification import classification_report
 from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.common import (
+    CHARS_FILE,
     DEV_UNSEEN,
     DataSettings,
     EvaluateOptions,
@@ -46,8 +49,10 @@ from rnnkit.tasks.common import (
     handle_unseen,
     log,
     model_files,
+    read_char_vocab,
     read_model_directory,
     report_fast_path,
+    resolve_char_features,
     warn_unseen,
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
@@ -55,6 +60,9 @@ from rnnkit.training.distributed import rank, world_size
 
 TASK = "classify"
 EVALUATION_BATCH = 256
+# A text as the model reads it: word ids, and each word's character ids when the model has
+# character features (else None).
+EncodedText = tuple[list[int], list[list[int]] | None]
 
 
 # The default recipe, chosen by measurement over ten data sets (benchmarks/recipes.py and
@@ -106,25 +114,33 @@ class Classifier:
         vocab: Vocab,
         labels: LabelVocab,
         config: dict[str, Any] | None = None,
+        chars: Vocab | None = None,
     ) -> None:
         self.model = model.eval()
         self.tokenizer, self.vocab, self.labels = tokenizer, vocab, labels
         self.config = config or {}
+        max_word_chars = self.config.get("data", {}).get("max_word_chars", 20)
+        self.encoding = WordEncoding(vocab, chars=chars, max_word_chars=max_word_chars)
 
     @classmethod
     def load(cls, directory: str | Path) -> Classifier:
         """Rebuilds the classifier saved in ``directory`` (JSON + safetensors; no pickle)."""
-        sizes = {"vocab.json": "vocab_size", "labels.json": "num_classes"}
+        sizes = {
+            "vocab.json": "vocab_size", "labels.json": "num_classes",
+            CHARS_FILE: "char_vocab_size",
+        }  # fmt: skip
         saved = read_model_directory(directory, TASK, ClassifierConfig, SequenceClassifier, sizes)
-        return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
+        chars = read_char_vocab(directory, saved.model)
+        return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config, chars)
 
-    def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of each text; a text with no token is a `DataError` naming it."""
+    def encode(self, texts: Sequence[str]) -> list[EncodedText]:
+        """Word ids (and character ids, with character features) of each text; a text with no
+        token is a `DataError` naming it."""
         token_lists = self.tokenizer.tokenize_batch(list(texts))
         for index, tokens in enumerate(token_lists):
             if not tokens:
                 raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to classify")
-        return [self.vocab.encode(tokens) for tokens in token_lists]
+        return [self.encoding.encode(tokens) for tokens in token_lists]
 
     @torch.no_grad()
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
@@ -165,18 +181,19 @@ class Classifier:
 
 
 def batched_probabilities(
-    model: SequenceClassifier, ids: list[list[int]], pad_id: int
+    model: SequenceClassifier, encoded: list[EncodedText], pad_id: int
 ) -> torch.Tensor:
-    """Softmax outputs ``(N, C)`` for id lists, batched by similar length, in input order."""
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    results = torch.empty(len(ids), model.config.num_classes)
+    """Softmax outputs ``(N, C)`` for encoded texts, batched by similar length, in input
+    order."""
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
+    results = torch.empty(len(encoded), model.config.num_classes)
     was_training = model.training
     model.eval()
     with torch.no_grad():
         for start in range(0, len(order), EVALUATION_BATCH):
             chunk = order[start : start + EVALUATION_BATCH]
-            tokens, lengths = pad_ids([ids[i] for i in chunk], pad_id)
-            results[chunk] = model(tokens, lengths).softmax(dim=-1)
+            inputs = pad_words([encoded[i] for i in chunk], pad_id)
+            results[chunk] = model(*inputs).softmax(dim=-1)
     model.train(was_training)
     return results
 
@@ -192,7 +209,7 @@ def evaluate_examples(
     vocab: Vocab,
     labels: LabelVocab,
     examples: Sequence[TextExample],
-    ids: list[list[int]],
+    encoded: list[EncodedText],
 ) -> dict[str, Any]:
     """Accuracy, macro/weighted F1, per-class scores, confusion matrix and mean loss.
 
@@ -207,7 +224,7 @@ def evaluate_examples(
             index[example.label] = len(names)
             names.append(example.label)
     gold = torch.tensor([index[example.label] for example in examples], dtype=torch.long)
-    probabilities = batched_probabilities(model, ids, vocab.pad_id)
+    probabilities = batched_probabilities(model, encoded, vocab.pad_id)
     report = classification_report(gold.tolist(), probabilities.argmax(dim=-1).tolist(), names)
     known = gold < len(labels)
     report["n_unknown_label"] = len(examples) - int(known.sum())
@@ -239,9 +256,14 @@ def train_classifier(
     train_tokens = tokenize_examples(train_examples, tokenizer)
     vocab = Vocab.build(train_tokens, min_freq=data.min_freq, max_size=data.max_vocab_size)
     labels = LabelVocab.build(example.label for example in train_examples)
+    config = resolve_char_features(config, train_tokens)
+    chars = None
+    if config.model.char_features:
+        chars = Vocab.build(list(token) for tokens in train_tokens for token in tokens)
     train_set = encode_classification(
-        train_examples, tokenizer, vocab, labels, data.max_length, tokens=train_tokens
-    )
+        train_examples, tokenizer, vocab, labels, data.max_length, tokens=train_tokens,
+        chars=chars, max_word_chars=data.max_word_chars,
+    )  # fmt: skip
     if train_set.truncated:
         log(f"{train_set.truncated} training texts truncated to {data.max_length} tokens")
     sampler = BucketBatchSampler(
@@ -251,8 +273,9 @@ def train_classifier(
     loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
 
     model_config = dataclasses.replace(
-        config.model, vocab_size=len(vocab), num_classes=len(labels), pad_id=vocab.pad_id
-    )
+        config.model, vocab_size=len(vocab), num_classes=len(labels), pad_id=vocab.pad_id,
+        char_vocab_size=len(chars) if chars is not None else 0,
+    )  # fmt: skip
     torch.manual_seed(config.trainer.seed)
     model = SequenceClassifier(model_config)
     if data.vectors:
@@ -260,11 +283,13 @@ def train_classifier(
 
     # A dev text with no token (e.g. only characters the tokenizer drops) is read as one <unk>.
     dev_tokens = tokenize_examples(dev_examples, tokenizer)
-    dev_ids = [vocab.encode(tokens) or [vocab.unk_id] for tokens in dev_tokens]
+    encoding = WordEncoding(vocab, chars=chars, max_word_chars=data.max_word_chars)
+    dev_ids = [encoding.encode(tokens or [UNK]) for tokens in dev_tokens]
     warn_unseen([unseen_labels(dev_examples, labels)], DEV_UNSEEN)
 
     def loss_fn(model: SequenceClassifier, batch: TextBatch) -> torch.Tensor:
-        return F.cross_entropy(model(batch.ids, batch.lengths), batch.labels)
+        logits = model(batch.ids, batch.lengths, batch.char_ids, batch.char_lengths)
+        return F.cross_entropy(logits, batch.labels)
 
     def evaluate_fn(model: SequenceClassifier) -> dict[str, float]:
         report = evaluate_examples(model, vocab, labels, dev_examples, dev_ids)
@@ -275,9 +300,12 @@ def train_classifier(
         "task": TASK,
         **report_fast_path(model),
     }
+    files = model_files(saved_config, tokenizer, vocab, labels)
+    if chars is not None:
+        files[CHARS_FILE] = chars.to_dict()
     trainer = Trainer(
         model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
-        files=model_files(saved_config, tokenizer, vocab, labels),
+        files=files,
         tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
     )  # fmt: skip
     return trainer.fit(loader, resume=resume)

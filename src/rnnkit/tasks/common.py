@@ -7,12 +7,13 @@ and safetensors only: nothing is ever unpickled.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from torch import nn
 
@@ -37,12 +38,17 @@ from rnnkit.tasks.integrity import (
 from rnnkit.training.checkpoint import WEIGHTS_FILE
 
 logger = logging.getLogger("rnnkit")
+TaskConfig = TypeVar("TaskConfig")
 REQUIRED_FILES = ("config.json", "vocab.json", "labels.json", WEIGHTS_FILE)
+CHARS_FILE = "chars.json"  # the character vocabulary of a model with character features
 # What evaluation does with gold labels or tags unseen in training: count them as errors
 # ("wrong", the default: a model cannot predict them) or stop at the first ("error").
 UNKNOWN_LABELS = ("wrong", "error")
 # What the trainer's warning about dev labels unseen in training adds.
 DEV_UNSEEN = "the dev metrics count them as errors"
+# Character features pay off when tokens are words; on character-level data (Chinese, names
+# read one character a token) they would only re-read the token itself.
+CHAR_FEATURES_MIN_MEAN_LENGTH = 1.5
 
 
 def log(message: str) -> None:
@@ -76,8 +82,30 @@ class DataSettings:
     max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap
     max_length: int | None = None  # truncate longer texts (counted); None: keep all
     batch_size: int = 64  # examples per training batch (length-bucketed)
+    max_word_chars: int = 20  # character features read at most this many characters a word
     vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
     on_error: str = "raise"  # malformed rows: "raise" or "skip" (skips are counted)
+
+
+def mean_token_length(token_lists: Iterable[Sequence[str]]) -> float:
+    """Characters per training token."""
+    tokens = [token for tokens in token_lists for token in tokens]
+    return sum(map(len, tokens)) / max(1, len(tokens))
+
+
+def resolve_char_features(config: TaskConfig, token_lists: Iterable[Sequence[str]]) -> TaskConfig:
+    """A task ``config`` with ``model.char_features="auto"`` decided from the training tokens
+    (logged): on when they average at least ``CHAR_FEATURES_MIN_MEAN_LENGTH`` characters."""
+    model = config.model  # type: ignore[attr-defined]
+    if model.char_features != "auto":
+        return config
+    mean = mean_token_length(token_lists)
+    use = mean >= CHAR_FEATURES_MIN_MEAN_LENGTH
+    log(
+        f"char features auto → {'on' if use else 'off'}: training tokens average "
+        f"{mean:.1f} characters ({'≥' if use else '<'} {CHAR_FEATURES_MIN_MEAN_LENGTH})"
+    )
+    return dataclasses.replace(config, model=dataclasses.replace(model, char_features=use))
 
 
 def build_tokenizer(data: DataSettings, training_texts: list[str]) -> Tokenizer:
@@ -261,3 +289,19 @@ def read_model_directory(
         labels=vocabularies.get("labels.json"),
         config=config,
     )
+
+
+def required_file(directory: str | Path, name: str) -> Path:
+    """``directory / name``; a `ModelDirectoryError` when that file is missing."""
+    path = Path(directory) / name
+    if not path.is_file():
+        raise ModelDirectoryError(f"{directory} is not a complete model directory: missing {name}")
+    return path
+
+
+def read_char_vocab(directory: str | Path, model: nn.Module) -> Vocab | None:
+    """The character vocabulary (``chars.json``) of a model with character features, else
+    None."""
+    if not model.config.char_features:
+        return None
+    return Vocab.load(required_file(directory, CHARS_FILE))

@@ -17,18 +17,26 @@ from typing import Any
 
 import torch
 
-from rnnkit.data import LabelVocab, TaggedExample, Tokenizer, Vocab, read_tagging
+from rnnkit.data import LabelVocab, TaggedExample, Tokenizer, read_tagging
 from rnnkit.data.batching import pad_chars, pad_ids
 from rnnkit.data.datasets import WordEncoding
-from rnnkit.errors import DataError, ModelDirectoryError
+from rnnkit.errors import DataError
 from rnnkit.metrics.tagging import tagging_report
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.spans import Span, spans_from_bio
-from rnnkit.tasks.common import EvaluateOptions, Unseen, handle_unseen, read_model_directory
+from rnnkit.tasks.common import (
+    CHARS_FILE,
+    EvaluateOptions,
+    Unseen,
+    handle_unseen,
+    read_char_vocab,
+    read_model_directory,
+    required_file,
+)
 from rnnkit.tasks.common import log as log_info
 
 TAG_TASK, JOINT_TASK = "tag", "joint"
-CHARS_FILE, INTENTS_FILE = "chars.json", "intents.json"
+INTENTS_FILE = "intents.json"
 EVALUATION_BATCH = 256
 
 
@@ -209,13 +217,11 @@ class Tagger:
             directory, cls.task, cls.config_class, cls.model_class, cls.sizes
         )
         data = saved.config["data"]
-        chars = None
-        if saved.model.config.char_features:
-            chars = Vocab.load(_required(directory, CHARS_FILE))
+        chars = read_char_vocab(directory, saved.model)
         encoding = WordEncoding(saved.vocab, data["lowercase"], chars, data["max_word_chars"])
         intents = None
         if cls.task == JOINT_TASK:
-            intents = LabelVocab.load(_required(directory, INTENTS_FILE))
+            intents = LabelVocab.load(required_file(directory, INTENTS_FILE))
         return cls(saved.model, saved.tokenizer, encoding, saved.labels, saved.config, intents)
 
     def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
@@ -282,10 +288,3 @@ class JointTagger(Tagger):
             intent=self.intents.decode(decoded.intents[index]),
             intent_prob=decoded.intent_probs[index],
         )  # fmt: skip
-
-
-def _required(directory: str | Path, name: str) -> Path:
-    path = Path(directory) / name
-    if not path.is_file():
-        raise ModelDirectoryError(f"{directory} is not a complete model directory: missing {name}")
-    return path

@@ -33,15 +33,18 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.common import (
+    CHAR_FEATURES_MIN_MEAN_LENGTH,
+    CHARS_FILE,
     DEV_UNSEEN,
     describe_read,
     log,
+    mean_token_length,
     model_files,
     report_fast_path,
+    resolve_char_features,
     warn_unseen,
 )
 from rnnkit.tasks.tagging import (
-    CHARS_FILE,
     INTENTS_FILE,
     JOINT_TASK,
     TAG_TASK,
@@ -95,9 +98,6 @@ TAGGING_MODEL = {"char_features": "auto", "embedding_dropout": 0.25, "output_dro
 # every tagging run of BENCHMARKS.md was still improving past its tenth epoch.
 TAGGING_TRAINER = {"epochs": 20, "lr": 2e-3, "patience": 4, "mode": "max"}
 JOINT_POOLING = "max"  # how the joint model's intent head reads the sentence
-# Character features pay off when tokens are words; on character-level data (Chinese NER,
-# one character a token) they would only re-read the token itself.
-CHAR_FEATURES_MIN_MEAN_LENGTH = 1.5
 
 
 @dataclass(frozen=True)
@@ -124,22 +124,6 @@ class JointTaskConfig:
     )
 
 
-def resolve_char_features(
-    config: TagConfig | JointTaskConfig, examples: Sequence[TaggedExample]
-) -> TagConfig | JointTaskConfig:
-    """``config`` with ``model.char_features="auto"`` decided from the training tokens
-    (logged): on when they average at least ``CHAR_FEATURES_MIN_MEAN_LENGTH`` characters."""
-    if config.model.char_features != "auto":
-        return config
-    mean = mean_token_length(examples)
-    use = mean >= CHAR_FEATURES_MIN_MEAN_LENGTH
-    log(
-        f"char features auto → {'on' if use else 'off'}: training tokens average "
-        f"{mean:.1f} characters ({'≥' if use else '<'} {CHAR_FEATURES_MIN_MEAN_LENGTH})"
-    )
-    return dataclasses.replace(config, model=dataclasses.replace(config.model, char_features=use))
-
-
 def read_sentences(path: str, data: TagDataSettings) -> list[TaggedExample]:
     """Reads tagged sentences from any tagging layout, logging what was skipped."""
     result = read_tagging(
@@ -155,16 +139,11 @@ def prediction_tokenizer(data: TagDataSettings, examples: Sequence[TaggedExample
     when the training tokens average fewer than ``CHAR_FEATURES_MIN_MEAN_LENGTH``."""
     name = data.tokenizer
     if name == "auto":
-        name = "word" if mean_token_length(examples) >= CHAR_FEATURES_MIN_MEAN_LENGTH else "char"
+        mean = mean_token_length(example.tokens for example in examples)
+        name = "word" if mean >= CHAR_FEATURES_MIN_MEAN_LENGTH else "char"
         log(f"tokenizer auto → {name} (splits raw text at prediction time)")
     options = {"keep_spaces": False} if name == "char" else {}
     return get_tokenizer(name, **options)
-
-
-def mean_token_length(examples: Sequence[TaggedExample]) -> float:
-    """Characters per training token."""
-    tokens = [token for example in examples for token in example.tokens]
-    return sum(map(len, tokens)) / max(1, len(tokens))
 
 
 def build_model(
@@ -214,7 +193,7 @@ def train_tagger(
     vocab = Vocab.build(lowered, min_freq=data.min_freq, max_size=data.max_vocab_size)
     tags = LabelVocab.build(tag for example in train_examples for tag in example.tags)
     intents = LabelVocab.build(e.intent or "" for e in train_examples) if joint else None
-    config = resolve_char_features(config, train_examples)
+    config = resolve_char_features(config, [example.tokens for example in train_examples])
     chars = None
     if config.model.char_features:
         chars = Vocab.build(list(token) for e in train_examples for token in e.tokens)
