@@ -77,6 +77,9 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "concat-locked": (
         "model.pooling=concat", *TUNED, "model.locked_dropout=true", "model.weight_drop=0.2",
     ),
+    "max-h128": ("model.pooling=max", *TUNED, "model.hidden_size=128"),
+    "max-e20": ("model.pooling=max", *TUNED, "trainer.epochs=20"),
+    "max-worddrop": ("model.pooling=max", *TUNED, "model.word_dropout=0.1"),
     # character features per word where the tokens are words (auto: off for char tokenizers)
     "max-chars": ("model.pooling=max", *TUNED, "model.char_features=auto"),
     "max-chars-locked": (
