@@ -8,8 +8,8 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from rnnkit import __version__
 from rnnkit.errors import RnnkitError
+from rnnkit.version import __version__
 
 try:  # recent typer releases vendor click as typer._click; older ones use click itself
     from typer._click import exceptions as click_exceptions

@@ -32,10 +32,20 @@ from rnnkit.data import (
     tokenize_examples,
 )
 from rnnkit.data.batching import pad_ids
+from rnnkit.diagnostics.gradients import GradientFlow
+from rnnkit.diagnostics.model_flow import classifier_gradient_flow
 from rnnkit.errors import DataError
 from rnnkit.metrics.classification import classification_report
 from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
+from rnnkit.tasks.base import (
+    AUTO_TOKENIZER_HELP,
+    Task,
+    TrainOption,
+    data_options,
+    encoder_options,
+    trainer_options,
+)
 from rnnkit.tasks.common import (
     DEV_UNSEEN,
     DataSettings,
@@ -50,6 +60,7 @@ from rnnkit.tasks.common import (
     report_fast_path,
     warn_unseen,
 )
+from rnnkit.tasks.reports import print_classification_report, print_prediction
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
 
@@ -281,3 +292,45 @@ def train_classifier(
         tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
     )  # fmt: skip
     return trainer.fit(loader, resume=resume)
+
+
+def measure_gradient_flow(
+    classifier: Classifier, path: str, limit: int
+) -> tuple[GradientFlow, int]:
+    """`classifier_gradient_flow` on the first ``limit`` labelled texts of ``path``, and how
+    many texts that was."""
+    examples = read_classification(path).examples[:limit]
+    return classifier_gradient_flow(classifier, examples), len(examples)
+
+
+CLASSIFY = Task(
+    name=TASK,
+    summary="Train a text classifier (N→1): intents, sentiment, a name's language.",
+    example="rnnkit train classify --train data/train.csv --dev data/dev.csv --out runs/intent "
+    "--cell lstm --bidirectional --epochs 10",
+    config_class=ClassifyConfig,
+    train=train_classifier,
+    predictor=Classifier,
+    metrics=("accuracy", "macro_f1", "weighted_f1"),
+    print_report=print_classification_report,
+    print_prediction=print_prediction,
+    train_options=(
+        *data_options("Training data (any layout the task reads).", AUTO_TOKENIZER_HELP, True),
+        TrainOption(
+            "text_column",
+            ("data.text_column",),
+            "Column / JSON field holding the text (guessed if omitted).",
+        ),
+        TrainOption(
+            "label_column",
+            ("data.label_column",),
+            "Column / JSON field holding the label (guessed if omitted).",
+        ),
+        *encoder_options("model"),
+        TrainOption("pooling", ("model.pooling",), "last, mean, max or attention."),
+        *trainer_options(),
+    ),
+    onnx="classifier",
+    serving="classification",
+    gradient_flow=measure_gradient_flow,
+)
