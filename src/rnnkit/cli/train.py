@@ -14,13 +14,33 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from rnnkit.errors import ConfigError
 from rnnkit.tasks import TASKS, Task, TrainOption
 from rnnkit.tasks.base import option_values
 
+
+class TaskCommands(TyperGroup):
+    """``rnnkit train``'s commands: one per task in `TASKS`, made when asked for, so that a
+    task registered after this module was imported has its command too."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return [task.name for task in TASKS]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        if cmd_name not in TASKS:
+            return None
+        task = TASKS.get(cmd_name)
+        single = typer.Typer()
+        single.command(name=task.name, epilog=f"Example: {task.example}")(train_command(task))
+        return typer.main.get_command(single)
+
+
 app = typer.Typer(
-    help="Train a model on your data; writes a model directory.", no_args_is_help=True
+    cls=TaskCommands,
+    help="Train a model on your data; writes a model directory.",
+    no_args_is_help=True,
 )
 
 
@@ -143,9 +163,3 @@ def report_result(result) -> None:
         f"best epoch {result.best_epoch} of {result.epochs_run} ({result.stop_reason}): {metrics}"
     )
     typer.echo(f"model saved to {result.out_dir}")
-
-
-for registered in TASKS:
-    app.command(name=registered.name, epilog=f"Example: {registered.example}")(
-        train_command(registered)
-    )

@@ -126,7 +126,9 @@ class Classifier:
     def load(cls, directory: str | Path) -> Classifier:
         """Rebuilds the classifier saved in ``directory`` (JSON + safetensors; no pickle)."""
         sizes = {"vocab.json": "vocab_size", "labels.json": "num_classes"}
-        saved = read_model_directory(directory, TASK, ClassifierConfig, SequenceClassifier, sizes)
+        saved = read_model_directory(
+            directory, cls.task, ClassifierConfig, SequenceClassifier, sizes
+        )
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -236,12 +238,18 @@ def read_examples(path: str, data: DataSettings) -> list[TextExample]:
 
 
 def train_classifier(
-    config: ClassifyConfig, out_dir: str | Path, *, resume: bool = False, progress: bool = True
+    config: ClassifyConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    task: str = TASK,
 ) -> FitResult:
     """Trains a classifier on ``config.data.train``, selects on ``config.data.dev``.
 
     Writes the model directory ``out_dir`` (``config.json``, ``vocab.json``, ``labels.json``,
     ``model.safetensors``, ``metrics.jsonl``); ``resume=True`` continues a killed run.
+    ``task`` is the task recorded in ``config.json`` (another task may train a classifier).
     """
     data = config.data
     train_examples = read_examples(data.train, data)
@@ -283,7 +291,7 @@ def train_classifier(
 
     saved_config = {
         **config_to_dict(dataclasses.replace(config, model=model_config)),
-        "task": TASK,
+        "task": task,
         **report_fast_path(model),
     }
     trainer = Trainer(
