@@ -79,3 +79,17 @@ def test_the_registry_names_the_tasks_it_knows():
         registry.get("parse")
     with pytest.raises(ConfigError, match=r"task 'pair' is already registered"):
         registry.register(PAIR)
+
+
+def test_a_task_naming_an_unknown_kind_is_named():
+    registry = TaskRegistry([dataclasses.replace(PAIR, onnx="transformer")])
+    with pytest.raises(
+        ConfigError,
+        match=r"task 'pair': ONNX graph family 'transformer' unknown; expected one of "
+        r"\['classifier', 'joint', 'language-model', 'seq2seq', 'tagger'\]",
+    ):
+        registry.entry("pair", "onnx", ONNX_GRAPHS, "ONNX graph family")
+    assert (
+        registry.entry("pair", "serving", SERVICE_SHAPES, "service shape")
+        is (SERVICE_SHAPES["classification"])
+    )

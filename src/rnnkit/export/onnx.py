@@ -24,7 +24,7 @@ import onnx
 import torch
 from torch import Tensor, nn
 
-from rnnkit.errors import ConfigError, ExportError, ModelDirectoryError
+from rnnkit.errors import ExportError, ModelDirectoryError
 from rnnkit.export.classifier import (
     OnnxClassifierModel,
     build_classifier,
@@ -86,13 +86,7 @@ ONNX_GRAPHS: dict[str, OnnxTask] = {
 
 def get_onnx_task(task: str) -> OnnxTask:
     """The ONNX graphs of the registered task ``task`` (its ``Task.onnx`` family)."""
-    family = TASKS.get(task).onnx
-    if family not in ONNX_GRAPHS:
-        raise ConfigError(
-            f"task {task!r}: ONNX graph family {family!r} unknown; expected one of "
-            f"{sorted(ONNX_GRAPHS)}"
-        )
-    return ONNX_GRAPHS[family]
+    return TASKS.entry(task, "onnx", ONNX_GRAPHS, "ONNX graph family")
 
 
 def onnx_path(directory: Path, stem: str) -> Path:

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from rnnkit.errors import ConfigError
 from rnnkit.serving.generation import (
     GenerateOptions,
     GeneratePrediction,
@@ -161,10 +160,4 @@ SERVICE_SHAPES: dict[str, ServedTask] = {
 
 def get_served_task(task: str) -> ServedTask:
     """How the service answers the registered task ``task`` (its ``Task.serving`` shape)."""
-    shape = TASKS.get(task).serving
-    if shape not in SERVICE_SHAPES:
-        raise ConfigError(
-            f"task {task!r}: service shape {shape!r} unknown; expected one of "
-            f"{sorted(SERVICE_SHAPES)}"
-        )
-    return SERVICE_SHAPES[shape]
+    return TASKS.entry(task, "serving", SERVICE_SHAPES, "service shape")

@@ -10,7 +10,7 @@ task that reuses a model shape is one module (docs/architecture.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +88,16 @@ class TaskRegistry:
         if name not in self._tasks:
             raise ConfigError(f"unknown task {name!r}; expected one of {sorted(self._tasks)}")
         return self._tasks[name]
+
+    def entry(self, name: str, field: str, registry: Mapping[str, Any], kind: str) -> Any:
+        """The entry of ``registry`` (a higher layer's, one per ``kind``) that the task
+        ``name`` names in its ``field`` (``"onnx"``, ``"serving"``)."""
+        key = getattr(self.get(name), field)
+        if key not in registry:
+            raise ConfigError(
+                f"task {name!r}: {kind} {key!r} unknown; expected one of {sorted(registry)}"
+            )
+        return registry[key]
 
     def names(self) -> list[str]:
         return sorted(self._tasks)
