@@ -9,7 +9,9 @@ module is the machinery that every config shares:
 - :func:`load_config_file` — a YAML or JSON file to a dict;
 - :func:`apply_overrides` — ``["model.hidden_size=256", "trainer.lr=1e-3"]`` parsed by each
   field's declared type (``int``, ``float``, ``bool``, ``str``, ``Literal``, ``tuple``,
-  ``list``, ``Optional``), so ``--set`` on the command line is checked before training starts.
+  ``list``, ``Optional``), so ``--set`` on the command line is checked before training starts;
+- :func:`resolve_run_config` — all of these in the one order ``rnnkit train`` uses, for the
+  command line and library users alike.
 
 Example::
 
@@ -302,3 +304,51 @@ def _parse_error(key: str, tp: Any, text: str) -> ConfigError:
     if tp is bool:
         expected = "bool (true/false)"
     return ConfigError(f"config key {key!r}: expected {expected}, got {text!r}")
+
+
+def resolve_run_config(
+    config_class: type[T],
+    *,
+    config_file: str | Path | None = None,
+    resume: str | Path | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    overrides: Iterable[str] = (),
+) -> T:
+    """The run config of ``rnnkit train TASK``, resolved in one place for the CLI and for
+    library users: defaults ← ``config_file`` (or, with ``resume``, the resumed run's
+    ``config.json``) ← ``options`` ← ``overrides``.
+
+    ``options`` maps a dotted section (``"model.encoder"``) to the fields the command-line
+    flags set in it (None: not given); ``overrides`` are ``--set`` strings (`apply_overrides`).
+
+    Example::
+
+        config = resolve_run_config(ClassifyConfig, config_file="run.yaml",
+                                    overrides=["model.hidden_size=128"])
+    """
+    if resume is not None:
+        if config_file is not None:
+            raise ConfigError("--resume continues a run with its saved config; drop --config")
+        saved = load_config_file(Path(resume) / "config.json")
+        config = config_from_dict(
+            config_class, {key: saved[key] for key in ("data", "model", "trainer")}
+        )
+    elif config_file is not None:
+        config = config_from_dict(
+            config_class, load_config_file(config_file), where=str(config_file)
+        )
+    else:
+        config = config_class()
+    for section, values in (options or {}).items():
+        given = {key: value for key, value in values.items() if value is not None}
+        if given:
+            config = replace_section(config, section.split("."), given)
+    return apply_overrides(config, overrides)
+
+
+def replace_section(config: T, path: list[str], values: Mapping[str, Any]) -> T:
+    """``config`` with the fields ``values`` set in the (dotted, nested) section ``path``."""
+    if not path:
+        return dataclasses.replace(config, **values)
+    inner = replace_section(getattr(config, path[0]), path[1:], values)
+    return dataclasses.replace(config, **{path[0]: inner})

@@ -7,7 +7,6 @@ own options (``Task.train_options``) and the options every run has (``--out``, `
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from rnnkit.config import resolve_run_config
 from rnnkit.errors import ConfigError
 from rnnkit.tasks import TASKS, Task, TrainOption
 from rnnkit.tasks.base import option_values
@@ -42,44 +42,6 @@ app = typer.Typer(
     help="Train a model on your data; writes a model directory.",
     no_args_is_help=True,
 )
-
-
-def build_config(
-    config_class: type,
-    config_file: Path | None,
-    resume: Path | None,
-    options: dict[str, Any],
-    overrides: list[str],
-):
-    """Defaults ← ``--config`` file (or the resumed run's config.json) ← options ← ``--set``."""
-    from rnnkit.config import apply_overrides, config_from_dict, load_config_file
-
-    if resume is not None:
-        if config_file is not None:
-            raise ConfigError("--resume continues a run with its saved config; drop --config")
-        saved = load_config_file(resume / "config.json")
-        config = config_from_dict(
-            config_class, {key: saved[key] for key in ("data", "model", "trainer")}
-        )
-    elif config_file is not None:
-        config = config_from_dict(
-            config_class, load_config_file(config_file), where=str(config_file)
-        )
-    else:
-        config = config_class()
-    for section, values in options.items():
-        given = {key: value for key, value in values.items() if value is not None}
-        if given:
-            config = replace_section(config, section.split("."), given)
-    return apply_overrides(config, overrides)
-
-
-def replace_section(config: Any, path: list[str], values: dict[str, Any]) -> Any:
-    """``config`` with the fields ``values`` set in the (dotted, nested) section ``path``."""
-    if not path:
-        return dataclasses.replace(config, **values)
-    inner = replace_section(getattr(config, path[0]), path[1:], values)
-    return dataclasses.replace(config, **{path[0]: inner})
 
 
 # The options every ``train`` command has, after the task's own (typer reads the annotations).
@@ -122,9 +84,9 @@ def train_command(task: Task) -> Callable[..., None]:
     def command(**values: Any) -> None:
         run_values = {name: values.pop(name) for name in RUN_OPTIONS}
         resume, out = run_values["resume"], run_values["out"]
-        run_config = build_config(
-            task.config_class, run_values["config"], resume, option_values(task, values),
-            run_values["overrides"],
+        run_config = resolve_run_config(
+            task.config_class, config_file=run_values["config"], resume=resume,
+            options=option_values(task, values), overrides=run_values["overrides"],
         )  # fmt: skip
         out = resume if resume is not None else out
         result = task.train(
