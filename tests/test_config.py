@@ -200,3 +200,16 @@ def test_run_config_of_a_resumed_run_starts_from_its_saved_config(tmp_path):
     with pytest.raises(ConfigError, match=r"--resume continues a run with its saved config; "
                        r"drop --config"):  # fmt: skip
         resolve_run_config(TaskRunConfig, resume=tmp_path, config_file=tmp_path / "run.yaml")
+
+
+def test_a_file_and_the_command_line_read_the_same_types_alike():
+    from_file = config_from_dict(
+        RunConfig,
+        {"model": {"kernel_sizes": [1, 2], "vectors": None, "cell": "gru", "dropout": 0.5}},
+    )
+    from_flags = apply_overrides(
+        RunConfig(),
+        ["model.kernel_sizes=1,2", "model.vectors=none", "model.cell=gru", "model.dropout=0.5"],
+    )
+    assert from_file == from_flags
+    assert from_file.model.kernel_sizes == (1, 2) and isinstance(from_file.model.dropout, float)
