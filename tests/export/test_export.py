@@ -101,6 +101,6 @@ def test_an_export_that_misses_parity_is_removed_and_reported(exported_dir, tmp_
 def test_a_task_without_export_is_named():
     from rnnkit.export.onnx import get_onnx_task
 
-    with pytest.raises(ConfigError, match=r"ONNX export exists for \['classify', 'generate', "
-                       r"'joint', 'tag', 'translate'\], got a 'parse' model"):  # fmt: skip
+    with pytest.raises(ConfigError, match=r"unknown task 'parse'; expected one of \['classify', "
+                       r"'generate', 'joint', 'tag', 'translate'\]"):  # fmt: skip
         get_onnx_task("parse")

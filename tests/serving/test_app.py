@@ -126,8 +126,8 @@ def test_serve_command_loads_the_model_once_and_binds_loopback(exported_dir, mon
     import uvicorn
 
     loads, runs = [], []
-    real_load = rnnkit.load
-    monkeypatch.setattr(rnnkit, "load", lambda *a, **k: loads.append(k) or real_load(*a, **k))
+    real_load = rnnkit.api.load
+    monkeypatch.setattr(rnnkit.api, "load", lambda *a, **k: loads.append(k) or real_load(*a, **k))
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append((app, options)))
     result = CliRunner().invoke(cli_app, ["serve", str(exported_dir), "--port", "8123"])
     assert result.exit_code == 0, result.output

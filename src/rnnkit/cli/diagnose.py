@@ -88,19 +88,22 @@ def gradients(
 
 
 def trained_model_flow(model_dir: Path, data: str | None, examples: int):
-    """The gradient flow of a trained classifier on the first ``examples`` rows of ``data``."""
-    import rnnkit
-    from rnnkit.data import read_classification
-    from rnnkit.diagnostics.model_flow import classifier_gradient_flow
+    """The gradient flow of a trained model on the first ``examples`` rows of ``data``."""
+    from rnnkit import api
     from rnnkit.errors import ConfigError
+    from rnnkit.tasks import TASKS
 
     if data is None:
         raise ConfigError("--data is required with MODEL_DIR: labelled examples to measure on")
-    classifier = rnnkit.load(model_dir)
-    rows = read_classification(data).examples[:examples]
-    flow = classifier_gradient_flow(classifier, rows)
-    cell = classifier.model.config.cell
-    settings = {"model_dir": str(model_dir), "data": data, "examples": len(rows), "cell": cell}
+    predictor = api.load(model_dir)
+    measure = TASKS.get(predictor.task).gradient_flow
+    if measure is None:
+        raise ConfigError(
+            f"{model_dir}: gradient diagnostics do not exist yet for a {predictor.task!r} model"
+        )
+    flow, measured = measure(predictor, data, examples)
+    cell = predictor.model.config.cell
+    settings = {"model_dir": str(model_dir), "data": data, "examples": measured, "cell": cell}
     return {model_dir.name: flow}, f"Gradient flow of {model_dir.name} ({cell}) on {data}", settings
 
 

@@ -38,11 +38,11 @@ def evaluate(
     runtime: Runtime = "torch",
 ) -> None:
     """Evaluate a model directory on labelled data with its task's metrics."""
-    import rnnkit
-    from rnnkit.cli.output import print_report
+    from rnnkit import api
+    from rnnkit.tasks import TASKS
     from rnnkit.tasks.common import EvaluateOptions
 
-    predictor = rnnkit.load(model_dir, runtime=runtime)
+    predictor = api.load(model_dir, runtime=runtime)
     options = EvaluateOptions(text_column, label_column, unknown_labels, beam)
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:
@@ -56,4 +56,4 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
-    print_report(predictor.task, report)
+    TASKS.get(predictor.task).print_report(report)

@@ -53,14 +53,14 @@ def generate(
     runtime: Runtime = "torch",
 ) -> None:
     """Generate texts from a trained language model (1→N), optionally for one condition."""
-    import rnnkit
+    from rnnkit import api
 
     options = choose_strategy(temperature, top_k, top_p, beam)
     if greedy:
         if options["strategy"] == "beam" or temperature or top_k or top_p:
             raise ConfigError("choose one decoding strategy; --greedy takes no other flag")
         options = {"strategy": "greedy"}
-    generator = rnnkit.load(model_dir, runtime=runtime)
+    generator = api.load(model_dir, runtime=runtime)
     if not hasattr(generator, "generate"):
         raise ConfigError(f"{model_dir} holds a {generator.task!r} model, which cannot generate")
     for item in generator.generate(

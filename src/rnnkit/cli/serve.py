@@ -46,7 +46,7 @@ def serve(
 
     import uvicorn
 
-    import rnnkit
+    from rnnkit import api
     from rnnkit.serving.access import ServeAccess, is_loopback, read_api_key
     from rnnkit.serving.app import SETTINGS_VARIABLE, create_app, worker_settings
     from rnnkit.serving.schemas import ServeLimits
@@ -63,7 +63,7 @@ def serve(
         max_batch_size=max_batch_size,
         max_generate_length=max_generate_length,
     )
-    predictor = rnnkit.load(model_dir, runtime=runtime)  # a bad directory fails here, once
+    predictor = api.load(model_dir, runtime=runtime)  # a bad directory fails here, once
     task = predictor.task
     if workers == 1:
         app = create_app(predictor, runtime=runtime, limits=limits, access=access)

@@ -34,13 +34,13 @@ def translate(
     encoding_errors: EncodingErrors = "strict",
 ) -> None:
     """Translate each sentence (beam search by default); optionally plot the attention."""
-    import rnnkit
-    from rnnkit.cli.output import print_translation
+    from rnnkit import api
+    from rnnkit.tasks.reports import print_translation
 
     texts = read_texts(texts, encoding_errors)
     if not texts:
         raise ConfigError("no sentence to translate: give TEXT arguments or lines on stdin")
-    translator = rnnkit.load(model_dir, runtime=runtime)
+    translator = api.load(model_dir, runtime=runtime)
     if translator.task != "translate":
         raise ConfigError(f"{model_dir} holds a {translator.task!r} model, not a translation model")
     results = translator.translate(texts, beam=beam, n_best=n_best, length_penalty=length_penalty)

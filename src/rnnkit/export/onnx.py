@@ -1,6 +1,7 @@
 """``model.onnx`` beside a checkpoint: export with a parity check, and loading for inference.
 
-One registry, `ONNX_TASKS`: a task exports when it has an entry saying which graphs make its
+One registry, `ONNX_GRAPHS`, one entry per model family; a task (`rnnkit.tasks.TASKS`) names
+its family in ``Task.onnx``. An entry says which graphs make the
 model (`OnnxGraph`: how each is built with `rnnkit.export.graph`, which PyTorch outputs it must
 reproduce, on which check inputs), and which runtime model presents the sessions behind the
 task model's own inference contract — so the task's predictor (tokenizing, batching, decoding,
@@ -23,7 +24,7 @@ import onnx
 import torch
 from torch import Tensor, nn
 
-from rnnkit.errors import ConfigError, ExportError, ModelDirectoryError
+from rnnkit.errors import ExportError, ModelDirectoryError
 from rnnkit.export.classifier import (
     OnnxClassifierModel,
     build_classifier,
@@ -40,6 +41,7 @@ from rnnkit.export.tagging import (
     build_tagger,
     tagging_reference,
 )
+from rnnkit.tasks import TASKS, load_predictor
 from rnnkit.training.checkpoint import WEIGHTS_FILE, atomic_write
 
 ONNX_FILE = "model.onnx"
@@ -72,21 +74,19 @@ def one_graph(
     )
 
 
-ONNX_TASKS: dict[str, OnnxTask] = {
-    "classify": one_graph(build_classifier, classifier_reference, OnnxClassifierModel),
-    "tag": one_graph(build_tagger, tagging_reference, OnnxTaggingModel),
+# Model family (the ``onnx`` of a `Task`) → how its models go to ONNX and come back.
+ONNX_GRAPHS: dict[str, OnnxTask] = {
+    "classifier": one_graph(build_classifier, classifier_reference, OnnxClassifierModel),
+    "tagger": one_graph(build_tagger, tagging_reference, OnnxTaggingModel),
     "joint": one_graph(build_joint, tagging_reference, OnnxTaggingModel),
-    "generate": OnnxTask(language_model_graphs, OnnxLanguageModel),
-    "translate": OnnxTask(seq2seq_graphs, OnnxSeq2Seq),
+    "language-model": OnnxTask(language_model_graphs, OnnxLanguageModel),
+    "seq2seq": OnnxTask(seq2seq_graphs, OnnxSeq2Seq),
 }
 
 
 def get_onnx_task(task: str) -> OnnxTask:
-    if task not in ONNX_TASKS:
-        raise ConfigError(
-            f"task: ONNX export exists for {sorted(ONNX_TASKS)}, got a {task!r} model"
-        )
-    return ONNX_TASKS[task]
+    """The ONNX graphs of the registered task ``task`` (its ``Task.onnx`` family)."""
+    return TASKS.entry(task, "onnx", ONNX_GRAPHS, "ONNX graph family")
 
 
 def onnx_path(directory: Path, stem: str) -> Path:
@@ -135,10 +135,8 @@ def export_onnx(directory: str | Path) -> ExportResult:
     """Writes ``model.onnx`` (and the model's step graphs) beside the checkpoint in
     ``directory`` and checks that ONNX Runtime reproduces PyTorch on check inputs of mixed
     lengths (raises `ExportError`, removing the files, if not)."""
-    import rnnkit
-
     directory = Path(directory)
-    predictor = rnnkit.load(directory)
+    predictor = load_predictor(directory)
     model = predictor.model.eval()
     metadata = {"weights_sha256": weights_digest(directory)}
     graphs = get_onnx_task(predictor.task).graphs(model)

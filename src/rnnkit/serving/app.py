@@ -24,7 +24,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, create_model
 
-import rnnkit
+from rnnkit import api
 from rnnkit.errors import RnnkitError
 from rnnkit.serving.access import API_KEY_HEADER, ApiKeyCheck, ServeAccess
 from rnnkit.serving.batching import MicroBatcher
@@ -35,6 +35,8 @@ from rnnkit.serving.schemas import (
     error_responses,
 )
 from rnnkit.serving.tasks import ServedTask, get_served_task
+from rnnkit.tasks import TASKS
+from rnnkit.version import __version__
 
 
 def check_limits(texts: list[str], limits: ServeLimits) -> None:
@@ -82,14 +84,15 @@ def check_field_lengths(request: BaseModel, limits: ServeLimits) -> None:
 
 
 def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str, Any]:
-    """What ``GET /info`` answers: task, the task's own fields (labels and intents for
-    classifiers, taggers and joint models; vocabularies for translators; conditions for
-    language models), the default decoding options, the saved config, limits and versions."""
+    """What ``GET /info`` answers: task, its service shape, the task's own fields (labels and
+    intents for classifiers, taggers and joint models; vocabularies for translators; conditions
+    for language models), the default decoding options, the saved config, limits and
+    versions."""
     import fastapi
     import torch
 
     versions = {
-        "rnnkit": rnnkit.__version__,
+        "rnnkit": __version__,
         "torch": torch.__version__,
         "fastapi": fastapi.__version__,
         "python": platform.python_version(),
@@ -101,6 +104,7 @@ def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str,
     served = get_served_task(predictor.task)
     return {
         "task": predictor.task,
+        "shape": TASKS.get(predictor.task).serving,  # the page shows answers by their shape
         "runtime": runtime,
         **served.info(predictor, limits),
         "options": None if served.options is None else served.options().model_dump(mode="json"),
@@ -129,7 +133,7 @@ def new_app(task: str, limits: ServeLimits, access: ServeAccess) -> FastAPI:
     when ``access`` sets one (`rnnkit.serving.access`)."""
     app = FastAPI(
         title=f"rnnkit {task} service",
-        version=rnnkit.__version__,
+        version=__version__,
         description="A trained rnnkit model. Try it at `/`; `POST /predict` answers JSON.",
     )
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
@@ -263,6 +267,6 @@ def worker_app() -> FastAPI:
 
     settings = json.loads(os.environ[SETTINGS_VARIABLE])
     torch.set_num_threads(settings["threads"])
-    predictor = rnnkit.load(settings["model_dir"], runtime=settings["runtime"])
+    predictor = api.load(settings["model_dir"], runtime=settings["runtime"])
     access = ServeAccess(settings.get("api_key"), tuple(settings.get("cors_origins", ())))
     return create_app(predictor, settings["runtime"], ServeLimits(**settings["limits"]), access)

@@ -34,10 +34,20 @@ from rnnkit.data import (
 from rnnkit.data.batching import pad_words
 from rnnkit.data.datasets import WordEncoding
 from rnnkit.data.vocab import UNK
+from rnnkit.diagnostics.gradients import GradientFlow
+from rnnkit.diagnostics.model_flow import classifier_gradient_flow
 from rnnkit.errors import DataError
 from rnnkit.metrics.classification import classification_report
 from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
+from rnnkit.tasks.base import (
+    AUTO_TOKENIZER_HELP,
+    Task,
+    TrainOption,
+    data_options,
+    encoder_options,
+    trainer_options,
+)
 from rnnkit.tasks.common import (
     CHARS_FILE,
     DEV_UNSEEN,
@@ -55,6 +65,7 @@ from rnnkit.tasks.common import (
     resolve_char_features,
     warn_unseen,
 )
+from rnnkit.tasks.reports import print_classification_report, print_prediction
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
 
@@ -129,7 +140,9 @@ class Classifier:
             "vocab.json": "vocab_size", "labels.json": "num_classes",
             CHARS_FILE: "char_vocab_size",
         }  # fmt: skip
-        saved = read_model_directory(directory, TASK, ClassifierConfig, SequenceClassifier, sizes)
+        saved = read_model_directory(
+            directory, cls.task, ClassifierConfig, SequenceClassifier, sizes
+        )
         chars = read_char_vocab(directory, saved.model)
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config, chars)
 
@@ -242,12 +255,18 @@ def read_examples(path: str, data: DataSettings) -> list[TextExample]:
 
 
 def train_classifier(
-    config: ClassifyConfig, out_dir: str | Path, *, resume: bool = False, progress: bool = True
+    config: ClassifyConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    task: str = TASK,
 ) -> FitResult:
     """Trains a classifier on ``config.data.train``, selects on ``config.data.dev``.
 
     Writes the model directory ``out_dir`` (``config.json``, ``vocab.json``, ``labels.json``,
     ``model.safetensors``, ``metrics.jsonl``); ``resume=True`` continues a killed run.
+    ``task`` is the task recorded in ``config.json`` (another task may train a classifier).
     """
     data = config.data
     train_examples = read_examples(data.train, data)
@@ -297,7 +316,7 @@ def train_classifier(
 
     saved_config = {
         **config_to_dict(dataclasses.replace(config, model=model_config)),
-        "task": TASK,
+        "task": task,
         **report_fast_path(model),
     }
     files = model_files(saved_config, tokenizer, vocab, labels)
@@ -309,3 +328,45 @@ def train_classifier(
         tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
     )  # fmt: skip
     return trainer.fit(loader, resume=resume)
+
+
+def measure_gradient_flow(
+    classifier: Classifier, path: str, limit: int
+) -> tuple[GradientFlow, int]:
+    """`classifier_gradient_flow` on the first ``limit`` labelled texts of ``path``, and how
+    many texts that was."""
+    examples = read_classification(path).examples[:limit]
+    return classifier_gradient_flow(classifier, examples), len(examples)
+
+
+CLASSIFY = Task(
+    name=TASK,
+    summary="Train a text classifier (N→1): intents, sentiment, a name's language.",
+    example="rnnkit train classify --train data/train.csv --dev data/dev.csv --out runs/intent "
+    "--cell lstm --bidirectional --epochs 10",
+    config_class=ClassifyConfig,
+    train=train_classifier,
+    predictor=Classifier,
+    metrics=("accuracy", "macro_f1", "weighted_f1"),
+    print_report=print_classification_report,
+    print_prediction=print_prediction,
+    train_options=(
+        *data_options("Training data (any layout the task reads).", AUTO_TOKENIZER_HELP, True),
+        TrainOption(
+            "text_column",
+            ("data.text_column",),
+            "Column / JSON field holding the text (guessed if omitted).",
+        ),
+        TrainOption(
+            "label_column",
+            ("data.label_column",),
+            "Column / JSON field holding the label (guessed if omitted).",
+        ),
+        *encoder_options("model"),
+        TrainOption("pooling", ("model.pooling",), "last, mean, max or attention."),
+        *trainer_options(),
+    ),
+    onnx="classifier",
+    serving="classification",
+    gradient_flow=measure_gradient_flow,
+)

@@ -33,6 +33,7 @@ from rnnkit.models.language_model import (
     LanguageModelConfig,
     next_token_nll,
 )
+from rnnkit.tasks.base import AUTO_TOKENIZER_HELP, Task, TrainOption, trainer_options
 from rnnkit.tasks.common import (
     EvaluateOptions,
     build_tokenizer,
@@ -50,6 +51,7 @@ from rnnkit.tasks.lm_data import (
     stream_chunks,
     subsample,
 )
+from rnnkit.tasks.reports import print_perplexity_report
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
 
@@ -324,3 +326,57 @@ class TextGenerator:
             examples, self.tokenizer, self.vocab, self.conditions, data, unknown
         )
         return {**perplexity(self.model, dataset), "n": len(dataset)}
+
+
+GENERATE = Task(
+    name=TASK,
+    summary="Train a language model (1→N), optionally conditioned on a category.",
+    example="rnnkit train generate --train data/names/train.tsv --dev data/names/dev.tsv --out "
+    "runs/names --condition-column language --tokenizer char --cell gru --epochs 10",
+    config_class=GenerateConfig,
+    train=train_generator,
+    predictor=TextGenerator,
+    metrics=("perplexity", "nll"),
+    print_report=print_perplexity_report,
+    print_prediction=None,
+    train_options=(
+        TrainOption(
+            "train",
+            ("data.train",),
+            "Training texts: a labelled file (with --condition-column), one side of a "
+            "source<TAB>target file (--side), or one text per line.",
+        ),
+        TrainOption("dev", ("data.dev",), "Dev texts for model selection (same layout)."),
+        TrainOption(
+            "condition_column",
+            ("data.condition_column",),
+            "Condition each text on this column of a labelled file (e.g. language).",
+        ),
+        TrainOption("text_column", ("data.text_column",), "Column / JSON field holding the text."),
+        TrainOption("side", ("data.side",), "source or target side of a source<TAB>target file."),
+        TrainOption("tokenizer", ("data.tokenizer",), AUTO_TOKENIZER_HELP),
+        TrainOption(
+            "bptt_length",
+            ("data.bptt_length",),
+            "Train on running text in chunks of this many steps (truncated BPTT).",
+            int,
+        ),
+        TrainOption(
+            "batch_size", ("data.batch_size",), "Texts (or running-text streams) per batch.", int
+        ),
+        TrainOption("cell", ("model.cell",), "lstm, gru or rnn."),
+        TrainOption("layers", ("model.num_layers",), "Stacked recurrent layers.", int),
+        TrainOption("hidden_size", ("model.hidden_size",), "Hidden units.", int),
+        TrainOption("embedding_dim", ("model.embedding_dim",), "Embedding size.", int),
+        TrainOption(
+            "tie_embeddings",
+            ("model.tie_embeddings",),
+            "Share input and output embeddings.",
+            bool,
+            "--tie-embeddings/--no-tie-embeddings",
+        ),
+        *trainer_options(),
+    ),
+    onnx="language-model",
+    serving="generation",
+)

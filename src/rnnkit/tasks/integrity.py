@@ -27,12 +27,12 @@ import safetensors
 import torch
 from torch import Tensor, nn
 
-import rnnkit
 from rnnkit.config import config_from_dict
 from rnnkit.data import LabelVocab, Tokenizer, Vocab, tokenizer_from_config
 from rnnkit.errors import ConfigError, ModelDirectoryError, RnnkitError
 from rnnkit.training import TrainerConfig
 from rnnkit.training.checkpoint import WEIGHTS_FILE
+from rnnkit.version import __version__
 
 CONFIG_FILE = "config.json"
 # The layout of a model directory; raise it when a change makes old readers misread new
@@ -48,7 +48,7 @@ METADATA_KEYS = (
 def format_versions() -> dict[str, Any]:
     """What ``config.json`` records about its writer: the layout and the library versions."""
     return {
-        "rnnkit_version": rnnkit.__version__,
+        "rnnkit_version": __version__,
         "torch_version": torch.__version__,
         "format_version": FORMAT_VERSION,
     }

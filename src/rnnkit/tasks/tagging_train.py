@@ -32,6 +32,7 @@ from rnnkit.data.datasets import WordEncoding
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.embeddings import load_word_vectors
+from rnnkit.tasks.base import Task, TrainOption, data_options, encoder_options, trainer_options
 from rnnkit.tasks.common import (
     CHAR_FEATURES_MIN_MEAN_LENGTH,
     CHARS_FILE,
@@ -44,10 +45,13 @@ from rnnkit.tasks.common import (
     resolve_char_features,
     warn_unseen,
 )
+from rnnkit.tasks.reports import print_spans, print_tagging_report
 from rnnkit.tasks.tagging import (
     INTENTS_FILE,
     JOINT_TASK,
     TAG_TASK,
+    JointTagger,
+    Tagger,
     evaluate_tagging,
     unseen_tags,
 )
@@ -242,3 +246,61 @@ def train_tagger(
         files=files, tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
     )  # fmt: skip
     return trainer.fit(loader, resume=resume)
+
+
+TAGGING_OPTIONS = (
+    *data_options(
+        "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS.",
+        "Splits raw text when predicting: auto (default: char when the training tokens are "
+        "single characters, else word), word, whitespace, char, zh-char, jieba.",
+        vectors=True,
+    ),
+    TrainOption(
+        "iob1", ("data.convert_iob1",), "Tags are IOB1 (original CoNLL-2003).", bool, "--iob1/--bio"
+    ),
+    TrainOption(
+        "invalid_bio",
+        ("data.invalid_bio",),
+        "Invalid BIO moves in training data: error, repair or keep.",
+    ),
+    *encoder_options("model"),
+    TrainOption("crf", ("model.use_crf",), "A CRF over tag scores.", bool, "--crf/--no-crf"),
+    TrainOption(
+        "char_features",
+        ("model.char_features",),
+        "A char Bi-LSTM per word.",
+        bool,
+        "--char-features/--no-char-features",
+    ),
+    *trainer_options(),
+)
+TAG = Task(
+    name=TAG_TASK,
+    summary="Train a sequence tagger (N→N): slot filling, named entities, Chinese NER.",
+    example="rnnkit train tag --train conll2003/train.bio.tsv --dev conll2003/dev.bio.tsv "
+    "--out runs/ner --char-features --crf",
+    config_class=TagConfig,
+    train=train_tagger,
+    predictor=Tagger,
+    metrics=("f1", "precision", "recall"),
+    print_report=print_tagging_report,
+    print_prediction=print_spans,
+    train_options=TAGGING_OPTIONS,
+    onnx="tagger",
+    serving="tagging",
+)
+JOINT = Task(
+    name=JOINT_TASK,
+    summary="Train a joint intent + slot model (N→1 and N→N on one encoder).",
+    example="rnnkit train joint --train atis/train --dev atis/valid --out runs/atis "
+    "--char-features",
+    config_class=JointTaskConfig,
+    train=train_tagger,
+    predictor=JointTagger,
+    metrics=("f1", "precision", "recall", "intent_accuracy", "sentence_accuracy"),
+    print_report=print_tagging_report,
+    print_prediction=print_spans,
+    train_options=TAGGING_OPTIONS,
+    onnx="joint",
+    serving="joint",
+)

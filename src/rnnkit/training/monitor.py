@@ -16,12 +16,11 @@ import logging
 import math
 import statistics
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-if TYPE_CHECKING:
-    from rnnkit.training.trainer import Trainer
+from rnnkit.training.state import TrainerView
 
 logger = logging.getLogger("rnnkit.training")
 
@@ -39,11 +38,11 @@ class GradientMonitor:
         self.flow: dict[str, Any] | None = None
         self.warned: set[str] = set()
 
-    def attach(self, trainer: Trainer) -> None:
+    def attach(self, trainer: TrainerView) -> None:
         trainer.add_callback("step_end", self.on_step_end)
         trainer.add_callback("epoch_end", self.on_epoch_end)
 
-    def on_step_end(self, trainer: Trainer) -> None:
+    def on_step_end(self, trainer: TrainerView) -> None:
         step = trainer.last_step
         if not math.isfinite(step.grad_norm):
             self.nonfinite += 1  # counted only: the trainer already warns as it skips the step
@@ -66,7 +65,7 @@ class GradientMonitor:
         if every and step.step % every == 0 and trainer.last_batch is not None:
             self.check_flow(trainer)
 
-    def check_flow(self, trainer: Trainer) -> None:
+    def check_flow(self, trainer: TrainerView) -> None:
         from rnnkit.diagnostics.gradients import gradient_flow
         from rnnkit.training.checkpoint import unwrap_model
 
@@ -90,7 +89,7 @@ class GradientMonitor:
                 "(try an LSTM/GRU, orthogonal init, or shorter sequences)",
             )
 
-    def on_epoch_end(self, trainer: Trainer) -> None:
+    def on_epoch_end(self, trainer: TrainerView) -> None:
         trainer.last_record["grad_explosions"] = self.explosions
         trainer.last_record["grad_nonfinite"] = self.nonfinite
         if self.flow is not None:
