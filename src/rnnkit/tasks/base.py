@@ -117,6 +117,17 @@ AUTO_TOKENIZER_HELP = (
     "choice is printed), word, whitespace, char, zh-char, jieba or bpe."
 )
 
+# Word-level models (classify, tag, joint): a character Bi-LSTM per word. Unset, the task's
+# default decides (auto: on when the training tokens are words, not single characters).
+CHAR_FEATURES_OPTION = TrainOption(
+    "char_features",
+    ("model.char_features",),
+    "A character Bi-LSTM per word, joined to its embedding (default: on when the training "
+    "tokens are words, off for single characters).",
+    bool,
+    "--char-features/--no-char-features",
+)
+
 
 # Options most tasks share, as factories over the config section they set ------------------
 

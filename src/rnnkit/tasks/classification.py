@@ -42,6 +42,7 @@ from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.base import (
     AUTO_TOKENIZER_HELP,
+    CHAR_FEATURES_OPTION,
     Task,
     TrainOption,
     data_options,
@@ -363,7 +364,12 @@ CLASSIFY = Task(
             "Column / JSON field holding the label (guessed if omitted).",
         ),
         *encoder_options("model"),
-        TrainOption("pooling", ("model.pooling",), "last, mean, max or attention."),
+        TrainOption(
+            "pooling",
+            ("model.pooling",),
+            "last, mean, max, attention or concat (last, max and mean side by side).",
+        ),
+        CHAR_FEATURES_OPTION,
         *trainer_options(),
     ),
     onnx="classifier",

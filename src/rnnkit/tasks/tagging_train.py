@@ -32,7 +32,14 @@ from rnnkit.data.datasets import WordEncoding
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.embeddings import load_word_vectors
-from rnnkit.tasks.base import Task, TrainOption, data_options, encoder_options, trainer_options
+from rnnkit.tasks.base import (
+    CHAR_FEATURES_OPTION,
+    Task,
+    TrainOption,
+    data_options,
+    encoder_options,
+    trainer_options,
+)
 from rnnkit.tasks.common import (
     CHAR_FEATURES_MIN_MEAN_LENGTH,
     CHARS_FILE,
@@ -265,13 +272,7 @@ TAGGING_OPTIONS = (
     ),
     *encoder_options("model"),
     TrainOption("crf", ("model.use_crf",), "A CRF over tag scores.", bool, "--crf/--no-crf"),
-    TrainOption(
-        "char_features",
-        ("model.char_features",),
-        "A char Bi-LSTM per word.",
-        bool,
-        "--char-features/--no-char-features",
-    ),
+    CHAR_FEATURES_OPTION,
     *trainer_options(),
 )
 TAG = Task(
