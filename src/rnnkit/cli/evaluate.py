@@ -8,7 +8,7 @@ from typing import Literal
 
 import typer
 
-from rnnkit.cli.options import Runtime
+from rnnkit.cli.options import EncodingErrors, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
@@ -36,6 +36,7 @@ def evaluate(
         None, help="Classifiers: also draw the confusion matrix into this PNG file."
     ),
     runtime: Runtime = "torch",
+    encoding_errors: EncodingErrors = "strict",
 ) -> None:
     """Evaluate a model directory on labelled data with its task's metrics."""
     import rnnkit
@@ -43,7 +44,7 @@ def evaluate(
     from rnnkit.tasks.common import EvaluateOptions
 
     predictor = rnnkit.load(model_dir, runtime=runtime)
-    options = EvaluateOptions(text_column, label_column, unknown_labels, beam)
+    options = EvaluateOptions(text_column, label_column, unknown_labels, beam, encoding_errors)
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:
         if "confusion_matrix" not in report:

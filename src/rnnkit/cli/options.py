@@ -12,7 +12,8 @@ Runtime = Annotated[
 EncodingErrors = Annotated[
     str,
     typer.Option(
-        help="Input bytes that are not UTF-8 text (or NUL): 'strict' stops with the line and "
-        "byte, 'replace' reads them as U+FFFD.",
+        help="Input bytes (stdin, TEXT arguments, data files) that are not UTF-8 text (or NUL): "
+        "'strict' (the default) stops with the file or <stdin>, line and byte; 'replace' reads "
+        "them as U+FFFD.",
     ),
 ]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rnnkit.cli.options import EncodingErrors
 from rnnkit.errors import ConfigError
 
 app = typer.Typer(
@@ -170,6 +171,7 @@ def classify(
     ] = None,
     vectors: Vectors = None,
     seed: Seed = None,
+    encoding_errors: EncodingErrors = None,
     config: ConfigFile = None,
     overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
     resume: Resume = None,
@@ -182,6 +184,7 @@ def classify(
         "data": {
             "train": train, "dev": dev, "tokenizer": tokenizer, "text_column": text_column,
             "label_column": label_column, "batch_size": batch_size, "vectors": vectors,
+            "encoding_errors": encoding_errors,
         },
         "model": {
             "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
@@ -257,6 +260,7 @@ def tagging_command(joint: bool):
         lr: LearningRate = None,
         vectors: Vectors = None,
         seed: Seed = None,
+        encoding_errors: EncodingErrors = None,
         config: ConfigFile = None,
         overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
         resume: Resume = None,
@@ -268,6 +272,7 @@ def tagging_command(joint: bool):
             "data": {
                 "train": train, "dev": dev, "tokenizer": tokenizer, "convert_iob1": iob1,
                 "invalid_bio": invalid_bio, "batch_size": batch_size, "vectors": vectors,
+                "encoding_errors": encoding_errors,
             },
             "model": {
                 "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
@@ -370,6 +375,7 @@ def translate(
     batch_size: BatchSize = None,
     lr: LearningRate = None,
     seed: Seed = None,
+    encoding_errors: EncodingErrors = None,
     max_minutes: MaxMinutes = None,
     config: ConfigFile = None,
     overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
@@ -384,6 +390,7 @@ def translate(
             "train": train, "dev": dev, "source_lang": source, "target_lang": target,
             "reverse": reverse, "source_tokenizer": source_tokenizer,
             "target_tokenizer": target_tokenizer, "batch_size": batch_size,
+            "encoding_errors": encoding_errors,
         },
         "model.encoder": {
             "cell": cell, "bidirectional": bidirectional, "num_layers": layers,
@@ -442,6 +449,7 @@ def generate(
     batch_size: int = typer.Option(None, help="Texts (or running-text streams) per batch."),
     lr: float = typer.Option(None, help="Peak learning rate (AdamW)."),
     seed: int = typer.Option(None, help="Random seed: the same seed gives the same model."),
+    encoding_errors: EncodingErrors = None,
     config: Path = typer.Option(
         None, "--config", help="A YAML/JSON config file (sections data, model, trainer)."
     ),
@@ -460,7 +468,7 @@ def generate(
         "data": {
             "train": train, "dev": dev, "tokenizer": tokenizer, "text_column": text_column,
             "condition_column": condition_column, "side": side, "batch_size": batch_size,
-            "bptt_length": bptt_length,
+            "bptt_length": bptt_length, "encoding_errors": encoding_errors,
         },
         "model": {
             "cell": cell, "num_layers": layers, "hidden_size": hidden_size,

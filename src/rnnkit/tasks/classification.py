@@ -160,7 +160,10 @@ class Classifier:
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs)."""
-        examples = read_classification(path, options.text_column, options.label_column).examples
+        examples = read_classification(
+            path, options.text_column, options.label_column,
+            encoding_errors=options.encoding_errors,
+        ).examples  # fmt: skip
         return self.evaluate(examples, unknown_labels=options.unknown_labels)
 
 
@@ -219,7 +222,10 @@ def evaluate_examples(
 
 def read_examples(path: str, data: DataSettings) -> list[TextExample]:
     """Reads labelled texts from any layout the data pipeline knows, logging what was skipped."""
-    result = read_classification(path, data.text_column, data.label_column, on_error=data.on_error)
+    result = read_classification(
+        path, data.text_column, data.label_column, data.on_error,
+        encoding_errors=data.encoding_errors,
+    )  # fmt: skip
     describe_read(path, result.report, len(result.examples))
     return result.examples
 

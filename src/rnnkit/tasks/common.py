@@ -78,6 +78,8 @@ class DataSettings:
     batch_size: int = 64  # examples per training batch (length-bucketed)
     vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
     on_error: str = "raise"  # malformed rows: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
 
 
 def build_tokenizer(data: DataSettings, training_texts: list[str]) -> Tokenizer:
@@ -129,6 +131,7 @@ class EvaluateOptions:
     label_column: str | None = None  # classification: column / JSON field of the label
     unknown_labels: str = "wrong"  # labels/tags unseen in training: "wrong" or "error"
     beam: int = 5  # translation: beam size (1: greedy decoding)
+    encoding_errors: str = "strict"  # bytes that are not UTF-8: an error, or "replace" (U+FFFD)
 
     def __post_init__(self) -> None:
         check_unknown_labels(self.unknown_labels)

@@ -317,6 +317,7 @@ class TextGenerator:
             data,
             text_column=options.text_column or data.text_column,
             condition_column=options.label_column or data.condition_column,
+            encoding_errors=options.encoding_errors,
         )
         examples = read_texts(path, data)
         unknown = "skip" if options.unknown_labels == "wrong" else "error"

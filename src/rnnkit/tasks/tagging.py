@@ -259,7 +259,7 @@ class Tagger:
         data = self.config["data"]
         examples = read_tagging(
             path, token_column=data["token_column"], tag_column=data["tag_column"],
-            convert_iob1=data["convert_iob1"],
+            convert_iob1=data["convert_iob1"], encoding_errors=options.encoding_errors,
         ).examples  # fmt: skip
         log_info(f"{path}: {len(examples)} sentences")
         return self.evaluate(examples, options.unknown_labels)

@@ -75,6 +75,8 @@ class TagDataSettings:
     batch_size: int = 32  # sentences per training batch (length-bucketed)
     vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
     on_error: str = "raise"  # malformed sentences: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
 
     def __post_init__(self) -> None:
         if self.tokenizer not in TAGGING_TOKENIZERS:
@@ -143,8 +145,9 @@ def resolve_char_features(
 def read_sentences(path: str, data: TagDataSettings) -> list[TaggedExample]:
     """Reads tagged sentences from any tagging layout, logging what was skipped."""
     result = read_tagging(
-        path, data.on_error, data.token_column, data.tag_column, data.convert_iob1
-    )
+        path, data.on_error, data.token_column, data.tag_column, data.convert_iob1,
+        data.encoding_errors,
+    )  # fmt: skip
     describe_read(path, result.report, len(result.examples))
     return result.examples
 

@@ -87,6 +87,8 @@ class TranslationData:
     max_examples: int | None = None  # use N training pairs spread evenly over the file
     dev_max_examples: int | None = None  # use N dev pairs (spread evenly) for model selection
     on_error: str = "raise"  # malformed lines: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def read_pairs(path: str, data: TranslationData, limit: int | None = None) -> li
     source: str | tuple[str, str] = path
     if data.source_lang and data.target_lang and not Path(path).is_file():
         source = (f"{path}.{data.source_lang}", f"{path}.{data.target_lang}")
-    result = read_parallel(source, on_error=data.on_error)
+    result = read_parallel(source, data.on_error, data.encoding_errors)
     examples = spread_sample(result.examples, limit)
     if data.reverse:
         examples = [ParallelExample(ex.target, ex.source, ex.path, ex.line) for ex in examples]
@@ -432,4 +434,5 @@ class Translator:
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on parallel data in the layout the model was trained on."""
-        return self.evaluate(read_pairs(path, self.data), beam=options.beam)
+        data = dataclasses.replace(self.data, encoding_errors=options.encoding_errors)
+        return self.evaluate(read_pairs(path, data), beam=options.beam)
