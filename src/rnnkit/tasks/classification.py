@@ -55,6 +55,8 @@ from rnnkit.training.distributed import rank, world_size
 
 TASK = "classify"
 EVALUATION_BATCH = 256
+# The keys of config.json's data section evaluation reads (the columns training read).
+PREDICTOR_DATA_KEYS = ("text_column", "label_column")
 
 
 # The default recipe, chosen by measurement over ten data sets (benchmarks/recipes.py and
@@ -115,7 +117,14 @@ class Classifier:
     def load(cls, directory: str | Path) -> Classifier:
         """Rebuilds the classifier saved in ``directory`` (JSON + safetensors; no pickle)."""
         sizes = {"vocab.json": "vocab_size", "labels.json": "num_classes"}
-        saved = read_model_directory(directory, TASK, ClassifierConfig, SequenceClassifier, sizes)
+        saved = read_model_directory(
+            directory,
+            TASK,
+            ClassifierConfig,
+            SequenceClassifier,
+            sizes,
+            (DataSettings, PREDICTOR_DATA_KEYS),
+        )
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -159,9 +168,12 @@ class Classifier:
         return evaluate_examples(self.model, self.vocab, self.labels, examples, ids)
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
-        """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs)."""
+        """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs); the
+        columns default to those training read."""
+        data = self.config.get("data", {})
         examples = read_classification(
-            path, options.text_column, options.label_column,
+            path, options.text_column or data.get("text_column"),
+            options.label_column or data.get("label_column"),
             encoding_errors=options.encoding_errors,
         ).examples  # fmt: skip
         return self.evaluate(examples, unknown_labels=options.unknown_labels)

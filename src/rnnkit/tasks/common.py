@@ -31,6 +31,7 @@ from rnnkit.tasks.integrity import (
     build_model,
     format_versions,
     read_config,
+    read_data_section,
     read_tokenizer,
     read_vocabularies,
 )
@@ -217,6 +218,7 @@ class SavedModel:
     vocab: Vocab
     labels: LabelVocab | None  # None when the directory has no labels.json
     config: dict[str, Any]
+    data: Any  # config.json's data section, checked and typed
 
 
 def read_task_name(directory: str | Path) -> str:
@@ -245,16 +247,19 @@ def read_model_directory(
     config_class: type,
     model_class: type[nn.Module],
     sizes: Mapping[str, str],
+    data: tuple[type, tuple[str, ...]],
     required: tuple[str, ...] = REQUIRED_FILES,
 ) -> SavedModel:
     """Rebuilds the model, tokenizer and vocabularies saved in ``directory`` for ``task``.
 
     ``required`` lists the files the task needs; ``sizes`` maps each vocabulary file to the
-    model-config field holding its size (``labels.json`` is read when present). Any damage
-    is a `ModelDirectoryError` naming the file (see `rnnkit.tasks.integrity`).
+    model-config field holding its size (``labels.json`` is read when present); ``data`` is
+    the task's data-settings class and the keys of it the predictor reads. Any damage is a
+    `ModelDirectoryError` naming the file (see `rnnkit.tasks.integrity`).
     """
     directory = check_model_directory(directory, required)
     config = read_config(directory, task)
+    data_settings = read_data_section(directory, config, *data)
     model = build_model(directory, config, config_class, model_class)
     vocabularies = read_vocabularies(directory, model.config, sizes)
     return SavedModel(
@@ -263,4 +268,5 @@ def read_model_directory(
         vocab=vocabularies["vocab.json"],
         labels=vocabularies.get("labels.json"),
         config=config,
+        data=data_settings,
     )

@@ -56,6 +56,8 @@ from rnnkit.training.distributed import rank, world_size
 TASK = "generate"
 STRATEGIES = ("sample", "greedy", "beam")
 REQUIRED_FILES = ("config.json", "vocab.json", "model.safetensors")
+# The keys of config.json's data section evaluation reads (the file's layout, the truncation).
+PREDICTOR_DATA_KEYS = ("text_column", "condition_column", "side", "max_length")
 
 
 @dataclass(frozen=True)
@@ -204,8 +206,9 @@ class TextGenerator:
         """Rebuilds the generator saved in ``directory`` (JSON + safetensors; no pickle)."""
         sizes = {"vocab.json": "vocab_size", "labels.json": "num_conditions"}
         saved = read_model_directory(
-            directory, TASK, LanguageModelConfig, LanguageModel, sizes, REQUIRED_FILES
-        )
+            directory, TASK, LanguageModelConfig, LanguageModel, sizes,
+            (GenerateData, PREDICTOR_DATA_KEYS), REQUIRED_FILES,
+        )  # fmt: skip
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
 
     @property

@@ -26,10 +26,13 @@ from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerCo
 from rnnkit.models.spans import Span, spans_from_bio
 from rnnkit.tasks.common import EvaluateOptions, Unseen, handle_unseen, read_model_directory
 from rnnkit.tasks.common import log as log_info
+from rnnkit.tasks.tagging_settings import TagDataSettings
 
 TAG_TASK, JOINT_TASK = "tag", "joint"
 CHARS_FILE, INTENTS_FILE = "chars.json", "intents.json"
 EVALUATION_BATCH = 256
+# The keys of config.json's data section a tagger reads (predicting, then evaluating a file).
+PREDICTOR_DATA_KEYS = ("lowercase", "max_word_chars", "token_column", "tag_column", "convert_iob1")
 
 
 @dataclass(frozen=True)
@@ -206,13 +209,14 @@ class Tagger:
     def load(cls, directory: str | Path) -> Tagger:
         """Rebuilds the tagger saved in ``directory`` (JSON + safetensors; no pickle)."""
         saved = read_model_directory(
-            directory, cls.task, cls.config_class, cls.model_class, cls.sizes
-        )
-        data = saved.config["data"]
+            directory, cls.task, cls.config_class, cls.model_class, cls.sizes,
+            (TagDataSettings, PREDICTOR_DATA_KEYS),
+        )  # fmt: skip
+        data = saved.data
         chars = None
         if saved.model.config.char_features:
             chars = Vocab.load(_required(directory, CHARS_FILE))
-        encoding = WordEncoding(saved.vocab, data["lowercase"], chars, data["max_word_chars"])
+        encoding = WordEncoding(saved.vocab, data.lowercase, chars, data.max_word_chars)
         intents = None
         if cls.task == JOINT_TASK:
             intents = LabelVocab.load(_required(directory, INTENTS_FILE))

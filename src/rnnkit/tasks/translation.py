@@ -53,6 +53,7 @@ from rnnkit.tasks.integrity import (
     build_model,
     format_versions,
     read_config,
+    read_data_section,
     read_tokenizer,
     read_vocabularies,
 )
@@ -64,6 +65,8 @@ TASK = "translate"
 DECODE_BATCH = 64
 SOURCE_VOCAB, TARGET_VOCAB = "source_vocab.json", "target_vocab.json"
 FILES = ("config.json", SOURCE_VOCAB, TARGET_VOCAB, WEIGHTS_FILE)
+# The keys of config.json's data section evaluation reads (the layout, BLEU's tokens and case).
+PREDICTOR_DATA_KEYS = ("source_lang", "target_lang", "reverse", "lowercase", "target_tokenizer")
 
 
 @dataclass(frozen=True)
@@ -365,6 +368,7 @@ class Translator:
         """Rebuilds the translator saved in ``directory`` (JSON + safetensors; no pickle)."""
         directory = check_model_directory(directory, FILES)
         config = read_config(directory, TASK)
+        read_data_section(directory, config, TranslationData, PREDICTOR_DATA_KEYS)
         model = build_model(directory, config, Seq2SeqConfig, Seq2Seq)
         sizes = {SOURCE_VOCAB: "encoder.vocab_size", TARGET_VOCAB: "decoder.vocab_size"}
         vocabularies = read_vocabularies(directory, model.config, sizes)
