@@ -8,7 +8,7 @@ from typing import Literal
 
 import typer
 
-from rnnkit.cli.options import EncodingErrors, Runtime
+from rnnkit.cli.options import EncodingErrors, MaxTokens, OverLength, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
@@ -37,13 +37,18 @@ def evaluate(
     ),
     runtime: Runtime = "torch",
     encoding_errors: EncodingErrors = "strict",
+    max_tokens: MaxTokens = None,
+    over_length: OverLength = "truncate",
 ) -> None:
     """Evaluate a model directory on labelled data with its task's metrics."""
     import rnnkit
     from rnnkit.cli.output import print_report
     from rnnkit.tasks.common import EvaluateOptions
+    from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
 
+    limit = TokenLimit(max_tokens, over_length)
     predictor = rnnkit.load(model_dir, runtime=runtime)
+    set_token_limit(predictor, limit)
     options = EvaluateOptions(text_column, label_column, unknown_labels, beam, encoding_errors)
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:

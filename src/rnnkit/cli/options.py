@@ -17,3 +17,19 @@ EncodingErrors = Annotated[
         "them as U+FFFD.",
     ),
 ]
+MaxTokens = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Read at most this many tokens of each input text; longer ones get --over-length "
+        "(default: no limit).",
+    ),
+]
+OverLength = Annotated[
+    str,
+    typer.Option(
+        help="A text longer than --max-tokens: 'truncate' (the default) reads its first "
+        "--max-tokens tokens and warns with the counts; 'error' refuses it "
+        "(serve: 413).",
+    ),
+]

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli.inputs import read_texts
-from rnnkit.cli.options import EncodingErrors, Runtime
+from rnnkit.cli.options import EncodingErrors, MaxTokens, OverLength, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit predict runs/intent "What time is it?" --top-k 3 --trace'
@@ -26,11 +26,16 @@ def predict(
     ),
     runtime: Runtime = "torch",
     encoding_errors: EncodingErrors = "strict",
+    max_tokens: MaxTokens = None,
+    over_length: OverLength = "truncate",
 ) -> None:
     """Predict each text's label (classifiers), spans (taggers) or intent and slots (joint)."""
     import rnnkit
     from rnnkit.cli.output import print_prediction, print_spans, print_trace, print_translation
     from rnnkit.diagnostics.trace import trace_text
+    from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
+
+    limit = TokenLimit(max_tokens, over_length)  # checked before any input is read
 
     texts = read_texts(texts, encoding_errors)
     predictor = rnnkit.load(model_dir, runtime=runtime)
@@ -39,6 +44,7 @@ def predict(
             f"{model_dir} holds a {predictor.task!r} model; predict labels, tags or translates "
             "texts (use rnnkit generate for a language model)"
         )
+    set_token_limit(predictor, limit)
     if predictor.task != "classify":
         if top_k != 1 or trace:
             option = "--trace" if trace else "--top-k"

@@ -10,7 +10,7 @@ Legend: B batch, T time, C classes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ from rnnkit.tasks.common import (
     report_fast_path,
     warn_unseen,
 )
+from rnnkit.tasks.token_limit import TokenLimit
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
 
@@ -100,6 +101,7 @@ class Classifier:
     """A trained classifier with its tokenizer and vocabularies: what `rnnkit.load` returns."""
 
     task = TASK
+    token_limit = TokenLimit()  # the longest text it reads; set one per predictor to change it
 
     def __init__(
         self,
@@ -127,12 +129,16 @@ class Classifier:
         )
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
 
-    def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of each text; a text with no token is a `DataError` naming it."""
+    def encode(
+        self, texts: Sequence[str], name: Callable[[int], str] | None = None
+    ) -> list[list[int]]:
+        """Token ids of each text; a text with no token is a `DataError` naming it, a longer
+        one than ``token_limit`` allows is truncated or refused (``name(i)`` names text i)."""
         token_lists = self.tokenizer.tokenize_batch(list(texts))
         for index, tokens in enumerate(token_lists):
             if not tokens:
                 raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to classify")
+        token_lists = self.token_limit.apply(token_lists, name)
         return [self.vocab.encode(tokens) for tokens in token_lists]
 
     @torch.no_grad()
@@ -164,7 +170,10 @@ class Classifier:
         count and the first file:line; ``unknown_labels="error"`` raises a `DataError` there.
         """
         handle_unseen(unknown_labels, [unseen_labels(examples, self.labels)])
-        ids = self.encode([example.text for example in examples]) if examples else []
+        texts = [example.text for example in examples]
+        ids = (
+            self.encode(texts, lambda i: f"{examples[i].path}:{examples[i].line}") if texts else []
+        )
         return evaluate_examples(self.model, self.vocab, self.labels, examples, ids)
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:

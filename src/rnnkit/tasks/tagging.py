@@ -9,6 +9,7 @@ Legend: B batch, T time (tokens), W characters per word.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from rnnkit.models.spans import Span, spans_from_bio
 from rnnkit.tasks.common import EvaluateOptions, Unseen, handle_unseen, read_model_directory
 from rnnkit.tasks.common import log as log_info
 from rnnkit.tasks.tagging_settings import TagDataSettings
+from rnnkit.tasks.token_limit import TokenLimit
 
 TAG_TASK, JOINT_TASK = "tag", "joint"
 CHARS_FILE, INTENTS_FILE = "chars.json", "intents.json"
@@ -182,6 +184,7 @@ class Tagger:
     task = TAG_TASK
     config_class: type = TaggerConfig
     model_class: type = SequenceTagger
+    token_limit = TokenLimit()  # the longest text it reads; set one per predictor to change it
     # each vocabulary file → the model-config field holding its size
     sizes = MappingProxyType(
         {"vocab.json": "vocab_size", "labels.json": "num_tags", CHARS_FILE: "char_vocab_size"}
@@ -228,7 +231,7 @@ class Tagger:
         for index, tokens in enumerate(token_lists):
             if not tokens:
                 raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to tag")
-        return token_lists
+        return self.token_limit.apply(token_lists)
 
     def predict(self, texts: Sequence[str]) -> list[TagPrediction]:
         """Tags and spans of each text, tokenized with the training run's tokenizer."""
@@ -255,6 +258,14 @@ class Tagger:
         there.
         """
         handle_unseen(unknown_labels, unseen_tags(examples, self.tags, self.intents).values())
+        kept = self.token_limit.apply(
+            [example.tokens for example in examples],
+            lambda i: f"{examples[i].path}:{examples[i].line}",
+        )
+        examples = [
+            dataclasses.replace(example, tokens=tokens, tags=example.tags[: len(tokens)])
+            for example, tokens in zip(examples, kept, strict=True)
+        ]
         return evaluate_tagging(self.model, self.encoding, self.tags, examples, self.intents)
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:

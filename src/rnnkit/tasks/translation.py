@@ -57,6 +57,7 @@ from rnnkit.tasks.integrity import (
     read_tokenizer,
     read_vocabularies,
 )
+from rnnkit.tasks.token_limit import NO_LIMIT, TokenLimit
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.checkpoint import WEIGHTS_FILE, unwrap_model
 from rnnkit.training.distributed import rank, world_size
@@ -213,14 +214,16 @@ def score_translations(
     return corpus_scores(hypotheses, references, tokenize=tokenize, lowercase=data.lowercase)
 
 
-def encode_sources(texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocab) -> list[list[int]]:
-    """Source ids of each text; a text with no token is a `DataError` naming it."""
-    ids = []
-    for index, tokens in enumerate(tokenizer.tokenize_batch(list(texts))):
+def encode_sources(
+    texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocab, limit: TokenLimit = NO_LIMIT
+) -> list[list[int]]:
+    """Source ids of each text; a text with no token is a `DataError` naming it, a longer one
+    than ``limit`` allows is truncated or refused."""
+    token_lists = tokenizer.tokenize_batch(list(texts))
+    for index, tokens in enumerate(token_lists):
         if not tokens:
             raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to translate")
-        ids.append(vocab.encode(tokens))
-    return ids
+    return [vocab.encode(tokens) for tokens in limit.apply(token_lists)]
 
 
 @dataclass(frozen=True)
@@ -352,6 +355,7 @@ class Translator:
     """A trained translator with its tokenizers and vocabularies: what `rnnkit.load` returns."""
 
     task = TASK
+    token_limit = TokenLimit()  # the longest source it reads; set one per predictor to change it
 
     def __init__(
         self, model: Seq2Seq, source_tokenizer: Tokenizer, target_tokenizer: Tokenizer,
@@ -389,7 +393,7 @@ class Translator:
         self, texts: Sequence[str], beam: int = 5, n_best: int = 1, length_penalty: float = 1.0
     ) -> list[Translation]:
         """The ``n_best`` best translations of each text (``beam=1``: greedy decoding)."""
-        ids = encode_sources(texts, self.source_tokenizer, self.source_vocab)
+        ids = encode_sources(texts, self.source_tokenizer, self.source_vocab, self.token_limit)
         results = translate_ids(
             self.model, ids, beam, n_best, length_penalty, self.source_vocab.pad_id
         )
