@@ -124,6 +124,20 @@ def test_evaluate_with_encoding_errors_replace_reads_bad_bytes(
         assert json.loads(result.stdout)["n"] == json.loads(clean.stdout)["n"]
 
 
+def test_diagnose_gradients_reads_bad_bytes_only_when_told(
+    exported_models, labelled_data, tmp_path
+):
+    data, text = damage_line_3(labelled_data["classify"], tmp_path, BAD["invalid UTF-8"][0], True)
+    line = ["diagnose", "gradients", str(exported_models["classify"]), "--data", str(data),
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    strict = runner.invoke(app, line)
+    assert strict.exit_code == 1
+    assert strict.stderr.startswith(f"error: {text}:3:4: invalid UTF-8 byte 0xff")
+    replaced = runner.invoke(app, [*line, "--encoding-errors", "replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert (tmp_path / "out" / "gradients.json").is_file()
+
+
 @pytest.mark.parametrize(
     ("reader", "line"),
     [
