@@ -24,8 +24,12 @@ def evaluate(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (the task's metrics and n)."
     ),
-    text_column: str = typer.Option(None, help="Column / JSON field holding the text."),
-    label_column: str = typer.Option(None, help="Column / JSON field holding the label."),
+    text_column: str = typer.Option(
+        None, help="Column / JSON field holding the text (default: the one training read)."
+    ),
+    label_column: str = typer.Option(
+        None, help="Column / JSON field holding the label (default: the one training read)."
+    ),
     unknown_labels: Literal["wrong", "error"] = typer.Option(
         "wrong",
         help="Labels, intents or tags unseen in training: 'wrong' (the default) counts them as "
