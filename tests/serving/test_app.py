@@ -59,7 +59,12 @@ def test_health_info_docs_and_page(client):
     assert info["task"] == "classify"
     assert info["labels"] == ["ask_time", "play_music", "weather"]
     assert info["config"]["model"]["cell"] == "lstm"
-    assert info["limits"] == {"max_text_length": 50, "max_batch_size": 4}
+    assert info["limits"] == {
+        "max_text_length": 50,
+        "max_batch_size": 4,
+        "max_tokens": None,
+        "over_length": "truncate",
+    }
     assert {"rnnkit", "torch", "fastapi"} <= set(info["versions"])
     assert ("onnxruntime" in info["versions"]) == (info["runtime"] == "onnx")
     paths = client.get("/openapi.json").json()["paths"]

@@ -133,7 +133,12 @@ def test_info_names_the_vocabularies_and_default_options(client, translator, run
     assert info["target_vocab_size"] == len(translator.target_vocab)
     assert info["options"] == {"beam": 5, "n_best": 1, "length_penalty": 1.0}
     assert info["trace"] is True
-    assert info["limits"] == {"max_text_length": 40, "max_batch_size": 3}
+    assert info["limits"] == {
+        "max_text_length": 40,
+        "max_batch_size": 3,
+        "max_tokens": None,
+        "over_length": "truncate",
+    }
     assert "labels" not in info
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert {"TranslateOptions", "TranslatePrediction", "AttentionTrace"} <= set(schemas)

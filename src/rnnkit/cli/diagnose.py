@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from rnnkit.cli.options import EncodingErrors
+
 GRADIENTS_EXAMPLE = (
     "Example: rnnkit diagnose gradients --cells rnn,lstm,gru --length 100 --out runs/gradients"
     " ; a trained model: rnnkit diagnose gradients runs/intent --data dev.csv --out runs/flow"
@@ -35,6 +37,7 @@ def gradients(
     ] = None,
     data: str = typer.Option(None, help="Labelled data for MODEL_DIR (any classification layout)."),
     examples: int = typer.Option(64, help="With MODEL_DIR: how many examples of --data to use."),
+    encoding_errors: EncodingErrors = "strict",
     cells: str = typer.Option("rnn,lstm,gru", help=CELLS_HELP),
     length: int = typer.Option(100, help="T, steps of the adding-problem sequences."),
     hidden_size: int = typer.Option(32, help="H, hidden size of every model."),
@@ -59,7 +62,7 @@ def gradients(
     from rnnkit.diagnostics.report import gradient_table, write_gradient_report
 
     if model_dir is not None:
-        flows, title, settings = trained_model_flow(model_dir, data, examples)
+        flows, title, settings = trained_model_flow(model_dir, data, examples, encoding_errors)
         paths = write_gradient_report(flows, out, title, settings)
         Console().print(rich_table(gradient_table(flows), title))
         typer.echo(f"wrote {paths['png']}, {paths['json']}, {paths['md']}")
@@ -87,8 +90,9 @@ def gradients(
     typer.echo(f"wrote {paths['png']}, {paths['json']}, {paths['md']}")
 
 
-def trained_model_flow(model_dir: Path, data: str | None, examples: int):
-    """The gradient flow of a trained model on the first ``examples`` rows of ``data``."""
+def trained_model_flow(model_dir: Path, data: str | None, examples: int, encoding_errors: str):
+    """The gradient flow of a trained model on the first ``examples`` rows of ``data``
+    (bytes that are not UTF-8: an error, or U+FFFD with ``encoding_errors="replace"``)."""
     from rnnkit import api
     from rnnkit.errors import ConfigError
     from rnnkit.tasks import TASKS
@@ -101,7 +105,7 @@ def trained_model_flow(model_dir: Path, data: str | None, examples: int):
         raise ConfigError(
             f"{model_dir}: gradient diagnostics do not exist yet for a {predictor.task!r} model"
         )
-    flow, measured = measure(predictor, data, examples)
+    flow, measured = measure(predictor, data, examples, encoding_errors)
     cell = predictor.model.config.cell
     settings = {"model_dir": str(model_dir), "data": data, "examples": measured, "cell": cell}
     return {model_dir.name: flow}, f"Gradient flow of {model_dir.name} ({cell}) on {data}", settings

@@ -12,7 +12,24 @@ Runtime = Annotated[
 EncodingErrors = Annotated[
     str,
     typer.Option(
-        help="Input bytes that are not UTF-8 text (or NUL): 'strict' stops with the line and "
-        "byte, 'replace' reads them as U+FFFD.",
+        help="Input bytes (stdin, TEXT arguments, data files) that are not UTF-8 text (or NUL): "
+        "'strict' (the default) stops with the file or <stdin>, line and byte; 'replace' reads "
+        "them as U+FFFD.",
+    ),
+]
+MaxTokens = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Read at most this many tokens of each input text; longer ones get --over-length "
+        "(default: no limit).",
+    ),
+]
+OverLength = Annotated[
+    str,
+    typer.Option(
+        help="A text longer than --max-tokens: 'truncate' (the default) reads its first "
+        "--max-tokens tokens and warns with the counts; 'error' refuses it "
+        "(serve: 413).",
     ),
 ]

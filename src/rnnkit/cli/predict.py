@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli.inputs import read_texts
-from rnnkit.cli.options import EncodingErrors, Runtime
+from rnnkit.cli.options import EncodingErrors, MaxTokens, OverLength, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit predict runs/intent "What time is it?" --top-k 3 --trace'
@@ -26,6 +26,8 @@ def predict(
     ),
     runtime: Runtime = "torch",
     encoding_errors: EncodingErrors = "strict",
+    max_tokens: MaxTokens = None,
+    over_length: OverLength = "truncate",
 ) -> None:
     """Predict each text's label (classifiers), spans (taggers) or intent and slots (joint)."""
     from rnnkit import api
@@ -33,6 +35,9 @@ def predict(
     from rnnkit.diagnostics.trace import trace_text
     from rnnkit.tasks import TASKS
     from rnnkit.tasks.classification import Classifier
+    from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
+
+    limit = TokenLimit(max_tokens, over_length)  # checked before any input is read
 
     texts = read_texts(texts, encoding_errors)
     predictor = api.load(model_dir, runtime=runtime)
@@ -42,6 +47,7 @@ def predict(
             f"{model_dir} holds a {predictor.task!r} model; predict labels, tags or translates "
             "texts (use rnnkit generate for a language model)"
         )
+    set_token_limit(predictor, limit)
     if not isinstance(predictor, Classifier):
         if top_k != 1 or trace:
             option = "--trace" if trace else "--top-k"

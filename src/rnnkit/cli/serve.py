@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli.options import MaxTokens, OverLength
+
 EXAMPLE = "Example: rnnkit serve runs/intent --port 8000 --runtime onnx --workers 2"
 
 
@@ -23,6 +25,8 @@ def serve(
     max_generate_length: int = typer.Option(
         100, min=1, help="Language models: tokens generated per text at most; more → 413."
     ),
+    max_tokens: MaxTokens = None,
+    over_length: OverLength = "truncate",
     workers: int = typer.Option(
         1,
         min=1,
@@ -62,6 +66,8 @@ def serve(
         max_text_length=max_text_length,
         max_batch_size=max_batch_size,
         max_generate_length=max_generate_length,
+        max_tokens=max_tokens,
+        over_length=over_length,
     )
     predictor = api.load(model_dir, runtime=runtime)  # a bad directory fails here, once
     task = predictor.task

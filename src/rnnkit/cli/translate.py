@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli.inputs import read_texts
-from rnnkit.cli.options import EncodingErrors, Runtime
+from rnnkit.cli.options import EncodingErrors, MaxTokens, OverLength, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit translate runs/en-fr "I am cold." --beam 5 --n-best 3'
@@ -32,17 +32,22 @@ def translate(
     ),
     runtime: Runtime = "torch",
     encoding_errors: EncodingErrors = "strict",
+    max_tokens: MaxTokens = None,
+    over_length: OverLength = "truncate",
 ) -> None:
     """Translate each sentence (beam search by default); optionally plot the attention."""
     from rnnkit import api
     from rnnkit.tasks.reports import print_translation
+    from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
 
+    limit = TokenLimit(max_tokens, over_length)
     texts = read_texts(texts, encoding_errors)
     if not texts:
         raise ConfigError("no sentence to translate: give TEXT arguments or lines on stdin")
     translator = api.load(model_dir, runtime=runtime)
     if translator.task != "translate":
         raise ConfigError(f"{model_dir} holds a {translator.task!r} model, not a translation model")
+    set_token_limit(translator, limit)
     results = translator.translate(texts, beam=beam, n_best=n_best, length_penalty=length_penalty)
     for result in results:
         if as_json:

@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, create_model
 
 from rnnkit import api
-from rnnkit.errors import RnnkitError
+from rnnkit.errors import InputTooLongError, RnnkitError
 from rnnkit.serving.access import API_KEY_HEADER, ApiKeyCheck, ServeAccess
 from rnnkit.serving.batching import MicroBatcher
 from rnnkit.serving.schemas import (
@@ -36,6 +36,7 @@ from rnnkit.serving.schemas import (
 )
 from rnnkit.serving.tasks import ServedTask, get_served_task
 from rnnkit.tasks import TASKS
+from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
 from rnnkit.version import __version__
 
 
@@ -112,6 +113,8 @@ def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str,
         "limits": {
             "max_text_length": limits.max_text_length,
             "max_batch_size": limits.max_batch_size,
+            "max_tokens": limits.max_tokens,
+            "over_length": limits.over_length,
         },
         "trace": served.trace is not None,
         "versions": versions,
@@ -147,6 +150,7 @@ def new_app(task: str, limits: ServeLimits, access: ServeAccess) -> FastAPI:
             allow_headers=["Content-Type", API_KEY_HEADER],
         )
     app.add_exception_handler(RequestTooLargeError, too_large)
+    app.add_exception_handler(InputTooLongError, too_large)
     app.add_exception_handler(RnnkitError, bad_input)
     return app
 
@@ -169,9 +173,10 @@ def create_app(
     access: ServeAccess | None = None,
 ) -> FastAPI:
     """The service for ``predictor`` (what `rnnkit.load` returned, with ``runtime``); the
-    model is loaded once, by the caller, and shared by every request. ``access`` (default:
-    open, no cross-origin callers) says who may call it."""
+    model is loaded once, by the caller, and shared by every request (and given the limits'
+    ``max_tokens``). ``access`` (default: open, no cross-origin callers) says who may call it."""
     limits = limits or ServeLimits()
+    set_token_limit(predictor, TokenLimit(limits.max_tokens, limits.over_length))
     served = get_served_task(predictor.task)
     info = service_info(predictor, runtime, limits)
     page = (files("rnnkit") / "serving" / "static" / "index.html").read_text(encoding="utf-8")

@@ -46,9 +46,9 @@ class Task:
     for ``rnnkit predict`` (None: the predictor has no ``predict``, as a language model).
     ``onnx`` names the graph family in `rnnkit.export.onnx.ONNX_GRAPHS`; ``serving`` names
     the service shape in `rnnkit.serving.tasks.SERVICE_SHAPES`.
-    ``gradient_flow(predictor, path, limit) -> (GradientFlow, n)`` measures gradient flow on
-    the first ``limit`` (read: ``n``) labelled examples of the file ``path`` (``rnnkit
-    diagnose gradients DIR``), or is None where the task has none yet.
+    ``gradient_flow(predictor, path, limit, encoding_errors) -> (GradientFlow, n)`` measures
+    gradient flow on the first ``limit`` (read: ``n``) labelled examples of the file ``path``
+    (``rnnkit diagnose gradients DIR``), or is None where the task has none yet.
     """
 
     name: str
@@ -63,7 +63,7 @@ class Task:
     train_options: tuple[TrainOption, ...]
     onnx: str
     serving: str
-    gradient_flow: Callable[[Any, str, int], tuple[Any, int]] | None = None
+    gradient_flow: Callable[[Any, str, int, str], tuple[Any, int]] | None = None
 
 
 class TaskRegistry:
@@ -128,6 +128,14 @@ CHAR_FEATURES_OPTION = TrainOption(
     "--char-features/--no-char-features",
 )
 
+# Every task reads its data files strictly unless told to replace what is not UTF-8.
+ENCODING_ERRORS_OPTION = TrainOption(
+    "encoding_errors",
+    ("data.encoding_errors",),
+    "Bytes that are not UTF-8: strict (default: an error naming the file, line and byte) or "
+    "replace (read as U+FFFD).",
+)
+
 
 # Options most tasks share, as factories over the config section they set ------------------
 
@@ -138,6 +146,7 @@ def data_options(train_help: str, tokenizer_help: str | None, vectors: bool) -> 
         TrainOption("train", ("data.train",), train_help),
         TrainOption("dev", ("data.dev",), "Dev data for model selection (same layouts)."),
         TrainOption("batch_size", ("data.batch_size",), "Examples per batch.", int),
+        ENCODING_ERRORS_OPTION,
     ]
     if tokenizer_help is not None:
         options.append(TrainOption("tokenizer", ("data.tokenizer",), tokenizer_help))

@@ -10,7 +10,7 @@ Legend: B batch, T time, W characters per word, C classes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ from rnnkit.tasks.common import (
     warn_unseen,
 )
 from rnnkit.tasks.reports import print_classification_report, print_prediction
+from rnnkit.tasks.token_limit import TokenLimit
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
 
@@ -75,6 +76,8 @@ EVALUATION_BATCH = 256
 # A text as the model reads it: word ids, and each word's character ids when the model has
 # character features (else None).
 EncodedText = tuple[list[int], list[list[int]] | None]
+# The keys of config.json's data section evaluation reads (the columns training read).
+PREDICTOR_DATA_KEYS = ("text_column", "label_column")
 
 
 # The default recipe, chosen by measurement over ten data sets (benchmarks/recipes.py and
@@ -118,6 +121,7 @@ class Classifier:
     """A trained classifier with its tokenizer and vocabularies: what `rnnkit.load` returns."""
 
     task = TASK
+    token_limit = TokenLimit()  # the longest text it reads; set one per predictor to change it
 
     def __init__(
         self,
@@ -142,18 +146,23 @@ class Classifier:
             CHARS_FILE: "char_vocab_size",
         }  # fmt: skip
         saved = read_model_directory(
-            directory, cls.task, ClassifierConfig, SequenceClassifier, sizes
-        )
+            directory, cls.task, ClassifierConfig, SequenceClassifier, sizes,
+            (DataSettings, PREDICTOR_DATA_KEYS),
+        )  # fmt: skip
         chars = read_char_vocab(directory, saved.model)
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config, chars)
 
-    def encode(self, texts: Sequence[str]) -> list[EncodedText]:
+    def encode(
+        self, texts: Sequence[str], name: Callable[[int], str] | None = None
+    ) -> list[EncodedText]:
         """Word ids (and character ids, with character features) of each text; a text with no
-        token is a `DataError` naming it."""
+        token is a `DataError` naming it, a longer one than ``token_limit`` allows is
+        truncated or refused (``name(i)`` names text i)."""
         token_lists = self.tokenizer.tokenize_batch(list(texts))
         for index, tokens in enumerate(token_lists):
             if not tokens:
                 raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to classify")
+        token_lists = self.token_limit.apply(token_lists, name)
         return [self.encoding.encode(tokens) for tokens in token_lists]
 
     @torch.no_grad()
@@ -185,12 +194,21 @@ class Classifier:
         count and the first file:line; ``unknown_labels="error"`` raises a `DataError` there.
         """
         handle_unseen(unknown_labels, [unseen_labels(examples, self.labels)])
-        ids = self.encode([example.text for example in examples]) if examples else []
+        texts = [example.text for example in examples]
+        ids = (
+            self.encode(texts, lambda i: f"{examples[i].path}:{examples[i].line}") if texts else []
+        )
         return evaluate_examples(self.model, self.vocab, self.labels, examples, ids)
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
-        """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs)."""
-        examples = read_classification(path, options.text_column, options.label_column).examples
+        """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs); the
+        columns default to those training read."""
+        data = self.config.get("data", {})
+        examples = read_classification(
+            path, options.text_column or data.get("text_column"),
+            options.label_column or data.get("label_column"),
+            encoding_errors=options.encoding_errors,
+        ).examples  # fmt: skip
         return self.evaluate(examples, unknown_labels=options.unknown_labels)
 
 
@@ -250,7 +268,10 @@ def evaluate_examples(
 
 def read_examples(path: str, data: DataSettings) -> list[TextExample]:
     """Reads labelled texts from any layout the data pipeline knows, logging what was skipped."""
-    result = read_classification(path, data.text_column, data.label_column, on_error=data.on_error)
+    result = read_classification(
+        path, data.text_column, data.label_column, data.on_error,
+        encoding_errors=data.encoding_errors,
+    )  # fmt: skip
     describe_read(path, result.report, len(result.examples))
     return result.examples
 
@@ -332,11 +353,11 @@ def train_classifier(
 
 
 def measure_gradient_flow(
-    classifier: Classifier, path: str, limit: int
+    classifier: Classifier, path: str, limit: int, encoding_errors: str = "strict"
 ) -> tuple[GradientFlow, int]:
     """`classifier_gradient_flow` on the first ``limit`` labelled texts of ``path``, and how
     many texts that was."""
-    examples = read_classification(path).examples[:limit]
+    examples = read_classification(path, encoding_errors=encoding_errors).examples[:limit]
     return classifier_gradient_flow(classifier, examples), len(examples)
 
 

@@ -32,6 +32,7 @@ from rnnkit.tasks.integrity import (
     build_model,
     format_versions,
     read_config,
+    read_data_section,
     read_tokenizer,
     read_vocabularies,
 )
@@ -85,6 +86,8 @@ class DataSettings:
     max_word_chars: int = 20  # character features read at most this many characters a word
     vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
     on_error: str = "raise"  # malformed rows: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
 
 
 def mean_token_length(token_lists: Iterable[Sequence[str]]) -> float:
@@ -157,6 +160,7 @@ class EvaluateOptions:
     label_column: str | None = None  # classification: column / JSON field of the label
     unknown_labels: str = "wrong"  # labels/tags unseen in training: "wrong" or "error"
     beam: int = 5  # translation: beam size (1: greedy decoding)
+    encoding_errors: str = "strict"  # bytes that are not UTF-8: an error, or "replace" (U+FFFD)
 
     def __post_init__(self) -> None:
         check_unknown_labels(self.unknown_labels)
@@ -242,6 +246,7 @@ class SavedModel:
     vocab: Vocab
     labels: LabelVocab | None  # None when the directory has no labels.json
     config: dict[str, Any]
+    data: Any  # config.json's data section, checked and typed
 
 
 def read_task_name(directory: str | Path) -> str:
@@ -270,16 +275,19 @@ def read_model_directory(
     config_class: type,
     model_class: type[nn.Module],
     sizes: Mapping[str, str],
+    data: tuple[type, tuple[str, ...]],
     required: tuple[str, ...] = REQUIRED_FILES,
 ) -> SavedModel:
     """Rebuilds the model, tokenizer and vocabularies saved in ``directory`` for ``task``.
 
     ``required`` lists the files the task needs; ``sizes`` maps each vocabulary file to the
-    model-config field holding its size (``labels.json`` is read when present). Any damage
-    is a `ModelDirectoryError` naming the file (see `rnnkit.tasks.integrity`).
+    model-config field holding its size (``labels.json`` is read when present); ``data`` is
+    the task's data-settings class and the keys of it the predictor reads. Any damage is a
+    `ModelDirectoryError` naming the file (see `rnnkit.tasks.integrity`).
     """
     directory = check_model_directory(directory, required)
     config = read_config(directory, task)
+    data_settings = read_data_section(directory, config, *data)
     model = build_model(directory, config, config_class, model_class)
     vocabularies = read_vocabularies(directory, model.config, sizes)
     return SavedModel(
@@ -288,6 +296,7 @@ def read_model_directory(
         vocab=vocabularies["vocab.json"],
         labels=vocabularies.get("labels.json"),
         config=config,
+        data=data_settings,
     )
 
 

@@ -33,7 +33,13 @@ from rnnkit.models.language_model import (
     LanguageModelConfig,
     next_token_nll,
 )
-from rnnkit.tasks.base import AUTO_TOKENIZER_HELP, Task, TrainOption, trainer_options
+from rnnkit.tasks.base import (
+    AUTO_TOKENIZER_HELP,
+    ENCODING_ERRORS_OPTION,
+    Task,
+    TrainOption,
+    trainer_options,
+)
 from rnnkit.tasks.common import (
     EvaluateOptions,
     build_tokenizer,
@@ -58,6 +64,8 @@ from rnnkit.training.distributed import rank, world_size
 TASK = "generate"
 STRATEGIES = ("sample", "greedy", "beam")
 REQUIRED_FILES = ("config.json", "vocab.json", "model.safetensors")
+# The keys of config.json's data section evaluation reads (the file's layout, the truncation).
+PREDICTOR_DATA_KEYS = ("text_column", "condition_column", "side", "max_length")
 
 
 @dataclass(frozen=True)
@@ -206,8 +214,9 @@ class TextGenerator:
         """Rebuilds the generator saved in ``directory`` (JSON + safetensors; no pickle)."""
         sizes = {"vocab.json": "vocab_size", "labels.json": "num_conditions"}
         saved = read_model_directory(
-            directory, TASK, LanguageModelConfig, LanguageModel, sizes, REQUIRED_FILES
-        )
+            directory, TASK, LanguageModelConfig, LanguageModel, sizes,
+            (GenerateData, PREDICTOR_DATA_KEYS), REQUIRED_FILES,
+        )  # fmt: skip
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
 
     @property
@@ -319,6 +328,7 @@ class TextGenerator:
             data,
             text_column=options.text_column or data.text_column,
             condition_column=options.label_column or data.condition_column,
+            encoding_errors=options.encoding_errors,
         )
         examples = read_texts(path, data)
         unknown = "skip" if options.unknown_labels == "wrong" else "error"
@@ -364,6 +374,7 @@ GENERATE = Task(
         TrainOption(
             "batch_size", ("data.batch_size",), "Texts (or running-text streams) per batch.", int
         ),
+        ENCODING_ERRORS_OPTION,
         TrainOption("cell", ("model.cell",), "lstm, gru or rnn."),
         TrainOption("layers", ("model.num_layers",), "Stacked recurrent layers.", int),
         TrainOption("hidden_size", ("model.hidden_size",), "Hidden units.", int),

@@ -55,6 +55,8 @@ class GenerateData:
     batch_size: int = 64  # texts per batch (or parallel streams with bptt_length)
     bptt_length: int | None = None  # running text in chunks of this many steps; None: per text
     on_error: str = "raise"  # malformed rows: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
 
     def __post_init__(self) -> None:
         check_on_error(self.on_error)
@@ -105,16 +107,19 @@ class SequenceDataset(Dataset):
 def read_texts(path: str, data: GenerateData) -> list[TextExample]:
     """The texts of ``path`` (label = condition, or ``""``), in the layout ``data`` names."""
     if data.condition_column is not None:
-        result = read_classification(path, data.text_column, data.condition_column, data.on_error)
+        result = read_classification(
+            path, data.text_column, data.condition_column, data.on_error,
+            encoding_errors=data.encoding_errors,
+        )  # fmt: skip
         examples, report = result.examples, result.report
     elif data.side is not None:
-        result = read_parallel(path, data.on_error)
+        result = read_parallel(path, data.on_error, data.encoding_errors)
         examples = [
             TextExample(getattr(p, data.side), "", None, p.path, p.line) for p in result.examples
         ]
         report = result.report
     else:
-        report = ReadReport(str(path), data.on_error)
+        report = ReadReport(str(path), data.on_error, data.encoding_errors)
         examples = []
         for number, line in iter_lines(path, report):
             if not line.strip():

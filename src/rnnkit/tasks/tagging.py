@@ -9,6 +9,7 @@ Legend: B batch, T time (tokens), W characters per word.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +35,14 @@ from rnnkit.tasks.common import (
     required_file,
 )
 from rnnkit.tasks.common import log as log_info
+from rnnkit.tasks.tagging_settings import TagDataSettings
+from rnnkit.tasks.token_limit import TokenLimit
 
 TAG_TASK, JOINT_TASK = "tag", "joint"
 INTENTS_FILE = "intents.json"
 EVALUATION_BATCH = 256
+# The keys of config.json's data section a tagger reads (predicting, then evaluating a file).
+PREDICTOR_DATA_KEYS = ("lowercase", "max_word_chars", "token_column", "tag_column", "convert_iob1")
 
 
 @dataclass(frozen=True)
@@ -187,6 +192,7 @@ class Tagger:
     task = TAG_TASK
     config_class: type = TaggerConfig
     model_class: type = SequenceTagger
+    token_limit = TokenLimit()  # the longest text it reads; set one per predictor to change it
     # each vocabulary file → the model-config field holding its size
     sizes = MappingProxyType(
         {"vocab.json": "vocab_size", "labels.json": "num_tags", CHARS_FILE: "char_vocab_size"}
@@ -214,11 +220,12 @@ class Tagger:
     def load(cls, directory: str | Path) -> Tagger:
         """Rebuilds the tagger saved in ``directory`` (JSON + safetensors; no pickle)."""
         saved = read_model_directory(
-            directory, cls.task, cls.config_class, cls.model_class, cls.sizes
-        )
-        data = saved.config["data"]
+            directory, cls.task, cls.config_class, cls.model_class, cls.sizes,
+            (TagDataSettings, PREDICTOR_DATA_KEYS),
+        )  # fmt: skip
+        data = saved.data
         chars = read_char_vocab(directory, saved.model)
-        encoding = WordEncoding(saved.vocab, data["lowercase"], chars, data["max_word_chars"])
+        encoding = WordEncoding(saved.vocab, data.lowercase, chars, data.max_word_chars)
         intents = None
         if cls.task == JOINT_TASK:
             intents = LabelVocab.load(required_file(directory, INTENTS_FILE))
@@ -230,7 +237,7 @@ class Tagger:
         for index, tokens in enumerate(token_lists):
             if not tokens:
                 raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to tag")
-        return token_lists
+        return self.token_limit.apply(token_lists)
 
     def predict(self, texts: Sequence[str]) -> list[TagPrediction]:
         """Tags and spans of each text, tokenized with the training run's tokenizer."""
@@ -257,6 +264,14 @@ class Tagger:
         there.
         """
         handle_unseen(unknown_labels, unseen_tags(examples, self.tags, self.intents).values())
+        kept = self.token_limit.apply(
+            [example.tokens for example in examples],
+            lambda i: f"{examples[i].path}:{examples[i].line}",
+        )
+        examples = [
+            dataclasses.replace(example, tokens=tokens, tags=example.tags[: len(tokens)])
+            for example, tokens in zip(examples, kept, strict=True)
+        ]
         return evaluate_tagging(self.model, self.encoding, self.tags, examples, self.intents)
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
@@ -265,7 +280,7 @@ class Tagger:
         data = self.config["data"]
         examples = read_tagging(
             path, token_column=data["token_column"], tag_column=data["tag_column"],
-            convert_iob1=data["convert_iob1"],
+            convert_iob1=data["convert_iob1"], encoding_errors=options.encoding_errors,
         ).examples  # fmt: skip
         log_info(f"{path}: {len(examples)} sentences")
         return self.evaluate(examples, options.unknown_labels)

@@ -27,9 +27,9 @@ from rnnkit.data import (
     get_tokenizer,
     read_tagging,
 )
-from rnnkit.data.bio import INVALID_BIO, check_bio
+from rnnkit.data.bio import check_bio
 from rnnkit.data.datasets import WordEncoding
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.base import (
@@ -62,45 +62,9 @@ from rnnkit.tasks.tagging import (
     evaluate_tagging,
     unseen_tags,
 )
+from rnnkit.tasks.tagging_settings import TagDataSettings
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
-
-# Tokenizers whose tokens are substrings of the text (so spans get character offsets).
-# "auto": char when the training tokens are single characters (Chinese NER), else word.
-TAGGING_TOKENIZERS = ("auto", "word", "whitespace", "char", "zh-char", "jieba")
-
-
-@dataclass(frozen=True)
-class TagDataSettings:
-    """Where the tagged data is and how sentences become ids (both tagging tasks)."""
-
-    train: str = ""  # CoNLL column file, character-per-line Chinese NER file, ATIS/SNIPS folder
-    dev: str = ""  # dev data for model selection, same layouts
-    token_column: int = 0  # CoNLL: the column of the token
-    tag_column: int = -1  # CoNLL: the column of the tag (-1: the last)
-    convert_iob1: bool = False  # the tags are IOB1 (original CoNLL-2003): convert to BIO
-    invalid_bio: str = "error"  # invalid BIO moves in training data: error, repair or keep
-    tokenizer: str = "auto"  # splits raw text at prediction time: auto, word, whitespace, char...
-    lowercase: bool = True  # look words up lower-cased (character features keep the case)
-    min_freq: int = 1  # rarer words map to <unk>
-    max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap
-    max_length: int | None = None  # truncate longer sentences (counted); None: keep all
-    max_word_chars: int = 20  # character features read at most this many characters a word
-    batch_size: int = 32  # sentences per training batch (length-bucketed)
-    vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
-    on_error: str = "raise"  # malformed sentences: "raise" or "skip" (skips are counted)
-
-    def __post_init__(self) -> None:
-        if self.tokenizer not in TAGGING_TOKENIZERS:
-            raise ConfigError(
-                f"data.tokenizer: expected one of {list(TAGGING_TOKENIZERS)} for tagging, "
-                f"got {self.tokenizer!r}"
-            )
-        if self.invalid_bio not in INVALID_BIO:
-            raise ConfigError(
-                f"data.invalid_bio: expected one of {list(INVALID_BIO)}, got {self.invalid_bio!r}"
-            )
-
 
 # The measured tagging recipe (BENCHMARKS.md, "Sequence tagging"): character features where
 # tokens are words, dropout on the word representations, a CRF; AdamW at 2e-3.
@@ -138,8 +102,9 @@ class JointTaskConfig:
 def read_sentences(path: str, data: TagDataSettings) -> list[TaggedExample]:
     """Reads tagged sentences from any tagging layout, logging what was skipped."""
     result = read_tagging(
-        path, data.on_error, data.token_column, data.tag_column, data.convert_iob1
-    )
+        path, data.on_error, data.token_column, data.tag_column, data.convert_iob1,
+        data.encoding_errors,
+    )  # fmt: skip
     describe_read(path, result.report, len(result.examples))
     return result.examples
 

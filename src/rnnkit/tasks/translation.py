@@ -44,9 +44,11 @@ from rnnkit.tasks.common import (
 from rnnkit.tasks.integrity import (
     build_model,
     read_config,
+    read_data_section,
     read_tokenizer,
     read_vocabularies,
 )
+from rnnkit.tasks.token_limit import NO_LIMIT, TokenLimit
 from rnnkit.training import TrainerConfig
 from rnnkit.training.checkpoint import WEIGHTS_FILE
 
@@ -54,6 +56,8 @@ TASK = "translate"
 DECODE_BATCH = 64
 SOURCE_VOCAB, TARGET_VOCAB = "source_vocab.json", "target_vocab.json"
 FILES = ("config.json", SOURCE_VOCAB, TARGET_VOCAB, WEIGHTS_FILE)
+# The keys of config.json's data section evaluation reads (the layout, BLEU's tokens and case).
+PREDICTOR_DATA_KEYS = ("source_lang", "target_lang", "reverse", "lowercase", "target_tokenizer")
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class TranslationData:
     max_examples: int | None = None  # use N training pairs spread evenly over the file
     dev_max_examples: int | None = None  # use N dev pairs (spread evenly) for model selection
     on_error: str = "raise"  # malformed lines: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,7 @@ def read_pairs(path: str, data: TranslationData, limit: int | None = None) -> li
     source: str | tuple[str, str] = path
     if data.source_lang and data.target_lang and not Path(path).is_file():
         source = (f"{path}.{data.source_lang}", f"{path}.{data.target_lang}")
-    result = read_parallel(source, on_error=data.on_error)
+    result = read_parallel(source, data.on_error, data.encoding_errors)
     examples = spread_sample(result.examples, limit)
     if data.reverse:
         examples = [ParallelExample(ex.target, ex.source, ex.path, ex.line) for ex in examples]
@@ -198,20 +204,23 @@ def score_translations(
     return corpus_scores(hypotheses, references, tokenize=tokenize, lowercase=data.lowercase)
 
 
-def encode_sources(texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocab) -> list[list[int]]:
-    """Source ids of each text; a text with no token is a `DataError` naming it."""
-    ids = []
-    for index, tokens in enumerate(tokenizer.tokenize_batch(list(texts))):
+def encode_sources(
+    texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocab, limit: TokenLimit = NO_LIMIT
+) -> list[list[int]]:
+    """Source ids of each text; a text with no token is a `DataError` naming it, a longer one
+    than ``limit`` allows is truncated or refused."""
+    token_lists = tokenizer.tokenize_batch(list(texts))
+    for index, tokens in enumerate(token_lists):
         if not tokens:
             raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to translate")
-        ids.append(vocab.encode(tokens))
-    return ids
+    return [vocab.encode(tokens) for tokens in limit.apply(token_lists)]
 
 
 class Translator:
     """A trained translator with its tokenizers and vocabularies: what `rnnkit.load` returns."""
 
     task = TASK
+    token_limit = TokenLimit()  # the longest source it reads; set one per predictor to change it
 
     def __init__(
         self, model: Seq2Seq, source_tokenizer: Tokenizer, target_tokenizer: Tokenizer,
@@ -228,6 +237,7 @@ class Translator:
         """Rebuilds the translator saved in ``directory`` (JSON + safetensors; no pickle)."""
         directory = check_model_directory(directory, FILES)
         config = read_config(directory, TASK)
+        read_data_section(directory, config, TranslationData, PREDICTOR_DATA_KEYS)
         model = build_model(directory, config, Seq2SeqConfig, Seq2Seq)
         sizes = {SOURCE_VOCAB: "encoder.vocab_size", TARGET_VOCAB: "decoder.vocab_size"}
         vocabularies = read_vocabularies(directory, model.config, sizes)
@@ -248,7 +258,7 @@ class Translator:
         self, texts: Sequence[str], beam: int = 5, n_best: int = 1, length_penalty: float = 1.0
     ) -> list[Translation]:
         """The ``n_best`` best translations of each text (``beam=1``: greedy decoding)."""
-        ids = encode_sources(texts, self.source_tokenizer, self.source_vocab)
+        ids = encode_sources(texts, self.source_tokenizer, self.source_vocab, self.token_limit)
         results = translate_ids(
             self.model, ids, beam, n_best, length_penalty, self.source_vocab.pad_id
         )
@@ -297,4 +307,5 @@ class Translator:
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on parallel data in the layout the model was trained on."""
-        return self.evaluate(read_pairs(path, self.data), beam=options.beam)
+        data = dataclasses.replace(self.data, encoding_errors=options.encoding_errors)
+        return self.evaluate(read_pairs(path, data), beam=options.beam)
