@@ -14,6 +14,7 @@ Legend: B batch, S source length, T target length.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
