@@ -80,10 +80,11 @@ EncodedText = tuple[list[int], list[list[int]] | None]
 PREDICTOR_DATA_KEYS = ("text_column", "label_column")
 
 
-# The default recipe, chosen by measurement over ten data sets (benchmarks/recipes.py and
-# BENCHMARKS.md, "Default recipes"): a Bi-LSTM read through max pooling, dropout on the
-# embeddings and the pooled features, AdamW at 2e-3, early stopping after 4 flat epochs.
-CLASSIFY_MODEL = {"pooling": "max", "embedding_dropout": 0.2, "output_dropout": 0.4}
+# The default recipe, measured on ten data sets (BENCHMARKS.md, "Default recipes"): words +
+# their characters (where tokens are words) → Bi-LSTM → max pooling, dropout on embeddings and
+# pooled features, AdamW at 2e-3, early stopping after 4 flat epochs.
+CLASSIFY_MODEL = {"pooling": "max", "char_features": "auto", "embedding_dropout": 0.2,
+                  "output_dropout": 0.4}  # fmt: skip
 CLASSIFY_TRAINER = {"lr": 2e-3, "patience": 4}
 
 
