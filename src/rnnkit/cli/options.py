@@ -7,7 +7,11 @@ from typing import Annotated
 import typer
 
 Runtime = Annotated[
-    str, typer.Option(help="torch, or onnx (ONNX Runtime; run `rnnkit export DIR` first).")
+    str,
+    typer.Option(
+        help="torch, onnx (ONNX Runtime; run `rnnkit export DIR` first) or onnx-int8 (its "
+        "int8 twin; run `rnnkit export DIR --quantize int8` first)."
+    ),
 ]
 EncodingErrors = Annotated[
     str,

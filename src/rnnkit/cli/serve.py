@@ -16,7 +16,9 @@ def serve(
     ),
     port: int = typer.Option(8000, min=0, max=65535, help="TCP port."),
     runtime: str = typer.Option(
-        "onnx", help="onnx (needs `rnnkit export DIR` first; about 3x faster) or torch."
+        "onnx",
+        help="onnx (needs `rnnkit export DIR` first; about 3x faster), onnx-int8 (needs "
+        "`rnnkit export DIR --quantize int8`) or torch.",
     ),
     max_text_length: int = typer.Option(1000, min=1, help="Characters per text; more → 413."),
     max_batch_size: int = typer.Option(64, min=1, help="Texts per request; more → 413."),

@@ -94,7 +94,7 @@ def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str,
         "fastapi": fastapi.__version__,
         "python": platform.python_version(),
     }
-    if runtime == "onnx":
+    if runtime != "torch":  # onnx or onnx-int8
         import onnxruntime
 
         versions["onnxruntime"] = onnxruntime.__version__

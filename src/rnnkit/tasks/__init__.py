@@ -29,7 +29,7 @@ def get_task(name: str) -> Any:
     return tasks[name]
 
 
-RUNTIMES = ("torch", "onnx")
+RUNTIMES = ("torch", "onnx", "onnx-int8")
 
 
 def load(directory: str | Path, runtime: str = "torch") -> Any:
@@ -41,7 +41,8 @@ def load(directory: str | Path, runtime: str = "torch") -> Any:
         classifier.predict(["What time is it?"])[0].label  # 'ask_time'
 
     ``runtime="onnx"`` runs the same predictor on ONNX Runtime over the directory's
-    ``model.onnx`` (written by ``rnnkit export``).
+    ``model.onnx`` (written by ``rnnkit export``); ``runtime="onnx-int8"`` on its int8 twin
+    ``model.int8.onnx`` (written by ``rnnkit export --quantize int8``).
     """
     from rnnkit.tasks.common import read_task_name
 
@@ -54,8 +55,8 @@ def load(directory: str | Path, runtime: str = "torch") -> Any:
             f"{sorted(task_registry())}"
         )
     predictor = get_task(task).load(directory)
-    if runtime == "onnx":
+    if runtime != "torch":
         from rnnkit.export.onnx import load_onnx
 
-        return load_onnx(predictor, directory)
+        return load_onnx(predictor, directory, quantized=runtime == "onnx-int8")
     return predictor
