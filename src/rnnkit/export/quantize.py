@@ -163,7 +163,7 @@ def quantize_int8(
     graphs = get_onnx_task(task).graphs(model)
     paths = [quantize_graph(directory, stem, settings.per_channel) for stem in graphs]
     float_nodes = [
-        node.name or node.op_type
+        f"{path.name}:{node.name}"
         for path in paths
         for node in onnx.load(path).graph.node
         if node.op_type in FLOAT_RECURRENT_OPS
