@@ -20,3 +20,14 @@ EncodingErrors = Annotated[
         "byte, 'replace' reads them as U+FFFD.",
     ),
 ]
+Device = Annotated[
+    str | None,
+    typer.Option(
+        help="auto (a GPU when torch sees one; the default), cpu, cuda or cuda:N. The model "
+        "directory loads on any device."
+    ),
+]
+Precision = Annotated[
+    str | None,
+    typer.Option(help="fp32 (default), or mixed precision on CUDA: bf16, or fp16 (loss scaled)."),
+]

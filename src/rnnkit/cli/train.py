@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rnnkit.cli.options import Device, Precision
 from rnnkit.errors import ConfigError
 
 app = typer.Typer(
@@ -174,6 +175,8 @@ def classify(
     overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
     resume: Resume = None,
     progress: Progress = True,
+    device: Device = None,
+    precision: Precision = None,
 ) -> None:
     """Train a text classifier (N→1): intents, sentiment, a name's language."""
     from rnnkit.tasks.classification import ClassifyConfig, train_classifier
@@ -190,7 +193,8 @@ def classify(
                 locked_dropout, weight_drop, embedding_row_dropout, zoneout, layer_norm
             ),
         },
-        "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
+        "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed,
+                    "device": device, "precision": precision},
     }  # fmt: skip
     run_config = build_config(ClassifyConfig, config, resume, options, overrides)
     out = resume if resume is not None else out
@@ -261,6 +265,8 @@ def tagging_command(joint: bool):
         overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
         resume: Resume = None,
         progress: Progress = True,
+        device: Device = None,
+        precision: Precision = None,
     ) -> None:
         from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, train_tagger
 
@@ -277,7 +283,8 @@ def tagging_command(joint: bool):
                     locked_dropout, weight_drop, embedding_row_dropout, zoneout, layer_norm
                 ),
             },
-            "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
+            "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed,
+                    "device": device, "precision": precision},
         }  # fmt: skip
         config_class = JointTaskConfig if joint else TagConfig
         run_config = build_config(config_class, config, resume, options, overrides)
@@ -375,6 +382,8 @@ def translate(
     overrides: Overrides = [],  # noqa: B006 (typer reads the default; never mutated)
     resume: Resume = None,
     progress: Progress = True,
+    device: Device = None,
+    precision: Precision = None,
 ) -> None:
     """Train an encoder–decoder translator with attention (N→M)."""
     from rnnkit.tasks.translation import TranslateConfig, train_translator
@@ -396,7 +405,8 @@ def translate(
             "cell": cell, "num_layers": layers, "embedding_dim": embedding_dim,
             "attention": attention,
         },
-        "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
+        "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed,
+                    "device": device, "precision": precision},
     }  # fmt: skip
     run_config = build_config(TranslateConfig, config, resume, options, overrides)
     out = resume if resume is not None else out
@@ -452,6 +462,8 @@ def generate(
         None, help="Continue the killed or finished run in this model directory."
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    device: Device = None,
+    precision: Precision = None,
 ) -> None:
     """Train a language model (1→N), optionally conditioned on a category."""
     from rnnkit.tasks.generation import GenerateConfig, train_generator
@@ -466,7 +478,8 @@ def generate(
             "cell": cell, "num_layers": layers, "hidden_size": hidden_size,
             "embedding_dim": embedding_dim, "tie_embeddings": tie_embeddings,
         },
-        "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed},
+        "trainer": {"epochs": epochs, "max_minutes": max_minutes, "lr": lr, "seed": seed,
+                    "device": device, "precision": precision},
     }  # fmt: skip
     run_config = build_config(GenerateConfig, config, resume, options, overrides)
     out = resume if resume is not None else out
