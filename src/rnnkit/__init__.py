@@ -3,8 +3,8 @@
 __version__ = "0.1.0"
 
 
-def load(directory, runtime: str = "torch"):
+def load(directory, runtime: str = "torch", device: str = "cpu"):
     """Loads a model directory written by ``rnnkit train``; see `rnnkit.tasks.load`."""
     from rnnkit.tasks import load as load_task
 
-    return load_task(directory, runtime)
+    return load_task(directory, runtime, device)

@@ -53,3 +53,36 @@ def test_an_unknown_precision_names_the_choices(data, tmp_path):
     result = train(data, tmp_path / "m", "--precision", "fp8")
     assert result.exit_code == 1
     assert "trainer.precision must be one of fp32, bf16, fp16, got 'fp8'" in result.output
+
+
+@pytest.fixture(scope="module")
+def model_dir(data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("device-model") / "m"
+    assert train(data, out, "--device", "cpu").exit_code == 0
+    return out
+
+
+def test_predict_on_cpu_and_auto_answers(model_dir):
+    for device in ("cpu", "auto"):
+        result = runner.invoke(app, ["predict", str(model_dir), "play some jazz", "--json",
+                                     "--device", device])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "label" in json.loads(result.output)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+@pytest.mark.parametrize("command", ["predict", "evaluate", "translate", "generate", "serve"])
+def test_every_inference_command_refuses_a_missing_gpu_in_one_line(model_dir, data, command):
+    extra = {"predict": ["hello"], "evaluate": [str(data[1])], "translate": ["hello"]}
+    arguments = [command, str(model_dir), *extra.get(command, []), "--device", "cuda:0"]
+    arguments += ["--runtime", "torch"]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 1
+    assert "error: device: 'cuda:0' requested but torch sees no GPU" in result.output
+
+
+def test_onnx_runtime_with_a_gpu_device_is_refused(model_dir):
+    result = runner.invoke(app, ["predict", str(model_dir), "hi", "--runtime", "onnx",
+                                 "--device", "cuda"])  # fmt: skip
+    assert result.exit_code == 1
+    assert "error: device: 'cuda' is for runtime 'torch'" in result.output

@@ -8,7 +8,7 @@ from typing import Literal
 
 import typer
 
-from rnnkit.cli.options import Runtime
+from rnnkit.cli.options import InferenceDevice, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
@@ -36,13 +36,14 @@ def evaluate(
         None, help="Classifiers: also draw the confusion matrix into this PNG file."
     ),
     runtime: Runtime = "torch",
+    device: InferenceDevice = "cpu",
 ) -> None:
     """Evaluate a model directory on labelled data with its task's metrics."""
     import rnnkit
     from rnnkit.cli.output import print_report
     from rnnkit.tasks.common import EvaluateOptions
 
-    predictor = rnnkit.load(model_dir, runtime=runtime)
+    predictor = rnnkit.load(model_dir, runtime=runtime, device=device)
     options = EvaluateOptions(text_column, label_column, unknown_labels, beam)
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:

@@ -31,3 +31,11 @@ Precision = Annotated[
     str | None,
     typer.Option(help="fp32 (default), or mixed precision on CUDA: bf16, or fp16 (loss scaled)."),
 ]
+InferenceDevice = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        help="cpu (the default), auto (a GPU when torch sees one), cuda or cuda:N; GPUs run "
+        "the torch runtime.",
+    ),
+]

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli.inputs import read_texts
-from rnnkit.cli.options import EncodingErrors, Runtime
+from rnnkit.cli.options import EncodingErrors, InferenceDevice, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit predict runs/intent "What time is it?" --top-k 3 --trace'
@@ -25,6 +25,7 @@ def predict(
         False, help="Classifiers: walk through each text token by token (O1 … On)."
     ),
     runtime: Runtime = "torch",
+    device: InferenceDevice = "cpu",
     encoding_errors: EncodingErrors = "strict",
 ) -> None:
     """Predict each text's label (classifiers), spans (taggers) or intent and slots (joint)."""
@@ -33,7 +34,7 @@ def predict(
     from rnnkit.diagnostics.trace import trace_text
 
     texts = read_texts(texts, encoding_errors)
-    predictor = rnnkit.load(model_dir, runtime=runtime)
+    predictor = rnnkit.load(model_dir, runtime=runtime, device=device)
     if not hasattr(predictor, "predict"):
         raise ConfigError(
             f"{model_dir} holds a {predictor.task!r} model; predict labels, tags or translates "

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli.options import InferenceDevice
+
 EXAMPLE = "Example: rnnkit serve runs/intent --port 8000 --runtime onnx --workers 2"
 
 
@@ -36,6 +38,7 @@ def serve(
         help="A file whose first line is the API key every request but /health and / must "
         "send in the X-API-Key header (default: $RNNKIT_API_KEY, else no key).",
     ),
+    device: InferenceDevice = "cpu",
     cors_origin: list[str] = typer.Option(
         None,
         help="An origin (e.g. https://app.example.com) whose pages may call the service; "
@@ -65,12 +68,13 @@ def serve(
         max_batch_size=max_batch_size,
         max_generate_length=max_generate_length,
     )
-    predictor = rnnkit.load(model_dir, runtime=runtime)  # a bad directory fails here, once
+    # A bad directory (or a device that is not there) fails here, once.
+    predictor = rnnkit.load(model_dir, runtime=runtime, device=device)
     task = predictor.task
     if workers == 1:
         app = create_app(predictor, runtime=runtime, limits=limits, access=access)
     else:  # each worker process loads the model and builds its app (uvicorn's factory)
-        settings = worker_settings(str(model_dir), runtime, limits, workers, access)
+        settings = worker_settings(str(model_dir), runtime, limits, workers, access, device)
         os.environ[SETTINGS_VARIABLE] = settings
         app = "rnnkit.serving.app:worker_app"
         del predictor

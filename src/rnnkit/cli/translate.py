@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli.inputs import read_texts
-from rnnkit.cli.options import EncodingErrors, Runtime
+from rnnkit.cli.options import EncodingErrors, InferenceDevice, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit translate runs/en-fr "I am cold." --beam 5 --n-best 3'
@@ -31,6 +31,7 @@ def translate(
         None, help="Draw the attention of the first sentence's translation into this PNG file."
     ),
     runtime: Runtime = "torch",
+    device: InferenceDevice = "cpu",
     encoding_errors: EncodingErrors = "strict",
 ) -> None:
     """Translate each sentence (beam search by default); optionally plot the attention."""
@@ -40,7 +41,7 @@ def translate(
     texts = read_texts(texts, encoding_errors)
     if not texts:
         raise ConfigError("no sentence to translate: give TEXT arguments or lines on stdin")
-    translator = rnnkit.load(model_dir, runtime=runtime)
+    translator = rnnkit.load(model_dir, runtime=runtime, device=device)
     if translator.task != "translate":
         raise ConfigError(f"{model_dir} holds a {translator.task!r} model, not a translation model")
     results = translator.translate(texts, beam=beam, n_best=n_best, length_penalty=length_penalty)

@@ -32,7 +32,7 @@ def get_task(name: str) -> Any:
 RUNTIMES = ("torch", "onnx", "onnx-int8")
 
 
-def load(directory: str | Path, runtime: str = "torch") -> Any:
+def load(directory: str | Path, runtime: str = "torch", device: str = "cpu") -> Any:
     """Loads the model directory written by ``rnnkit train``; returns its task's predictor.
 
     Example::
@@ -43,6 +43,10 @@ def load(directory: str | Path, runtime: str = "torch") -> Any:
     ``runtime="onnx"`` runs the same predictor on ONNX Runtime over the directory's
     ``model.onnx`` (written by ``rnnkit export``); ``runtime="onnx-int8"`` on its int8 twin
     ``model.int8.onnx`` (written by ``rnnkit export --quantize int8``).
+
+    ``device`` (torch runtime): ``cpu`` (the default), ``auto`` (a GPU when torch sees one),
+    ``cuda`` or ``cuda:N``; on a GPU the model runs there behind
+    `rnnkit.training.device.DeviceModel`. ONNX Runtime runs on the CPU.
     """
     from rnnkit.tasks.common import read_task_name
 
@@ -54,7 +58,17 @@ def load(directory: str | Path, runtime: str = "torch") -> Any:
             f"{Path(directory) / 'config.json'}: unknown task {task!r}; this rnnkit reads "
             f"{sorted(task_registry())}"
         )
+    from rnnkit.training.device import DeviceModel, resolve_device
+
+    if runtime != "torch" and device not in ("cpu", "auto"):
+        raise ConfigError(
+            f"device: {device!r} is for runtime 'torch'; ONNX Runtime ({runtime!r}) runs on "
+            "the CPU here (use cpu or auto)"
+        )
+    place = resolve_device(device) if runtime == "torch" else None
     predictor = get_task(task).load(directory)
+    if place is not None and place.type != "cpu":
+        predictor.model = DeviceModel(predictor.model, place)
     if runtime != "torch":
         from rnnkit.export.onnx import load_onnx
 

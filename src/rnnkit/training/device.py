@@ -104,3 +104,40 @@ def move_to(value: Any, device: torch.device) -> Any:
     if isinstance(value, dict):
         return {key: move_to(item, device) for key, item in value.items()}
     return value
+
+
+class DeviceModel:
+    """A PyTorch model on ``device`` behind the inference contract predictors use.
+
+    Every method (and ``__call__``) gets its tensor arguments moved onto the device and
+    returns its tensors on the CPU; submodules come back wrapped alike, plain attributes
+    (``config``, ``training``) as they are. So a predictor's CPU-side tokenizing, batching and
+    decoding run unchanged, as they do over the ONNX Runtime stand-ins. Tensors that go
+    round-trip between calls (a decoder's state) are copied each way.
+    """
+
+    def __init__(self, module: torch.nn.Module, device: torch.device) -> None:
+        self.module, self.device = module.to(device), device
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run(self.module, args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # only names this class does not define
+        value = getattr(self.module, name)
+        if isinstance(value, torch.nn.Module):
+            return DeviceModel(value, self.device)
+        if callable(value):
+            return lambda *args, **kwargs: self._run(value, args, kwargs)
+        return value
+
+    def eval(self) -> DeviceModel:
+        self.module.eval()
+        return self
+
+    def train(self, mode: bool = True) -> DeviceModel:
+        self.module.train(mode)
+        return self
+
+    def _run(self, function: Any, args: tuple, kwargs: dict) -> Any:
+        result = function(*move_to(args, self.device), **move_to(kwargs, self.device))
+        return move_to(result, torch.device("cpu"))
