@@ -67,7 +67,8 @@ def test_load_onnx_refuses_an_export_of_other_weights(exported_dir, tmp_path):
 
 
 def test_unknown_runtime_lists_the_valid_ones(exported_dir):
-    with pytest.raises(ConfigError, match=r"runtime: expected one of \['torch', 'onnx'\]"):
+    expected = r"runtime: expected one of \['torch', 'onnx', 'onnx-int8'\]"
+    with pytest.raises(ConfigError, match=expected):
         rnnkit.load(exported_dir, runtime="tvm")
 
 

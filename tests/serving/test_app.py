@@ -136,7 +136,7 @@ def test_serve_command_loads_the_model_once_and_binds_loopback(exported_dir, mon
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append((app, options)))
     result = CliRunner().invoke(cli_app, ["serve", str(exported_dir), "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert loads == [{"runtime": "onnx"}]
+    assert loads == [{"runtime": "onnx", "device": "cpu"}]
     [(app, options)] = runs
     assert options["host"] == "127.0.0.1" and options["port"] == 8123
     assert TestClient(app).post("/predict", json={"text": "play some jazz"}).status_code == 200
@@ -145,7 +145,7 @@ def test_serve_command_loads_the_model_once_and_binds_loopback(exported_dir, mon
 def test_serve_command_rejects_an_unknown_runtime(exported_dir):
     result = CliRunner().invoke(cli_app, ["serve", str(exported_dir), "--runtime", "tvm"])
     assert result.exit_code == 1
-    assert "runtime: expected one of ['torch', 'onnx'], got 'tvm'" in result.output
+    assert "runtime: expected one of ['torch', 'onnx', 'onnx-int8'], got 'tvm'" in result.output
 
 
 @pytest.mark.parametrize("command", ["export", "serve"])

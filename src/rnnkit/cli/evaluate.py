@@ -8,7 +8,7 @@ from typing import Literal
 
 import typer
 
-from rnnkit.cli.options import EncodingErrors, MaxTokens, OverLength, Runtime
+from rnnkit.cli.options import EncodingErrors, InferenceDevice, MaxTokens, OverLength, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
@@ -43,6 +43,7 @@ def evaluate(
     encoding_errors: EncodingErrors = "strict",
     max_tokens: MaxTokens = None,
     over_length: OverLength = "truncate",
+    device: InferenceDevice = "cpu",
 ) -> None:
     """Evaluate a model directory on labelled data with its task's metrics."""
     from rnnkit import api
@@ -51,7 +52,7 @@ def evaluate(
     from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
 
     limit = TokenLimit(max_tokens, over_length)
-    predictor = api.load(model_dir, runtime=runtime)
+    predictor = api.load(model_dir, runtime=runtime, device=device)
     set_token_limit(predictor, limit)
     options = EvaluateOptions(text_column, label_column, unknown_labels, beam, encoding_errors)
     report = predictor.evaluate_file(path, options)

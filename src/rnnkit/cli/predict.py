@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli.inputs import read_texts
-from rnnkit.cli.options import EncodingErrors, MaxTokens, OverLength, Runtime
+from rnnkit.cli.options import EncodingErrors, InferenceDevice, MaxTokens, OverLength, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit predict runs/intent "What time is it?" --top-k 3 --trace'
@@ -25,6 +25,7 @@ def predict(
         False, help="Classifiers: walk through each text token by token (O1 … On)."
     ),
     runtime: Runtime = "torch",
+    device: InferenceDevice = "cpu",
     encoding_errors: EncodingErrors = "strict",
     max_tokens: MaxTokens = None,
     over_length: OverLength = "truncate",
@@ -40,7 +41,7 @@ def predict(
     limit = TokenLimit(max_tokens, over_length)  # checked before any input is read
 
     texts = read_texts(texts, encoding_errors)
-    predictor = api.load(model_dir, runtime=runtime)
+    predictor = api.load(model_dir, runtime=runtime, device=device)
     print_prediction = TASKS.get(predictor.task).print_prediction
     if print_prediction is None:
         raise ConfigError(

@@ -89,12 +89,17 @@ def get_onnx_task(task: str) -> OnnxTask:
     return TASKS.entry(task, "onnx", ONNX_GRAPHS, "ONNX graph family")
 
 
-def onnx_path(directory: Path, stem: str) -> Path:
-    return directory / f"{stem}.onnx"
+INT8_SUFFIX = ".int8"  # model.int8.onnx: the int8 graph beside model.onnx (rnnkit.export.quantize)
 
 
-def read_session(path: Path, directory: Path) -> Any:
-    """An ONNX Runtime session for ``path``; a file it cannot load names itself."""
+def onnx_path(directory: Path, stem: str, quantized: bool = False) -> Path:
+    """``model.onnx`` (or a step graph's file); ``quantized``: its int8 twin ``model.int8.onnx``."""
+    return directory / f"{stem}{INT8_SUFFIX if quantized else ''}.onnx"
+
+
+def read_session(path: Path, command: str) -> Any:
+    """An ONNX Runtime session for ``path``; a file it cannot load names itself and the
+    ``command`` that writes it again."""
     try:
         return create_session(path)
     # onnxruntime raises its own classes (InvalidProtobuf, InvalidArgument, Fail, ...), all
@@ -102,8 +107,7 @@ def read_session(path: Path, directory: Path) -> Any:
     except Exception as error:
         reason = " ".join(str(error).split())
         raise ModelDirectoryError(
-            f"{path}: not a loadable ONNX model ({reason}); write it again with: "
-            f"rnnkit export {directory}"
+            f"{path}: not a loadable ONNX model ({reason}); write it again with: {command}"
         ) from None
 
 
@@ -176,22 +180,24 @@ def weights_digest(directory: Path) -> str:
     return hashlib.sha256((directory / WEIGHTS_FILE).read_bytes()).hexdigest()
 
 
-def load_onnx(predictor: Any, directory: str | Path) -> Any:
-    """Puts ``directory``'s ``model.onnx`` behind ``predictor`` (loaded with PyTorch) in place
-    of its PyTorch model; refuses a missing file or one exported from other weights."""
+def load_onnx(predictor: Any, directory: str | Path, quantized: bool = False) -> Any:
+    """Puts ``directory``'s ``model.onnx`` (``quantized``: ``model.int8.onnx``) behind
+    ``predictor`` (loaded with PyTorch) in place of its PyTorch model; refuses a missing file
+    or one exported from other weights."""
     directory = Path(directory)
     spec = get_onnx_task(predictor.task)
     digest = weights_digest(directory)
+    command = f"rnnkit export {directory}" + (" --quantize int8" if quantized else "")
     sessions = {}
     for stem in spec.graphs(predictor.model):
-        path = onnx_path(directory, stem)
+        path = onnx_path(directory, stem, quantized)
         if not path.is_file():
-            raise ModelDirectoryError(f"{path} not found; write it with: rnnkit export {directory}")
-        session = sessions[stem] = read_session(path, directory)
+            raise ModelDirectoryError(f"{path} not found; write it with: {command}")
+        session = sessions[stem] = read_session(path, command)
         if session.get_modelmeta().custom_metadata_map.get("weights_sha256") != digest:
             raise ModelDirectoryError(
                 f"{path} was exported from other weights than {directory / WEIGHTS_FILE}; "
-                f"export again with: rnnkit export {directory}"
+                f"export again with: {command}"
             )
     predictor.model = spec.runtime_model(sessions, predictor.model.config)
     return predictor

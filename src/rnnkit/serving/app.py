@@ -98,7 +98,7 @@ def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str,
         "fastapi": fastapi.__version__,
         "python": platform.python_version(),
     }
-    if runtime == "onnx":
+    if runtime != "torch":  # onnx or onnx-int8
         import onnxruntime
 
         versions["onnxruntime"] = onnxruntime.__version__
@@ -251,6 +251,7 @@ def worker_settings(
     limits: ServeLimits,
     workers: int,
     access: ServeAccess | None = None,
+    device: str = "cpu",
 ) -> str:
     """The JSON that `worker_app` reads from ``RNNKIT_SERVE_SETTINGS`` (the environment of
     this process and its workers only); each worker gets an equal share of torch's (and so
@@ -259,7 +260,7 @@ def worker_settings(
 
     access = access or ServeAccess()
     return json.dumps({
-        "model_dir": model_dir, "runtime": runtime, "limits": limits.__dict__,
+        "model_dir": model_dir, "runtime": runtime, "device": device, "limits": limits.__dict__,
         "threads": max(1, torch.get_num_threads() // workers),
         "api_key": access.api_key, "cors_origins": list(access.cors_origins),
     })  # fmt: skip
@@ -272,6 +273,8 @@ def worker_app() -> FastAPI:
 
     settings = json.loads(os.environ[SETTINGS_VARIABLE])
     torch.set_num_threads(settings["threads"])
-    predictor = api.load(settings["model_dir"], runtime=settings["runtime"])
+    predictor = api.load(
+        settings["model_dir"], runtime=settings["runtime"], device=settings.get("device", "cpu")
+    )
     access = ServeAccess(settings.get("api_key"), tuple(settings.get("cors_origins", ())))
     return create_app(predictor, settings["runtime"], ServeLimits(**settings["limits"]), access)

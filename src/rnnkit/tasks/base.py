@@ -218,7 +218,7 @@ def regulariser_options(section: str) -> list[TrainOption]:
 
 
 def trainer_options() -> list[TrainOption]:
-    """Epochs, the time budget, the learning rate and the seed."""
+    """Epochs, the time budget, the learning rate, the seed, the device and the precision."""
     return [
         TrainOption(
             "epochs",
@@ -235,6 +235,17 @@ def trainer_options() -> list[TrainOption]:
         TrainOption("lr", ("trainer.lr",), "Peak learning rate (AdamW).", float, "--lr"),
         TrainOption(
             "seed", ("trainer.seed",), "Random seed: the same seed gives the same model.", int
+        ),
+        TrainOption(
+            "device",
+            ("trainer.device",),
+            "auto (a GPU when torch sees one; the default), cpu, cuda or cuda:N. The model "
+            "directory loads on any device.",
+        ),
+        TrainOption(
+            "precision",
+            ("trainer.precision",),
+            "fp32 (default), or mixed precision on CUDA: bf16, or fp16 (loss scaled).",
         ),
     ]
 

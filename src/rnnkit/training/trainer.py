@@ -22,6 +22,7 @@ replay a killed run exactly.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import math
@@ -41,6 +42,7 @@ from rnnkit.errors import ConfigError, TrainingError
 from rnnkit.training import checkpoint
 from rnnkit.training.callbacks import CURVES_FILE, METRICS_FILE, attach_default_callbacks
 from rnnkit.training.config import TrainerConfig
+from rnnkit.training.device import autocast, check_precision, grad_scaler, move_to, resolve_device
 from rnnkit.training.distributed import (
     all_reduce_sum,
     any_rank,
@@ -131,7 +133,9 @@ class Trainer:
         ends exactly as an uninterrupted run would. Raises ``TrainingError`` after
         ``config.max_bad_steps`` non-finite steps in a row.
         """
-        self.dist = init_distributed()
+        self.device = resolve_device(self.config.device)
+        check_precision(self.config.precision, self.device)
+        self.dist = init_distributed(self.device)
         self.is_main = self.dist.is_main
         try:
             self._setup(train_loader, resume)
@@ -157,8 +161,10 @@ class Trainer:
         )
 
     def _setup(self, train_loader: Iterable, resume: bool) -> None:
+        self.model.to(self.device)  # before the optimizer, which holds the parameters
         self.trained_model = wrap_model(self.model, self.dist)
         self.optimizer = build_optimizer(self.model, self.config)
+        self.scaler = grad_scaler(self.config.precision, self.device)
         try:
             self.steps_per_epoch = len(train_loader)
         except TypeError:
@@ -215,6 +221,8 @@ class Trainer:
         self._epoch_started = time.perf_counter()
         self.trigger("epoch_start")
         for batch in batches:
+            if self.device.type != "cpu":  # DataLoader batches are CPU tensors already
+                batch = move_to(batch, self.device)
             self.last_batch = batch  # the gradient monitor measures gradient flow on it
             self.last_step = self._train_step(batch)
             self.state.batch_in_epoch += 1
@@ -237,26 +245,32 @@ class Trainer:
     def _train_step(self, batch: Any) -> StepInfo:
         """One forward/backward; the update is skipped when the loss or gradient is non-finite."""
         self.trained_model.train()
-        loss = self.loss_fn(self.trained_model, batch)
+        with autocast(self.config.precision, self.device):
+            loss = self.loss_fn(self.trained_model, batch)
         if not isinstance(loss, Tensor) or loss.dim() != 0 or not loss.requires_grad:
             raise TrainingError(
                 "loss_fn must return a scalar tensor that requires grad, got "
                 f"{type(loss).__name__} {getattr(loss, 'shape', '')}"
             )
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        self.scaler.scale(loss).backward()  # fp16: scaled up; otherwise as is
+        self.scaler.unscale_(self.optimizer)  # clipping sees the true gradients
         max_norm = self.config.max_grad_norm or math.inf
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm))
         loss_value = float(loss.detach())
-        bad = any_rank(not (math.isfinite(loss_value) and math.isfinite(grad_norm)), self.dist)
+        # With fp16 loss scaling an overflowing gradient is routine: the scaler skips that
+        # update and lowers the scale, so only a non-finite loss counts as a bad step.
+        finite_grad = math.isfinite(grad_norm) or self.scaler.is_enabled()
+        bad = any_rank(not (math.isfinite(loss_value) and finite_grad), self.dist)
         lr = self.optimizer.param_groups[0]["lr"]
         if bad:
             self._skip_step(loss_value, grad_norm)
         else:
-            self.optimizer.step()
+            self.scaler.step(self.optimizer)
             if self.scheduler is not None and not isinstance(self.scheduler, ReduceLROnPlateau):
                 self.scheduler.step()
             self.state.bad_steps = 0
+        self.scaler.update()
         tokens = self.tokens_in_batch(batch) if self.tokens_in_batch else 0
         info = StepInfo(
             self.state.step + 1, self.state.epoch + 1, loss_value, grad_norm, lr, tokens, bad
@@ -317,8 +331,11 @@ class Trainer:
 
     def _evaluate(self) -> dict[str, float]:
         self.model.eval()
+        # The tasks' evaluation builds its tensors on the CPU, so a model trained on a GPU is
+        # evaluated as a CPU copy (one copy of the weights per epoch).
+        model = copy.deepcopy(self.model).cpu() if self.device.type != "cpu" else self.model
         with torch.no_grad():
-            metrics = {name: float(v) for name, v in self.evaluate_fn(self.model).items()}
+            metrics = {name: float(v) for name, v in self.evaluate_fn(model).items()}
         metrics = broadcast_metrics(metrics, self.dist)
         if self.config.monitor not in metrics:
             raise ConfigError(
