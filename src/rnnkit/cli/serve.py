@@ -72,7 +72,8 @@ def serve(
         max_tokens=max_tokens,
         over_length=over_length,
     )
-    predictor = api.load(model_dir, runtime=runtime, device=device)  # a bad directory fails here, once
+    # A bad directory (or a device that is not there) fails here, once.
+    predictor = api.load(model_dir, runtime=runtime, device=device)
     task = predictor.task
     if workers == 1:
         app = create_app(predictor, runtime=runtime, limits=limits, access=access)
