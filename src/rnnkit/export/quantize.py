@@ -31,8 +31,9 @@ import onnx
 import torch
 
 from rnnkit.errors import ConfigError, ExportError
-from rnnkit.export.onnx import get_onnx_task, onnx_path
+from rnnkit.export.onnx import get_onnx_task, load_onnx, onnx_path
 from rnnkit.export.runtime import create_session, run_session
+from rnnkit.tasks import load_predictor
 from rnnkit.training.checkpoint import atomic_write
 
 REPORT_FILE = "quantization.json"
@@ -155,11 +156,10 @@ def quantize_int8(
     task's metric; a drop over ``settings.max_drop`` points is an `ExportError` and the int8
     files are removed (``quantization.json`` keeps the numbers, ``"accepted": false``).
     """
-    import rnnkit
-
     directory, settings = Path(directory), settings or QuantizeSettings()
-    predictor = rnnkit.load(directory, runtime="onnx")  # refuses missing or stale fp32 graphs
-    task, model = predictor.task, rnnkit.load(directory).model.eval()
+    # the fp32 ONNX predictor refuses missing or stale fp32 graphs
+    predictor = load_onnx(load_predictor(directory), directory)
+    task, model = predictor.task, load_predictor(directory).model.eval()
     graphs = get_onnx_task(task).graphs(model)
     paths = [quantize_graph(directory, stem, settings.per_channel) for stem in graphs]
     float_nodes = [
@@ -230,11 +230,10 @@ def time_graphs(
 
 def score_int8(report: QuantizeReport, directory: Path, fp32: Any, data: str) -> None:
     """Fills ``report``'s metrics: ``data`` scored by the fp32 and the int8 ONNX models."""
-    import rnnkit
     from rnnkit.tasks.common import EvaluateOptions
 
     metric = TASK_METRICS[report.task]
-    int8 = rnnkit.load(directory, runtime="onnx-int8")
+    int8 = load_onnx(load_predictor(directory), directory, quantized=True)
     scores = [predictor.evaluate_file(data, EvaluateOptions()) for predictor in (fp32, int8)]
     report.metric_fp32, report.metric_int8 = (
         {key: score[key] for key in (*metric.keys, "n")} for score in scores
