@@ -277,3 +277,11 @@ def test_a_character_encoder_on_another_batch_is_left_out():
     )
     assert {d.name.split("/")[0] for d in flow.directions} == {"encoder.rnn"}
     assert len(flow.directions) == 2  # forward and reverse
+
+
+def test_a_tanh_rnn_on_the_adding_problem_still_vanishes():
+    from rnnkit.diagnostics.experiments import adding_gradient_flow
+
+    flow = adding_gradient_flow("rnn", length=100, seed=0, batch_size=8)
+    assert flow.verdict == "vanishing" and flow.deciding.ratio < 1e-3
+    assert flow.to_dict()["deciding"] == flow.deciding.name

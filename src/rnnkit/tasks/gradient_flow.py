@@ -1,0 +1,114 @@
+"""The gradient flow of a trained model on a data file (``rnnkit diagnose gradients DIR``).
+
+Each task reads the file as its training does and collates the first ``limit`` usable examples
+into its training batch type; the model's adapter in `rnnkit.diagnostics.model_flow` decides
+which loss is differentiated and with respect to which states. Examples the model cannot score
+(a label, tag, intent or condition unseen in training; a text with no tokens) are left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from rnnkit.data import read_classification, read_tagging
+from rnnkit.data.datasets import encode_classification, encode_parallel, encode_tagging
+from rnnkit.diagnostics.gradients import GradientFlow
+from rnnkit.diagnostics.model_flow import get_flow_adapter
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.lm_data import encode_texts, read_texts
+from rnnkit.tasks.translation import read_pairs
+
+
+def classify_flow_batch(classifier: Any, path: str, limit: int) -> Any:
+    """A `TextBatch` of the first ``limit`` labelled texts of ``path`` with known labels."""
+    examples = [e for e in read_classification(path).examples if e.label in classifier.labels]
+    tokens = classifier.tokenizer.tokenize_batch([example.text for example in examples])
+    kept = [(e, t) for e, t in zip(examples, tokens, strict=True) if t][:limit]
+    dataset = encode_classification(
+        [e for e, _ in kept], classifier.tokenizer, classifier.vocab, classifier.labels,
+        tokens=[t for _, t in kept],
+    )  # fmt: skip
+    return collate_all(dataset, path)
+
+
+def tagging_flow_batch(tagger: Any, path: str, limit: int) -> Any:
+    """A `TaggedBatch` of the first ``limit`` sentences of ``path`` whose tags (and intent) the
+    model knows, read with the training run's column and IOB1 settings."""
+    data = tagger.config["data"]
+    examples = read_tagging(
+        path, token_column=data["token_column"], tag_column=data["tag_column"],
+        convert_iob1=data["convert_iob1"],
+    ).examples  # fmt: skip
+    intents = tagger.intents
+    known = [
+        e
+        for e in examples
+        if e.tokens
+        and all(tag in tagger.tags for tag in e.tags)
+        and (intents is None or e.intent in intents)
+    ][:limit]
+    encoding = tagger.encoding
+    dataset = encode_tagging(
+        known, encoding.vocab, tagger.tags, intents, lowercase=encoding.lowercase,
+        chars=encoding.chars, max_word_chars=encoding.max_word_chars,
+    )  # fmt: skip
+    return collate_all(dataset, path)
+
+
+def generate_flow_batch(generator: Any, path: str, limit: int) -> Any:
+    """An ``LMBatch`` of the first ``limit`` texts of ``path`` (conditions unseen in training
+    left out), read as in training."""
+    data = dataclasses.replace(generator.data_settings, max_examples=None)
+    examples = read_texts(path, data)
+    dataset, _ = encode_texts(
+        examples, generator.tokenizer, generator.vocab, generator.conditions, data, "skip"
+    )
+    return collate_all(dataset, path, limit)
+
+
+def translate_flow_batch(translator: Any, path: str, limit: int) -> Any:
+    """A `ParallelBatch` of ``limit`` pairs of ``path`` spread over the file, in the layout the
+    model was trained on; pairs with an empty side are left out."""
+    examples = read_pairs(path, translator.data, limit)
+    dataset = encode_parallel(
+        examples, translator.source_tokenizer, translator.target_tokenizer,
+        translator.source_vocab, translator.target_vocab,
+    )  # fmt: skip
+    items = [item for item in dataset.items if item[0] and len(item[1]) > 2]
+    if not items:
+        raise DataError(f"{path}: no usable example to measure the gradient flow on")
+    return dataset.collate(items)
+
+
+def collate_all(dataset: Any, path: str, limit: int | None = None) -> Any:
+    """The first ``limit`` items of ``dataset`` (all when None) as one batch."""
+    items = [dataset[index] for index in range(len(dataset))][:limit]
+    if not items:
+        raise DataError(f"{path}: no usable example to measure the gradient flow on")
+    return dataset.collate(items)
+
+
+# Task name -> how it turns a data file into its training batch.
+FLOW_BATCHES: dict[str, Callable[[Any, str, int], Any]] = {
+    "classify": classify_flow_batch,
+    "tag": tagging_flow_batch,
+    "joint": tagging_flow_batch,
+    "generate": generate_flow_batch,
+    "translate": translate_flow_batch,
+}
+
+
+def predictor_gradient_flow(predictor: Any, path: str, limit: int) -> GradientFlow:
+    """The gradient flow of a loaded predictor's model on ``limit`` examples of ``path``
+    (the model stays in eval mode: dropout off, the numbers of the model as it predicts)."""
+    if predictor.task not in FLOW_BATCHES:
+        raise ConfigError(
+            f"diagnose gradients: no gradient flow for task {predictor.task!r}; "
+            f"expected one of {sorted(FLOW_BATCHES)}"
+        )
+    if limit < 1:
+        raise ConfigError(f"examples: expected a positive integer, got {limit}")
+    batch = FLOW_BATCHES[predictor.task](predictor, path, limit)
+    return get_flow_adapter(predictor.model)(predictor.model, batch)
