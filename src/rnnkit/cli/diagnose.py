@@ -105,7 +105,7 @@ def trained_model_flow(model_dir: Path, data: str | None, examples: int):
         "model_dir": str(model_dir),
         "task": predictor.task,
         "data": data,
-        "examples": examples,
+        "examples": int(flow.directions[0].counts.max()),  # those the model could score
         "cell": cell,
     }
     title = f"Gradient flow of {model_dir.name} ({predictor.task}, {cell}) on {data}"

@@ -13,7 +13,8 @@ differentiate the loss at *one* step of each sequence, ``‖∂L_p/∂h_t‖`` (
 the loss sits at the latest step each direction processes and every earlier step reaches it
 through the recurrence alone.
 
-Each adapter is ``adapter(model, batch) -> GradientFlow`` on the batch type the model trains on;
+Each adapter is ``adapter(model, batch) -> GradientFlow`` on the batch type the model trains on
+(the forward pass through the model contract's ``model.inputs(batch)``);
 `get_flow_adapter` picks one by model class (`FLOW_ADAPTERS`).
 """
 
@@ -44,7 +45,7 @@ def classifier_flow(model: SequenceClassifier, batch: Any) -> GradientFlow:
     loss sits after the last step, so every step's norm is its propagated gradient."""
 
     def loss_fn(module: nn.Module) -> Tensor:
-        return F.cross_entropy(module(batch.ids, batch.lengths), batch.labels, reduction="sum")
+        return F.cross_entropy(module(*module.inputs(batch)), batch.labels, reduction="sum")
 
     return gradient_flow(model, loss_fn, {"encoder.rnn": batch.lengths})
 
@@ -55,7 +56,7 @@ def tagger_flow(model: SequenceTagger, batch: Any) -> GradientFlow:
     states feed), at the last token for forward directions and the first for reverse ones."""
 
     def step_loss(module: nn.Module, positions: Tensor) -> Tensor:
-        emissions = module(*word_inputs(batch))
+        emissions = module(*module.inputs(batch))
         return token_loss(emissions, batch.tags, positions)
 
     return one_step_flow(model, step_loss, batch.lengths)
@@ -66,7 +67,7 @@ def joint_flow(model: JointIntentSlot, batch: Any) -> GradientFlow:
     sentence (as `tagger_flow`); the intent loss reads the latest step of each direction."""
 
     def step_loss(module: nn.Module, positions: Tensor) -> Tensor:
-        intent_logits, emissions = module(*word_inputs(batch))
+        intent_logits, emissions = module(*module.inputs(batch))
         intent = F.cross_entropy(intent_logits, batch.intents, reduction="sum")
         return intent + token_loss(emissions, batch.tags, positions)
 
@@ -90,11 +91,11 @@ def seq2seq_flow(model: Seq2Seq, batch: Any) -> GradientFlow:
     """N→M: the cross-entropy at the last target token of each pair of a `ParallelBatch`,
     differentiated with respect to the decoder's states (propagation through the decoder) and
     the encoder's (reached through attention and the bridge)."""
-    target_in, target_out = batch.target[:, :-1], batch.target[:, 1:]
+    target_out = batch.target[:, 1:]  # what the decoder predicts from target[:, :-1]
     target_lengths = (batch.target_lengths - 1).clamp(min=1)  # (B,) steps of target_out
 
     def loss_fn(module: nn.Module) -> Tensor:
-        logits = module(batch.source, batch.source_lengths, target_in)  # (B, T, V)
+        logits = module(*module.inputs(batch))  # (B, T, V)
         return token_loss(logits, target_out, target_lengths - 1)
 
     lengths = {"encoder.rnn": batch.source_lengths, "decoder.rnn": target_lengths}
@@ -127,11 +128,6 @@ def token_loss(scores: Tensor, gold: Tensor, positions: Tensor) -> Tensor:
     rows = torch.arange(scores.size(0), device=scores.device)
     positions = positions.to(scores.device)
     return F.cross_entropy(scores[rows, positions], gold[rows, positions], reduction="sum")
-
-
-def word_inputs(batch: Any) -> tuple[Tensor | None, ...]:
-    """A `TaggedBatch`'s word and character inputs, as the tagging models take them."""
-    return batch.ids, batch.lengths, batch.char_ids, batch.char_lengths
 
 
 # One adapter per model class (the Task registry points to these as well).

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from rnnkit.export.graph import GraphBuilder, pooling, recurrent_stack
 from rnnkit.export.runtime import OnnxRuntimeModel
+from rnnkit.models import SequenceClassifier
 
 
 def build_classifier(model: nn.Module, builder: GraphBuilder) -> None:
@@ -35,7 +36,11 @@ def classifier_reference(model: nn.Module, inputs: dict[str, Tensor]) -> dict[st
 
 class OnnxClassifierModel(OnnxRuntimeModel):
     """A `SequenceClassifier`'s inference contract — ``model(tokens, lengths) -> logits``,
-    ``forward_with_details``, ``prefix_probabilities`` — computed by ONNX Runtime."""
+    ``forward_with_details``, ``prefix_probabilities`` — computed by ONNX Runtime, and the
+    model contract's ``inputs`` and ``loss`` (which read no weights), for evaluation."""
+
+    inputs = staticmethod(SequenceClassifier.inputs)
+    loss = SequenceClassifier.loss
 
     def __call__(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         return self.run(["logits"], tokens=tokens, lengths=lengths)["logits"]

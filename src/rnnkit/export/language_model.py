@@ -138,9 +138,12 @@ def language_model_graphs(model: nn.Module) -> dict[str, OnnxGraph]:
 
 class OnnxLanguageModel(OnnxRuntimeModel):
     """A `LanguageModel`'s inference contract (``model(...)``, ``start_state``, ``feed``,
-    ``step``, ``select``) over the sessions of `language_model_graphs`."""
+    ``step``, ``select``) over the sessions of `language_model_graphs`, and the model
+    contract's ``inputs`` and ``loss`` (which read no weights), for perplexity."""
 
     select = staticmethod(LanguageModel.select)
+    inputs = staticmethod(LanguageModel.inputs)
+    loss = LanguageModel.loss
 
     def __init__(self, sessions: dict[str, Any], config: LanguageModelConfig) -> None:
         super().__init__(sessions["model"], config)

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.data.batching import TextBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.models.pooling import build_pooling, check_pooling, pooled_size
@@ -62,9 +63,14 @@ class SequenceClassifier(nn.Module):
         pooled, weights = self.pooling(outputs, lengths, self.encoder.final_features(final))
         return self.output(self.dropout(pooled)), outputs, weights
 
-    def loss(self, tokens: Tensor, lengths: Tensor, labels: Tensor) -> Tensor:
-        """Mean cross-entropy of the logits against ``labels (B,)``."""
-        return F.cross_entropy(self(tokens, lengths), labels)
+    @staticmethod
+    def inputs(batch: TextBatch) -> tuple[Tensor, Tensor]:
+        """The arguments of ``forward`` for a training batch (the model contract)."""
+        return batch.ids, batch.lengths
+
+    def loss(self, logits: Tensor, batch: TextBatch) -> Tensor:
+        """Mean cross-entropy of ``forward``'s logits against the batch's ``labels (B,)``."""
+        return F.cross_entropy(logits, batch.labels)
 
     @torch.no_grad()
     def prefix_probabilities(self, tokens: Tensor) -> Tensor:

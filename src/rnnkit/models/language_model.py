@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -150,19 +150,17 @@ class LanguageModel(nn.Module):
         outputs, final = self.rnn(embedded, state, lengths=lengths)  # (B, T, H)
         return self.output(self.output_dropout(outputs)), final
 
-    def loss(
-        self,
-        inputs: Tensor,
-        targets: Tensor,
-        condition: Tensor | None = None,
-        state: RNNState | None = None,
-    ) -> tuple[Tensor, RNNState]:
-        """Summed next-token cross-entropy over non-pad targets, and the final state.
+    @staticmethod
+    def inputs(batch: Any) -> tuple[Tensor, Tensor | None]:
+        """The arguments of ``forward`` for a training batch (the model contract): an LMBatch's
+        ``inputs (B, T)`` and ``conditions`` (or None)."""
+        return batch.inputs, batch.conditions
 
-        Shape: ``inputs, targets: (B, T)``; padding positions of ``targets`` hold ``pad_id``.
-        """
-        logits, final = self(inputs, condition, state)
-        return next_token_nll(logits, targets, self.config.pad_id), final
+    def loss(self, outputs: tuple[Tensor, RNNState], batch: Any) -> Tensor:
+        """Mean next-token cross-entropy per predicted token of ``forward``'s logits against the
+        batch's ``targets (B, T)`` (padding positions hold ``pad_id``)."""
+        total = next_token_nll(outputs[0], batch.targets, self.config.pad_id)
+        return total / (batch.targets != self.config.pad_id).sum().clamp(min=1)
 
     def condition_features(self, condition: Tensor | None, batch: int) -> Tensor | None:
         """The condition as features ``(B, K)``, checked against the configuration."""

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.data.batching import ParallelBatch
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models.attention import build_attention, get_attention
 from rnnkit.models.bridge import BRIDGES, Bridge
@@ -268,14 +269,21 @@ class Seq2Seq(Seq2SeqDecoding, nn.Module):
             weights.append(step_weights)
         return torch.cat(logits, 1), torch.cat(weights, 1)
 
-    def loss(self, logits: Tensor, target_out: Tensor) -> Tensor:
+    @staticmethod
+    def inputs(batch: ParallelBatch) -> tuple[Tensor, Tensor, Tensor]:
+        """The arguments of ``forward`` for a training batch (the model contract): the source
+        and the decoder inputs ``<bos> y_1 … y_{T-1}``."""
+        return batch.source, batch.source_lengths, batch.target[:, :-1]
+
+    def loss(self, logits: Tensor, batch: ParallelBatch) -> Tensor:
         """Mean (label-smoothed) cross-entropy over real target tokens.
 
-        Shape: logits (B, T, V), target_out (B, T) padded with ``pad_id``.
+        Shape: logits (B, T, V) against the batch's ``y_1 … <eos>``, ``target[:, 1:]`` (B, T)
+        padded with ``pad_id``.
         """
         return F.cross_entropy(
             logits.flatten(0, 1),
-            target_out.flatten(),
+            batch.target[:, 1:].flatten(),
             ignore_index=self.config.pad_id,
             label_smoothing=self.config.label_smoothing,
         )

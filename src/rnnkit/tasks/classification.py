@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from rnnkit.config import config_to_dict
 from rnnkit.data import (
     BucketBatchSampler,
     LabelVocab,
-    TextBatch,
     TextExample,
     Tokenizer,
     Vocab,
@@ -31,7 +29,7 @@ from rnnkit.data import (
     read_classification,
     tokenize_examples,
 )
-from rnnkit.data.batching import pad_ids
+from rnnkit.data.batching import collate_classification, pad_ids
 from rnnkit.errors import DataError
 from rnnkit.metrics.classification import classification_report
 from rnnkit.models import ClassifierConfig, SequenceClassifier
@@ -52,6 +50,7 @@ from rnnkit.tasks.common import (
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
+from rnnkit.training.loss import evaluate_loss
 
 TASK = "classify"
 EVALUATION_BATCH = 256
@@ -211,9 +210,14 @@ def evaluate_examples(
     report = classification_report(gold.tolist(), probabilities.argmax(dim=-1).tolist(), names)
     known = gold < len(labels)
     report["n_unknown_label"] = len(examples) - int(known.sum())
-    if known.any():
-        log_probabilities = probabilities[known].clamp_min(1e-12).log()
-        report["loss"] = float(F.nll_loss(log_probabilities, gold[known]))
+    if known.any():  # the training loss, on batches collated as in training
+        items = [(ids[i], int(gold[i])) for i in known.nonzero().flatten().tolist()]
+        items.sort(key=lambda item: len(item[0]))
+        batches = (
+            collate_classification(items[start : start + EVALUATION_BATCH], vocab.pad_id)
+            for start in range(0, len(items), EVALUATION_BATCH)
+        )
+        report["loss"] = evaluate_loss(model, batches, weight=lambda batch: len(batch.labels))
     return report
 
 
@@ -263,9 +267,6 @@ def train_classifier(
     dev_ids = [vocab.encode(tokens) or [vocab.unk_id] for tokens in dev_tokens]
     warn_unseen([unseen_labels(dev_examples, labels)], DEV_UNSEEN)
 
-    def loss_fn(model: SequenceClassifier, batch: TextBatch) -> torch.Tensor:
-        return F.cross_entropy(model(batch.ids, batch.lengths), batch.labels)
-
     def evaluate_fn(model: SequenceClassifier) -> dict[str, float]:
         report = evaluate_examples(model, vocab, labels, dev_examples, dev_ids)
         return {key: report[key] for key in ("accuracy", "macro_f1", "weighted_f1", "loss")}
@@ -276,7 +277,7 @@ def train_classifier(
         **report_fast_path(model),
     }
     trainer = Trainer(
-        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
+        model, config.trainer, evaluate_fn=evaluate_fn, out_dir=out_dir,
         files=model_files(saved_config, tokenizer, vocab, labels),
         tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
     )  # fmt: skip

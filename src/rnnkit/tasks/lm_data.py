@@ -168,12 +168,6 @@ def encode_texts(
     return SequenceDataset(sequences, condition_ids, vocab.pad_id), vocab
 
 
-def length_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length (for evaluation: order does not matter)."""
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
-
-
 def stream_chunks(
     dataset: SequenceDataset, streams: int, bptt_length: int, vocab: Vocab
 ) -> list[LMBatch]:

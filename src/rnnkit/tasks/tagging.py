@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from rnnkit.data import LabelVocab, TaggedExample, Tokenizer, Vocab, read_tagging
-from rnnkit.data.batching import pad_chars, pad_ids
+from rnnkit.data.batching import WordBatch, pad_chars, pad_ids
 from rnnkit.data.datasets import WordEncoding
 from rnnkit.errors import DataError, ModelDirectoryError
 from rnnkit.metrics.tagging import tagging_report
@@ -58,7 +58,7 @@ def decode_sentences(
         encoded = [encoding.encode(sentences[i]) for i in chunk]
         ids, lengths = pad_ids([item[0] for item in encoded], encoding.vocab.pad_id)
         chars = pad_chars([item[1] for item in encoded]) if encoding.chars else (None, None)
-        result = model.decode(ids, lengths, *chars)
+        result = model.decode(WordBatch(ids, lengths, *chars))
         if joint:
             for row, i in enumerate(chunk):
                 intents[i], probs[i] = result.intents[row], result.intent_probs[row]

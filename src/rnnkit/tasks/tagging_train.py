@@ -42,6 +42,7 @@ from rnnkit.tasks.common import (
 )
 from rnnkit.tasks.tagging import (
     CHARS_FILE,
+    EVALUATION_BATCH,
     INTENTS_FILE,
     JOINT_TASK,
     TAG_TASK,
@@ -50,6 +51,7 @@ from rnnkit.tasks.tagging import (
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
+from rnnkit.training.loss import dataset_batches, evaluate_loss
 
 # Tokenizers whose tokens are substrings of the text (so spans get character offsets).
 # "auto": char when the training tokens are single characters (Chinese NER), else word.
@@ -236,16 +238,17 @@ def train_tagger(
         log(str(load_word_vectors(data.vectors, model.encoder.embedding, vocab.tokens)))
     encoding = WordEncoding(vocab, data.lowercase, chars, data.max_word_chars)
     warn_unseen(unseen_tags(dev_examples, tags, intents).values(), DEV_UNSEEN)
-
-    def loss_fn(model: SequenceTagger | JointIntentSlot, batch: TaggedBatch) -> torch.Tensor:
-        chars_in = (batch.char_ids, batch.char_lengths)
-        if joint:
-            return model.loss(batch.ids, batch.lengths, batch.tags, batch.intents, *chars_in)
-        return model.loss(batch.ids, batch.lengths, batch.tags, *chars_in)
+    # The dev loss: the training loss on the dev sentences whose tags (and intent) are known.
+    dev_set = encode_tagging(
+        [e for e in dev_examples if scorable(e, tags, intents)], vocab, tags, intents,
+        lowercase=data.lowercase, chars=chars, max_word_chars=data.max_word_chars,
+    )  # fmt: skip
 
     def evaluate_fn(model: SequenceTagger | JointIntentSlot) -> dict[str, float]:
         report = evaluate_tagging(model, encoding, tags, dev_examples, intents)
-        return {key: value for key, value in report.items() if isinstance(value, float)}
+        metrics = {key: value for key, value in report.items() if isinstance(value, float)}
+        batches = dataset_batches(dev_set, EVALUATION_BATCH)
+        return {**metrics, "loss": evaluate_loss(model, batches, weight=tagged_tokens)}
 
     task = JOINT_TASK if joint else TAG_TASK
     saved = {
@@ -259,7 +262,18 @@ def train_tagger(
     if intents is not None:
         files[INTENTS_FILE] = intents.to_dict()
     trainer = Trainer(
-        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
-        files=files, tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
+        model, config.trainer, evaluate_fn=evaluate_fn, out_dir=out_dir,
+        files=files, tokens_in_batch=tagged_tokens, progress=progress,
     )  # fmt: skip
     return trainer.fit(loader, resume=resume)
+
+
+def scorable(example: TaggedExample, tags: LabelVocab, intents: LabelVocab | None) -> bool:
+    """Whether the loss can score ``example``: every tag (and its intent) seen in training."""
+    known_intent = intents is None or (example.intent or "") in intents
+    return known_intent and all(tag in tags for tag in example.tags)
+
+
+def tagged_tokens(batch: TaggedBatch) -> int:
+    """The tokens of a batch: what the per-token loss is a mean over."""
+    return int(batch.lengths.sum())

@@ -57,8 +57,9 @@ from rnnkit.tasks.integrity import (
     read_vocabularies,
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
-from rnnkit.training.checkpoint import WEIGHTS_FILE, unwrap_model
+from rnnkit.training.checkpoint import WEIGHTS_FILE
 from rnnkit.training.distributed import rank, world_size
+from rnnkit.training.loss import dataset_batches, evaluate_loss
 
 TASK = "translate"
 DECODE_BATCH = 64
@@ -272,10 +273,6 @@ def train_translator(
     model = Seq2Seq(model_config)
     dev_ids = [source for source, _ in prepared.dev_set.items]
 
-    def loss_fn(model: Seq2Seq, batch: ParallelBatch) -> torch.Tensor:
-        logits = model(batch.source, batch.source_lengths, batch.target[:, :-1])
-        return unwrap_model(model).loss(logits, batch.target[:, 1:])
-
     def evaluate_fn(model: Seq2Seq) -> dict[str, float]:
         detokenize = prepared.target_tokenizer.detokenize
         texts = [
@@ -290,7 +287,7 @@ def train_translator(
         **report_fast_path(model, {"encoder.": "model.encoder.", "decoder.": "model.decoder."}),
     }
     trainer = Trainer(
-        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
+        model, config.trainer, evaluate_fn=evaluate_fn, out_dir=out_dir,
         files=model_directory_files(saved_config, prepared), tokens_in_batch=target_tokens,
         progress=progress,
     )  # fmt: skip
@@ -302,20 +299,10 @@ def target_tokens(batch: ParallelBatch) -> int:
     return int(batch.target_lengths.sum()) - len(batch.target_lengths)
 
 
-@torch.no_grad()
 def dev_loss(model: Seq2Seq, dev_set) -> float:
-    """Mean teacher-forced cross-entropy per target token on the dev pairs (label-smoothed
+    """Mean teacher-forced training loss per target token on the dev pairs (label-smoothed
     when the model trains with label smoothing)."""
-    total, tokens = 0.0, 0
-    for start in range(0, len(dev_set), DECODE_BATCH):
-        batch = dev_set.collate(
-            [dev_set[i] for i in range(start, min(start + DECODE_BATCH, len(dev_set)))]
-        )
-        logits = model(batch.source, batch.source_lengths, batch.target[:, :-1])
-        count = int((batch.target[:, 1:] != model.config.pad_id).sum())
-        total += float(model.loss(logits, batch.target[:, 1:])) * count
-        tokens += count
-    return total / max(tokens, 1)
+    return evaluate_loss(model, dataset_batches(dev_set, DECODE_BATCH), weight=target_tokens)
 
 
 def resolve_model_config(config: Seq2SeqConfig, source: Vocab, target: Vocab) -> Seq2SeqConfig:
