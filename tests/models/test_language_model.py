@@ -65,12 +65,10 @@ def test_the_condition_changes_the_predictions(options):
 def test_select_reorders_state_and_condition_for_beam_search():
     model = build(num_conditions=3, condition_mode="input")
     state = model.start_state(torch.tensor([0, 1, 2]), 3)
-    picked = model.select(state, torch.tensor([2, 2, 0]))
+    picked = state.select(torch.tensor([2, 2, 0]))
     assert torch.equal(picked.condition, state.condition[[2, 2, 0]])
     assert torch.equal(picked.rnn.h, state.rnn.h[:, [2, 2, 0]])
-    results = beam_search(
-        model.step, model.select, state, torch.full((3,), 2), 3, 6, beam_size=3, n_best=2
-    )
+    results = beam_search(model.step, state, torch.full((3,), 2), 3, 6, beam_size=3, n_best=2)
     assert [len(row) for row in results] == [2, 2, 2]
 
 

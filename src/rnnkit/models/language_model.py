@@ -80,11 +80,17 @@ class LanguageModelConfig:
         return bool(self.condition_features) and self.condition_mode in ("initial", "both")
 
 
-class DecoderState(NamedTuple):
-    """What decoding carries between steps: the recurrent state and the condition features."""
+class LanguageModelState(NamedTuple):
+    """The language model's `DecoderState`: the recurrent state and the condition features."""
 
     rnn: RNNState  # h: (L, B, H)
     condition: Tensor | None  # (B, K) features concatenated to each input, or None
+
+    def select(self, index: Tensor) -> LanguageModelState:
+        """Keeps (and reorders, repeats) the batch rows ``index`` (N',): beam search's reorder."""
+        rnn = self.rnn.map(lambda t: t.index_select(1, index))
+        condition = None if self.condition is None else self.condition.index_select(0, index)
+        return LanguageModelState(rnn, condition)
 
 
 class LanguageModel(nn.Module):
@@ -181,7 +187,7 @@ class LanguageModel(nn.Module):
         c = torch.zeros_like(h) if self.config.cell == "lstm" else None
         return RNNState(h, c)
 
-    def start_state(self, condition: Tensor | None, batch: int) -> DecoderState:
+    def start_state(self, condition: Tensor | None, batch: int) -> LanguageModelState:
         """The decoding state before the first token (zeros, or set from the condition)."""
         features = self.condition_features(condition, batch)
         device = self.embedding.weight.device
@@ -190,27 +196,20 @@ class LanguageModel(nn.Module):
             layers, hidden = self.config.num_layers, self.config.hidden_size
             h = torch.zeros(layers, batch, hidden, device=device)
             rnn = RNNState(h, torch.zeros_like(h) if self.config.cell == "lstm" else None)
-        return DecoderState(rnn, features if self.input_features else None)
+        return LanguageModelState(rnn, features if self.input_features else None)
 
-    def feed(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+    def feed(self, tokens: Tensor, state: LanguageModelState) -> tuple[Tensor, LanguageModelState]:
         """Runs a prompt ``tokens (B, T)`` from ``state``: logits of every step ``(B, T, V)``."""
         embedded = self.embedding(tokens)
         if state.condition is not None:
             steps = state.condition.unsqueeze(1).expand(-1, tokens.size(1), -1)
             embedded = torch.cat([embedded, steps], dim=-1)
         outputs, rnn = self.rnn(embedded, state.rnn)
-        return self.output(outputs), DecoderState(rnn, state.condition)
+        return self.output(outputs), LanguageModelState(rnn, state.condition)
 
-    def step(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+    def step(self, tokens: Tensor, state: LanguageModelState) -> tuple[Tensor, LanguageModelState]:
         """One decoding step: ``tokens (N,)`` → ``log_probs (N, V)`` and the next state."""
         return step_log_probs(self.feed, tokens, state)
-
-    @staticmethod
-    def select(state: DecoderState, index: Tensor) -> DecoderState:
-        """Keeps rows ``index (N',)`` of the batch (beam search reorders with it)."""
-        rnn = state.rnn.map(lambda t: t.index_select(1, index))
-        condition = None if state.condition is None else state.condition.index_select(0, index)
-        return DecoderState(rnn, condition)
 
 
 def check_condition(config: LanguageModelConfig, condition: Tensor | None, batch: int) -> bool:
@@ -233,10 +232,10 @@ def check_condition(config: LanguageModelConfig, condition: Tensor | None, batch
 
 
 def step_log_probs(
-    feed: Callable[[Tensor, DecoderState], tuple[Tensor, DecoderState]],
+    feed: Callable[[Tensor, LanguageModelState], tuple[Tensor, LanguageModelState]],
     tokens: Tensor,
-    state: DecoderState,
-) -> tuple[Tensor, DecoderState]:
+    state: LanguageModelState,
+) -> tuple[Tensor, LanguageModelState]:
     """A decoding step from a ``feed`` function: ``tokens (N,)`` → ``log_probs (N, V)``."""
     logits, state = feed(tokens.unsqueeze(1), state)
     return F.log_softmax(logits[:, -1], dim=-1), state

@@ -28,9 +28,9 @@ from rnnkit.data import BucketBatchSampler, LabelVocab, Tokenizer, Vocab
 from rnnkit.errors import ConfigError
 from rnnkit.models.decoding import Hypothesis, beam_search, greedy_decode, sample_decode
 from rnnkit.models.language_model import (
-    DecoderState,
     LanguageModel,
     LanguageModelConfig,
+    LanguageModelState,
 )
 from rnnkit.tasks.common import (
     EvaluateOptions,
@@ -223,7 +223,7 @@ class TextGenerator:
     @torch.no_grad()
     def prepare(
         self, n: int, condition: str | Sequence[float] | None, prefix: str
-    ) -> tuple[DecoderState, Tensor, list[str]]:
+    ) -> tuple[LanguageModelState, Tensor, list[str]]:
         """The decoding state after ``<bos>`` + all but the prompt's last token, the start
         tokens ``(n,)`` (the prompt's last token, or ``<bos>``) and the prompt's tokens."""
         prefix_tokens = self.tokenizer.tokenize(prefix) if prefix else []
@@ -263,7 +263,7 @@ class TextGenerator:
         if strategy == "beam":
             state, start, prompt = self.prepare(1, condition, prefix)
             hypotheses = beam_search(
-                self.model.step, self.model.select, state, start, eos, max_length,
+                self.model.step, state, start, eos, max_length,
                 beam_size=beam_size, n_best=n, length_penalty=length_penalty,
             )[0]  # fmt: skip
         else:
