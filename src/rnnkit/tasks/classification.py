@@ -30,7 +30,6 @@ from rnnkit.data import (
     tokenize_examples,
 )
 from rnnkit.data.batching import collate_classification, pad_ids
-from rnnkit.errors import DataError
 from rnnkit.metrics.classification import classification_report
 from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
@@ -41,11 +40,13 @@ from rnnkit.tasks.common import (
     Unseen,
     build_tokenizer,
     describe_read,
+    drop_empty,
     handle_unseen,
     log,
     model_files,
     read_model_directory,
     report_fast_path,
+    tokens_or_error,
     warn_unseen,
 )
 from rnnkit.training import FitResult, Trainer, TrainerConfig
@@ -119,10 +120,7 @@ class Classifier:
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text; a text with no token is a `DataError` naming it."""
-        token_lists = self.tokenizer.tokenize_batch(list(texts))
-        for index, tokens in enumerate(token_lists):
-            if not tokens:
-                raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to classify")
+        token_lists = tokens_or_error(self.tokenizer, texts, "classify")
         return [self.vocab.encode(tokens) for tokens in token_lists]
 
     @torch.no_grad()
@@ -154,8 +152,11 @@ class Classifier:
         count and the first file:line; ``unknown_labels="error"`` raises a `DataError` there.
         """
         handle_unseen(unknown_labels, [unseen_labels(examples, self.labels)])
-        ids = self.encode([example.text for example in examples]) if examples else []
-        return evaluate_examples(self.model, self.vocab, self.labels, examples, ids)
+        tokens = tokenize_examples(examples, self.tokenizer)
+        kept, tokens = drop_empty(examples, tokens, "texts")
+        ids = [self.vocab.encode(token_list) for token_list in tokens]
+        report = evaluate_examples(self.model, self.vocab, self.labels, kept, ids)
+        return {**report, "n_no_tokens": len(examples) - len(kept)}
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs)."""
@@ -240,7 +241,9 @@ def train_classifier(
     train_examples = read_examples(data.train, data)
     dev_examples = read_examples(data.dev, data)
     tokenizer = build_tokenizer(data, [example.text for example in train_examples])
-    train_tokens = tokenize_examples(train_examples, tokenizer)
+    train_examples, train_tokens = drop_empty(
+        train_examples, tokenize_examples(train_examples, tokenizer), "training texts"
+    )
     vocab = Vocab.build(train_tokens, min_freq=data.min_freq, max_size=data.max_vocab_size)
     labels = LabelVocab.build(example.label for example in train_examples)
     train_set = encode_classification(
@@ -262,9 +265,10 @@ def train_classifier(
     if data.vectors:
         log(str(load_word_vectors(data.vectors, model.encoder.embedding, vocab.tokens)))
 
-    # A dev text with no token (e.g. only characters the tokenizer drops) is read as one <unk>.
-    dev_tokens = tokenize_examples(dev_examples, tokenizer)
-    dev_ids = [vocab.encode(tokens) or [vocab.unk_id] for tokens in dev_tokens]
+    dev_examples, dev_tokens = drop_empty(
+        dev_examples, tokenize_examples(dev_examples, tokenizer), "dev texts"
+    )
+    dev_ids = [vocab.encode(tokens) for tokens in dev_tokens]
     warn_unseen([unseen_labels(dev_examples, labels)], DEV_UNSEEN)
 
     def evaluate_fn(model: SequenceClassifier) -> dict[str, float]:

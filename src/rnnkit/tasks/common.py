@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,40 @@ DEV_UNSEEN = "the dev metrics count them as errors"
 
 def log(message: str) -> None:
     logger.info(message)
+
+
+# Texts with no tokens after tokenization (a BPE tokenizer drops characters it never saw, say)
+# follow one rule in every task: training and evaluation data leave them out, counted and
+# reported in one log line (`drop_empty`); prediction raises a `DataError` naming the text
+# (`tokens_or_error`), since an answer for it would be made up.
+
+
+def drop_empty(
+    examples: Sequence[Any], token_lists: Sequence[Sequence[Any]], what: str
+) -> tuple[list[Any], list[Any]]:
+    """The examples whose token list is not empty, and those lists; logs how many were left
+    out and where the first one is (``what``: e.g. ``"training texts"``)."""
+    kept = [
+        (example, tokens) for example, tokens in zip(examples, token_lists, strict=True) if tokens
+    ]
+    dropped = len(examples) - len(kept)
+    if dropped:
+        first = next(e for e, tokens in zip(examples, token_lists, strict=True) if not tokens)
+        place = f"{getattr(first, 'path', None)}:{getattr(first, 'line', None)}"
+        log(
+            f"{dropped} {what} have no tokens after tokenization and were left out (first: {place})"
+        )
+    return [example for example, _ in kept], [tokens for _, tokens in kept]
+
+
+def tokens_or_error(tokenizer: Tokenizer, texts: Sequence[str], action: str) -> list[list[str]]:
+    """Each text's tokens; a text with no tokens is a `DataError` naming it (``action``: what
+    the model would do with it, e.g. ``"classify"``)."""
+    token_lists = tokenizer.tokenize_batch(list(texts))
+    for index, tokens in enumerate(token_lists):
+        if not tokens:
+            raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to {action}")
+    return token_lists
 
 
 def report_fast_path(

@@ -38,6 +38,7 @@ from rnnkit.tasks.common import (
     model_files,
     read_model_directory,
     report_fast_path,
+    tokens_or_error,
 )
 from rnnkit.tasks.lm_data import (
     GenerateData,
@@ -226,7 +227,7 @@ class TextGenerator:
     ) -> tuple[LanguageModelState, Tensor, list[str]]:
         """The decoding state after ``<bos>`` + all but the prompt's last token, the start
         tokens ``(n,)`` (the prompt's last token, or ``<bos>``) and the prompt's tokens."""
-        prefix_tokens = self.tokenizer.tokenize(prefix) if prefix else []
+        prefix_tokens = tokens_or_error(self.tokenizer, [prefix], "continue")[0] if prefix else []
         fed = [self.vocab.bos_id, *self.vocab.encode(prefix_tokens)]
         state = self.model.start_state(self.condition_tensor(condition, n), n)
         if len(fed) > 1:

@@ -13,22 +13,29 @@ from collections.abc import Callable
 from typing import Any
 
 from rnnkit.data import read_classification, read_tagging
-from rnnkit.data.datasets import encode_classification, encode_parallel, encode_tagging
+from rnnkit.data.datasets import (
+    encode_classification,
+    encode_parallel,
+    encode_tagging,
+    tokenize_examples,
+)
 from rnnkit.diagnostics.gradients import GradientFlow
 from rnnkit.diagnostics.model_flow import get_flow_adapter
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.tasks.common import drop_empty
 from rnnkit.tasks.lm_data import encode_texts, read_texts
-from rnnkit.tasks.translation import read_pairs
+from rnnkit.tasks.tagging_train import scorable
+from rnnkit.tasks.translation import nonempty_pairs, read_pairs
 
 
 def classify_flow_batch(classifier: Any, path: str, limit: int) -> Any:
     """A `TextBatch` of the first ``limit`` labelled texts of ``path`` with known labels."""
     examples = [e for e in read_classification(path).examples if e.label in classifier.labels]
-    tokens = classifier.tokenizer.tokenize_batch([example.text for example in examples])
-    kept = [(e, t) for e, t in zip(examples, tokens, strict=True) if t][:limit]
+    tokens = tokenize_examples(examples, classifier.tokenizer)
+    examples, tokens = drop_empty(examples, tokens, "texts")
     dataset = encode_classification(
-        [e for e, _ in kept], classifier.tokenizer, classifier.vocab, classifier.labels,
-        tokens=[t for _, t in kept],
+        examples[:limit], classifier.tokenizer, classifier.vocab, classifier.labels,
+        tokens=tokens[:limit],
     )  # fmt: skip
     return collate_all(dataset, path)
 
@@ -42,13 +49,8 @@ def tagging_flow_batch(tagger: Any, path: str, limit: int) -> Any:
         convert_iob1=data["convert_iob1"],
     ).examples  # fmt: skip
     intents = tagger.intents
-    known = [
-        e
-        for e in examples
-        if e.tokens
-        and all(tag in tagger.tags for tag in e.tags)
-        and (intents is None or e.intent in intents)
-    ][:limit]
+    examples, _ = drop_empty(examples, [example.tokens for example in examples], "sentences")
+    known = [e for e in examples if scorable(e, tagger.tags, intents)][:limit]
     encoding = tagger.encoding
     dataset = encode_tagging(
         known, encoding.vocab, tagger.tags, intents, lowercase=encoding.lowercase,
@@ -70,16 +72,11 @@ def generate_flow_batch(generator: Any, path: str, limit: int) -> Any:
 
 def translate_flow_batch(translator: Any, path: str, limit: int) -> Any:
     """A `ParallelBatch` of ``limit`` pairs of ``path`` spread over the file, in the layout the
-    model was trained on; pairs with an empty side are left out."""
-    examples = read_pairs(path, translator.data, limit)
-    dataset = encode_parallel(
-        examples, translator.source_tokenizer, translator.target_tokenizer,
-        translator.source_vocab, translator.target_vocab,
-    )  # fmt: skip
-    items = [item for item in dataset.items if item[0] and len(item[1]) > 2]
-    if not items:
-        raise DataError(f"{path}: no usable example to measure the gradient flow on")
-    return dataset.collate(items)
+    model was trained on (pairs with no tokens on a side left out)."""
+    sides = (translator.source_tokenizer, translator.target_tokenizer)
+    examples = nonempty_pairs(read_pairs(path, translator.data, limit), *sides, "pairs")
+    dataset = encode_parallel(examples, *sides, translator.source_vocab, translator.target_vocab)
+    return collate_all(dataset, path)
 
 
 def collate_all(dataset: Any, path: str, limit: int | None = None) -> Any:

@@ -20,11 +20,18 @@ import torch
 from rnnkit.data import LabelVocab, TaggedExample, Tokenizer, Vocab, read_tagging
 from rnnkit.data.batching import WordBatch, pad_chars, pad_ids
 from rnnkit.data.datasets import WordEncoding
-from rnnkit.errors import DataError, ModelDirectoryError
+from rnnkit.errors import ModelDirectoryError
 from rnnkit.metrics.tagging import tagging_report
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.spans import Span, spans_from_bio
-from rnnkit.tasks.common import EvaluateOptions, Unseen, handle_unseen, read_model_directory
+from rnnkit.tasks.common import (
+    EvaluateOptions,
+    Unseen,
+    drop_empty,
+    handle_unseen,
+    read_model_directory,
+    tokens_or_error,
+)
 from rnnkit.tasks.common import log as log_info
 
 TAG_TASK, JOINT_TASK = "tag", "joint"
@@ -220,11 +227,7 @@ class Tagger:
 
     def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
         """Each text's tokens; a text with no token is a `DataError` naming it."""
-        token_lists = self.tokenizer.tokenize_batch(list(texts))
-        for index, tokens in enumerate(token_lists):
-            if not tokens:
-                raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to tag")
-        return token_lists
+        return tokens_or_error(self.tokenizer, texts, "tag")
 
     def predict(self, texts: Sequence[str]) -> list[TagPrediction]:
         """Tags and spans of each text, tokenized with the training run's tokenizer."""
@@ -251,7 +254,9 @@ class Tagger:
         there.
         """
         handle_unseen(unknown_labels, unseen_tags(examples, self.tags, self.intents).values())
-        return evaluate_tagging(self.model, self.encoding, self.tags, examples, self.intents)
+        kept, _ = drop_empty(examples, [example.tokens for example in examples], "sentences")
+        report = evaluate_tagging(self.model, self.encoding, self.tags, kept, self.intents)
+        return {**report, "n_no_tokens": len(examples) - len(kept)}
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on the tagged sentences of ``path`` (read with the training run's column

@@ -35,6 +35,7 @@ from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.common import (
     DEV_UNSEEN,
     describe_read,
+    drop_empty,
     log,
     model_files,
     report_fast_path,
@@ -142,13 +143,14 @@ def resolve_char_features(
     return dataclasses.replace(config, model=dataclasses.replace(config.model, char_features=use))
 
 
-def read_sentences(path: str, data: TagDataSettings) -> list[TaggedExample]:
-    """Reads tagged sentences from any tagging layout, logging what was skipped."""
+def read_sentences(path: str, data: TagDataSettings, what: str) -> list[TaggedExample]:
+    """Reads tagged sentences from any tagging layout, logging what was skipped (sentences
+    with no tokens too, ``what`` naming them)."""
     result = read_tagging(
         path, data.on_error, data.token_column, data.tag_column, data.convert_iob1
     )
     describe_read(path, result.report, len(result.examples))
-    return result.examples
+    return drop_empty(result.examples, [example.tokens for example in result.examples], what)[0]
 
 
 def prediction_tokenizer(data: TagDataSettings, examples: Sequence[TaggedExample]):
@@ -202,8 +204,8 @@ def train_tagger(
     ``out_dir`` (``config.json``, ``vocab.json``, ``labels.json`` (tags), ``chars.json``,
     ``intents.json`` (joint), ``model.safetensors``, ``metrics.jsonl``)."""
     data, joint = config.data, isinstance(config, JointTaskConfig)
-    bio = check_bio(read_sentences(data.train, data), data.invalid_bio)
-    train_examples, dev_examples = bio.examples, read_sentences(data.dev, data)
+    bio = check_bio(read_sentences(data.train, data, "training sentences"), data.invalid_bio)
+    train_examples, dev_examples = bio.examples, read_sentences(data.dev, data, "dev sentences")
     if joint and any(example.intent is None for example in train_examples):
         raise DataError(
             "joint training needs an intent for every sentence (an ATIS/SNIPS folder with "

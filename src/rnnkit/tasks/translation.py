@@ -36,7 +36,6 @@ from rnnkit.data import (
     read_parallel,
 )
 from rnnkit.data.batching import pad_ids
-from rnnkit.errors import DataError
 from rnnkit.metrics.translation import bleu_tokenizer, corpus_scores
 from rnnkit.models.decoding import Hypothesis
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -46,8 +45,10 @@ from rnnkit.tasks.common import (
     build_tokenizer,
     check_model_directory,
     describe_read,
+    drop_empty,
     log,
     report_fast_path,
+    tokens_or_error,
 )
 from rnnkit.tasks.integrity import (
     build_model,
@@ -211,12 +212,18 @@ def score_translations(
 
 def encode_sources(texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocab) -> list[list[int]]:
     """Source ids of each text; a text with no token is a `DataError` naming it."""
-    ids = []
-    for index, tokens in enumerate(tokenizer.tokenize_batch(list(texts))):
-        if not tokens:
-            raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to translate")
-        ids.append(vocab.encode(tokens))
-    return ids
+    return [vocab.encode(tokens) for tokens in tokens_or_error(tokenizer, texts, "translate")]
+
+
+def nonempty_pairs(
+    examples: Sequence[ParallelExample], source: Tokenizer, target: Tokenizer, what: str
+) -> list[ParallelExample]:
+    """The pairs whose source and target both have tokens (`drop_empty`: the others are left
+    out, counted and reported)."""
+    sources = source.tokenize_batch([ex.source for ex in examples])
+    targets = target.tokenize_batch([ex.target for ex in examples])
+    both = [s if t else [] for s, t in zip(sources, targets, strict=True)]
+    return drop_empty(examples, both, what)[0]
 
 
 @dataclass(frozen=True)
@@ -239,6 +246,9 @@ def prepare_data(data: TranslationData) -> PreparedData:
     sources, targets = [ex.source for ex in train_examples], [ex.target for ex in train_examples]
     source_tokenizer = build_side_tokenizer(data.source_tokenizer, data, sources)
     target_tokenizer = build_side_tokenizer(data.target_tokenizer, data, targets)
+    sides = (source_tokenizer, target_tokenizer)
+    train_examples = nonempty_pairs(train_examples, *sides, "training pairs")
+    dev_examples = nonempty_pairs(dev_examples, *sides, "dev pairs")
     vocabs = build_vocabularies(train_examples, source_tokenizer, target_tokenizer, data)
     log(f"vocabularies: source {len(vocabs[0])}, target {len(vocabs[1])}")
     tools = (source_tokenizer, target_tokenizer, *vocabs)
@@ -402,8 +412,11 @@ class Translator:
         return AttentionMap(source_tokens, [*target_tokens, "<eos>"], weights[0].tolist())
 
     def evaluate(self, examples: Sequence[ParallelExample], beam: int = 5) -> dict[str, Any]:
-        """Corpus BLEU and chrF of the translations of ``examples`` against their targets."""
+        """Corpus BLEU and chrF of the translations of ``examples`` against their targets
+        (pairs with no tokens on a side left out, ``n_no_tokens`` of them)."""
         started = time.perf_counter()
+        given = len(examples)
+        examples = nonempty_pairs(examples, self.source_tokenizer, self.target_tokenizer, "pairs")
         texts = (
             [t.best for t in self.translate([ex.source for ex in examples], beam=beam)]
             if examples
@@ -413,6 +426,7 @@ class Translator:
         return {
             **scores,
             "n": len(examples),
+            "n_no_tokens": given - len(examples),
             "beam": beam,
             "seconds": round(time.perf_counter() - started, 3),
         }
