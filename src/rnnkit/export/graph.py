@@ -324,4 +324,6 @@ def pooling(
         weights = builder.op1("Softmax", builder.op1("Where", mask, scores, minus_inf), axis=-1)
         context = builder.op1("MatMul", builder.op1("Unsqueeze", weights, builder.axis(1)), outputs)
         return builder.op1("Squeeze", context, builder.axis(1)), weights
-    raise ConfigError(f"pooling: expected one of last, mean, max, attention, concat, got {kind!r}")
+    raise ConfigError(
+        f"pooling: expected one of last, mean, max, attention, concat, got {kind!r}"
+    )
