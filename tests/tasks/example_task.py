@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from rnnkit.data import read_classification
@@ -40,8 +40,8 @@ class PairClassifier(Classifier):
 
     task = TASK
 
-    def encode(self, texts: Sequence[str], name: Callable[[int], str] | None = None) -> list:
-        return super().encode([join_pair(text) for text in texts], name)
+    def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+        return super().tokenize([join_pair(text) for text in texts])
 
 
 def write_joined(path: str, out: Path) -> str:

@@ -33,9 +33,9 @@ def gradients(
     ],
     model_dir: Annotated[
         Path | None,
-        typer.Argument(help="A trained classifier's model directory (else: --cells models)."),
+        typer.Argument(help="A trained model directory of any task (else: --cells models)."),
     ] = None,
-    data: str = typer.Option(None, help="Labelled data for MODEL_DIR (any classification layout)."),
+    data: str = typer.Option(None, help="Data for MODEL_DIR, in the layout its task trains on."),
     examples: int = typer.Option(64, help="With MODEL_DIR: how many examples of --data to use."),
     encoding_errors: EncodingErrors = "strict",
     cells: str = typer.Option("rnn,lstm,gru", help=CELLS_HELP),
@@ -53,7 +53,9 @@ def gradients(
     Writes a log-scale plot against the distance from the loss (gradients.png), the norms
     (gradients.json) and a markdown table (gradients.md) with a verdict per cell: healthy,
     vanishing or exploding (ratio of the farthest to the nearest step's norm below 1e-3,
-    above 1e3, or non-finite).
+    above 1e3, or non-finite). With MODEL_DIR, measures a trained model of any task on
+    --data; for models with a loss at every step (tagger, joint, language model, translator)
+    it differentiates the loss at one step, so the ratio measures propagation through time.
     """
     from rich.console import Console
 
@@ -91,7 +93,7 @@ def gradients(
 
 
 def trained_model_flow(model_dir: Path, data: str | None, examples: int, encoding_errors: str):
-    """The gradient flow of a trained model on the first ``examples`` rows of ``data``
+    """The gradient flow of a trained model of any task on the first ``examples`` of ``data``
     (bytes that are not UTF-8: an error, or U+FFFD with ``encoding_errors="replace"``)."""
     from rnnkit import api
     from rnnkit.errors import ConfigError
@@ -106,9 +108,17 @@ def trained_model_flow(model_dir: Path, data: str | None, examples: int, encodin
             f"{model_dir}: gradient diagnostics do not exist yet for a {predictor.task!r} model"
         )
     flow, measured = measure(predictor, data, examples, encoding_errors)
-    cell = predictor.model.config.cell
-    settings = {"model_dir": str(model_dir), "data": data, "examples": measured, "cell": cell}
-    return {model_dir.name: flow}, f"Gradient flow of {model_dir.name} ({cell}) on {data}", settings
+    config = predictor.model.config
+    cell = getattr(config, "cell", None) or f"{config.encoder.cell}/{config.decoder.cell}"
+    settings = {
+        "model_dir": str(model_dir),
+        "task": predictor.task,
+        "data": data,
+        "examples": measured,  # those the model could score
+        "cell": cell,
+    }
+    title = f"Gradient flow of {model_dir.name} ({predictor.task}, {cell}) on {data}"
+    return {model_dir.name: flow}, title, settings
 
 
 @app.command(name="long-range", epilog=LONG_RANGE_EXAMPLE)

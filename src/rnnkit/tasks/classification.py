@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from rnnkit.config import config_to_dict
 from rnnkit.data import (
     BucketBatchSampler,
     LabelVocab,
-    TextBatch,
     TextExample,
     Tokenizer,
     Vocab,
@@ -31,12 +29,8 @@ from rnnkit.data import (
     read_classification,
     tokenize_examples,
 )
-from rnnkit.data.batching import pad_words
+from rnnkit.data.batching import collate_classification, pad_words
 from rnnkit.data.datasets import WordEncoding
-from rnnkit.data.vocab import UNK
-from rnnkit.diagnostics.gradients import GradientFlow
-from rnnkit.diagnostics.model_flow import classifier_gradient_flow
-from rnnkit.errors import DataError
 from rnnkit.metrics.classification import classification_report
 from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
@@ -57,19 +51,23 @@ from rnnkit.tasks.common import (
     Unseen,
     build_tokenizer,
     describe_read,
+    drop_empty,
     handle_unseen,
     log,
     model_files,
+    nonempty_or_error,
     read_char_vocab,
     read_model_directory,
     report_fast_path,
     resolve_char_features,
     warn_unseen,
 )
+from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.reports import print_classification_report, print_prediction
 from rnnkit.tasks.token_limit import TokenLimit
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
+from rnnkit.training.loss import evaluate_loss
 
 TASK = "classify"
 EVALUATION_BATCH = 256
@@ -153,18 +151,19 @@ class Classifier:
         chars = read_char_vocab(directory, saved.model)
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config, chars)
 
+    def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+        """Each text's tokens as the model reads them (what a task built on the classifier
+        overrides to rewrite its texts first, as the pair example of the tests does)."""
+        return self.tokenizer.tokenize_batch(list(texts))
+
     def encode(
         self, texts: Sequence[str], name: Callable[[int], str] | None = None
     ) -> list[EncodedText]:
         """Word ids (and character ids, with character features) of each text; a text with no
         token is a `DataError` naming it, a longer one than ``token_limit`` allows is
         truncated or refused (``name(i)`` names text i)."""
-        token_lists = self.tokenizer.tokenize_batch(list(texts))
-        for index, tokens in enumerate(token_lists):
-            if not tokens:
-                raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to classify")
-        token_lists = self.token_limit.apply(token_lists, name)
-        return [self.encoding.encode(tokens) for tokens in token_lists]
+        token_lists = nonempty_or_error(self.tokenize(texts), texts, "classify")
+        return [self.encoding.encode(t) for t in self.token_limit.apply(token_lists, name)]
 
     @torch.no_grad()
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
@@ -195,11 +194,12 @@ class Classifier:
         count and the first file:line; ``unknown_labels="error"`` raises a `DataError` there.
         """
         handle_unseen(unknown_labels, [unseen_labels(examples, self.labels)])
-        texts = [example.text for example in examples]
-        ids = (
-            self.encode(texts, lambda i: f"{examples[i].path}:{examples[i].line}") if texts else []
-        )
-        return evaluate_examples(self.model, self.vocab, self.labels, examples, ids)
+        tokens = self.tokenize([example.text for example in examples])
+        kept, tokens = drop_empty(examples, tokens, "texts")
+        tokens = self.token_limit.apply(tokens, lambda i: f"{kept[i].path}:{kept[i].line}")
+        encoded = [self.encoding.encode(token_list) for token_list in tokens]
+        report = evaluate_examples(self.model, self.vocab, self.labels, kept, encoded)
+        return {**report, "n_no_tokens": len(examples) - len(kept)}
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs); the
@@ -261,9 +261,18 @@ def evaluate_examples(
     report = classification_report(gold.tolist(), probabilities.argmax(dim=-1).tolist(), names)
     known = gold < len(labels)
     report["n_unknown_label"] = len(examples) - int(known.sum())
-    if known.any():
-        log_probabilities = probabilities[known].clamp_min(1e-12).log()
-        report["loss"] = float(F.nll_loss(log_probabilities, gold[known]))
+    if known.any():  # the training loss, on batches collated as in training
+        items = [
+            (ids, int(gold[i])) if chars is None else (ids, int(gold[i]), chars)
+            for i in known.nonzero().flatten().tolist()
+            for ids, chars in [encoded[i]]
+        ]
+        items.sort(key=lambda item: len(item[0]))
+        batches = (
+            collate_classification(items[start : start + EVALUATION_BATCH], vocab.pad_id)
+            for start in range(0, len(items), EVALUATION_BATCH)
+        )
+        report["loss"] = evaluate_loss(model, batches, weight=lambda batch: len(batch.labels))
     return report
 
 
@@ -295,7 +304,9 @@ def train_classifier(
     train_examples = read_examples(data.train, data)
     dev_examples = read_examples(data.dev, data)
     tokenizer = build_tokenizer(data, [example.text for example in train_examples])
-    train_tokens = tokenize_examples(train_examples, tokenizer)
+    train_examples, train_tokens = drop_empty(
+        train_examples, tokenize_examples(train_examples, tokenizer), "training texts"
+    )
     vocab = Vocab.build(train_tokens, min_freq=data.min_freq, max_size=data.max_vocab_size)
     labels = LabelVocab.build(example.label for example in train_examples)
     config = resolve_char_features(config, train_tokens)
@@ -323,15 +334,12 @@ def train_classifier(
     if data.vectors:
         log(str(load_word_vectors(data.vectors, model.encoder.embedding, vocab.tokens)))
 
-    # A dev text with no token (e.g. only characters the tokenizer drops) is read as one <unk>.
-    dev_tokens = tokenize_examples(dev_examples, tokenizer)
+    dev_examples, dev_tokens = drop_empty(
+        dev_examples, tokenize_examples(dev_examples, tokenizer), "dev texts"
+    )
     encoding = WordEncoding(vocab, chars=chars, max_word_chars=data.max_word_chars)
-    dev_ids = [encoding.encode(tokens or [UNK]) for tokens in dev_tokens]
+    dev_ids = [encoding.encode(tokens) for tokens in dev_tokens]
     warn_unseen([unseen_labels(dev_examples, labels)], DEV_UNSEEN)
-
-    def loss_fn(model: SequenceClassifier, batch: TextBatch) -> torch.Tensor:
-        logits = model(batch.ids, batch.lengths, batch.char_ids, batch.char_lengths)
-        return F.cross_entropy(logits, batch.labels)
 
     def evaluate_fn(model: SequenceClassifier) -> dict[str, float]:
         report = evaluate_examples(model, vocab, labels, dev_examples, dev_ids)
@@ -346,20 +354,10 @@ def train_classifier(
     if chars is not None:
         files[CHARS_FILE] = chars.to_dict()
     trainer = Trainer(
-        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
-        files=files,
+        model, config.trainer, evaluate_fn=evaluate_fn, out_dir=out_dir, files=files,
         tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
     )  # fmt: skip
     return trainer.fit(loader, resume=resume)
-
-
-def measure_gradient_flow(
-    classifier: Classifier, path: str, limit: int, encoding_errors: str = "strict"
-) -> tuple[GradientFlow, int]:
-    """`classifier_gradient_flow` on the first ``limit`` labelled texts of ``path``, and how
-    many texts that was."""
-    examples = read_classification(path, encoding_errors=encoding_errors).examples[:limit]
-    return classifier_gradient_flow(classifier, examples), len(examples)
 
 
 CLASSIFY = Task(

@@ -56,6 +56,47 @@ def log(message: str) -> None:
     logger.info(message)
 
 
+# Texts with no tokens after tokenization (a BPE tokenizer drops characters it never saw, say)
+# follow one rule in every task: training and evaluation data leave them out, counted and
+# reported in one log line (`drop_empty`); prediction raises a `DataError` naming the text
+# (`tokens_or_error`), since an answer for it would be made up.
+
+
+def drop_empty(
+    examples: Sequence[Any], token_lists: Sequence[Sequence[Any]], what: str
+) -> tuple[list[Any], list[Any]]:
+    """The examples whose token list is not empty, and those lists; logs how many were left
+    out and where the first one is (``what``: e.g. ``"training texts"``)."""
+    kept = [
+        (example, tokens) for example, tokens in zip(examples, token_lists, strict=True) if tokens
+    ]
+    dropped = len(examples) - len(kept)
+    if dropped:
+        first = next(e for e, tokens in zip(examples, token_lists, strict=True) if not tokens)
+        place = f"{getattr(first, 'path', None)}:{getattr(first, 'line', None)}"
+        log(
+            f"{dropped} {what} have no tokens after tokenization and were left out (first: {place})"
+        )
+    return [example for example, _ in kept], [tokens for _, tokens in kept]
+
+
+def tokens_or_error(tokenizer: Tokenizer, texts: Sequence[str], action: str) -> list[list[str]]:
+    """Each text's tokens; a text with no tokens is a `DataError` naming it (``action``: what
+    the model would do with it, e.g. ``"classify"``)."""
+    return nonempty_or_error(tokenizer.tokenize_batch(list(texts)), texts, action)
+
+
+def nonempty_or_error(
+    token_lists: list[list[str]], texts: Sequence[str], action: str
+) -> list[list[str]]:
+    """``token_lists`` (those of ``texts``) when none is empty, else a `DataError` naming the
+    first text with no tokens (see `tokens_or_error`)."""
+    for index, tokens in enumerate(token_lists):
+        if not tokens:
+            raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to {action}")
+    return token_lists
+
+
 def report_fast_path(
     model: nn.Module, config_prefixes: dict[str, str] | None = None
 ) -> dict[str, str]:

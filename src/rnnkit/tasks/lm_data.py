@@ -31,7 +31,7 @@ from rnnkit.data import (
 from rnnkit.data.batching import pad_ids
 from rnnkit.data.report import ReadReport, check_on_error, iter_lines
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.common import describe_read, log
+from rnnkit.tasks.common import describe_read, drop_empty, log
 
 SIDES = ("source", "target")
 
@@ -159,6 +159,7 @@ def encode_texts(
             log(f"{len(examples) - len(kept)} texts have conditions unseen in training; skipped")
         examples = kept
     token_lists = [example.tokens or tokenizer.tokenize(example.text) for example in examples]
+    examples, token_lists = drop_empty(examples, token_lists, "texts")
     if vocab is None:
         vocab = Vocab.build(token_lists, min_freq=data.min_freq, max_size=data.max_vocab_size)
     if data.max_length is not None:
@@ -171,12 +172,6 @@ def encode_texts(
     if conditions is not None:
         condition_ids = [conditions.encode(e.label, e.path, e.line) for e in examples]
     return SequenceDataset(sequences, condition_ids, vocab.pad_id), vocab
-
-
-def length_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length (for evaluation: order does not matter)."""
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
 def stream_chunks(

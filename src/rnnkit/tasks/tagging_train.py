@@ -45,6 +45,7 @@ from rnnkit.tasks.common import (
     CHARS_FILE,
     DEV_UNSEEN,
     describe_read,
+    drop_empty,
     log,
     mean_token_length,
     model_files,
@@ -52,19 +53,23 @@ from rnnkit.tasks.common import (
     resolve_char_features,
     warn_unseen,
 )
+from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.reports import print_spans, print_tagging_report
 from rnnkit.tasks.tagging import (
+    EVALUATION_BATCH,
     INTENTS_FILE,
     JOINT_TASK,
     TAG_TASK,
     JointTagger,
     Tagger,
     evaluate_tagging,
+    scorable,
     unseen_tags,
 )
 from rnnkit.tasks.tagging_settings import TagDataSettings
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
+from rnnkit.training.loss import dataset_batches, evaluate_loss
 
 # The measured tagging recipe (BENCHMARKS.md, "Sequence tagging"): character features where
 # tokens are words, dropout on the word representations, a CRF; AdamW at 2e-3.
@@ -99,14 +104,15 @@ class JointTaskConfig:
     )
 
 
-def read_sentences(path: str, data: TagDataSettings) -> list[TaggedExample]:
-    """Reads tagged sentences from any tagging layout, logging what was skipped."""
+def read_sentences(path: str, data: TagDataSettings, what: str) -> list[TaggedExample]:
+    """Reads tagged sentences from any tagging layout, logging what was skipped (sentences
+    with no tokens too, ``what`` naming them)."""
     result = read_tagging(
         path, data.on_error, data.token_column, data.tag_column, data.convert_iob1,
         data.encoding_errors,
     )  # fmt: skip
     describe_read(path, result.report, len(result.examples))
-    return result.examples
+    return drop_empty(result.examples, [example.tokens for example in result.examples], what)[0]
 
 
 def prediction_tokenizer(data: TagDataSettings, examples: Sequence[TaggedExample]):
@@ -155,8 +161,8 @@ def train_tagger(
     ``out_dir`` (``config.json``, ``vocab.json``, ``labels.json`` (tags), ``chars.json``,
     ``intents.json`` (joint), ``model.safetensors``, ``metrics.jsonl``)."""
     data, joint = config.data, isinstance(config, JointTaskConfig)
-    bio = check_bio(read_sentences(data.train, data), data.invalid_bio)
-    train_examples, dev_examples = bio.examples, read_sentences(data.dev, data)
+    bio = check_bio(read_sentences(data.train, data, "training sentences"), data.invalid_bio)
+    train_examples, dev_examples = bio.examples, read_sentences(data.dev, data, "dev sentences")
     if joint and any(example.intent is None for example in train_examples):
         raise DataError(
             "joint training needs an intent for every sentence (an ATIS/SNIPS folder with "
@@ -191,16 +197,17 @@ def train_tagger(
         log(str(load_word_vectors(data.vectors, model.encoder.embedding, vocab.tokens)))
     encoding = WordEncoding(vocab, data.lowercase, chars, data.max_word_chars)
     warn_unseen(unseen_tags(dev_examples, tags, intents).values(), DEV_UNSEEN)
-
-    def loss_fn(model: SequenceTagger | JointIntentSlot, batch: TaggedBatch) -> torch.Tensor:
-        chars_in = (batch.char_ids, batch.char_lengths)
-        if joint:
-            return model.loss(batch.ids, batch.lengths, batch.tags, batch.intents, *chars_in)
-        return model.loss(batch.ids, batch.lengths, batch.tags, *chars_in)
+    # The dev loss: the training loss on the dev sentences whose tags (and intent) are known.
+    dev_set = encode_tagging(
+        [e for e in dev_examples if scorable(e, tags, intents)], vocab, tags, intents,
+        lowercase=data.lowercase, chars=chars, max_word_chars=data.max_word_chars,
+    )  # fmt: skip
 
     def evaluate_fn(model: SequenceTagger | JointIntentSlot) -> dict[str, float]:
         report = evaluate_tagging(model, encoding, tags, dev_examples, intents)
-        return {key: value for key, value in report.items() if isinstance(value, float)}
+        metrics = {key: value for key, value in report.items() if isinstance(value, float)}
+        batches = dataset_batches(dev_set, EVALUATION_BATCH)
+        return {**metrics, "loss": evaluate_loss(model, batches, weight=tagged_tokens)}
 
     task = JOINT_TASK if joint else TAG_TASK
     saved = {
@@ -214,10 +221,15 @@ def train_tagger(
     if intents is not None:
         files[INTENTS_FILE] = intents.to_dict()
     trainer = Trainer(
-        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
-        files=files, tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
+        model, config.trainer, evaluate_fn=evaluate_fn, out_dir=out_dir,
+        files=files, tokens_in_batch=tagged_tokens, progress=progress,
     )  # fmt: skip
     return trainer.fit(loader, resume=resume)
+
+
+def tagged_tokens(batch: TaggedBatch) -> int:
+    """The tokens of a batch: what the per-token loss is a mean over."""
+    return int(batch.lengths.sum())
 
 
 TAGGING_OPTIONS = (
@@ -254,6 +266,7 @@ TAG = Task(
     train_options=TAGGING_OPTIONS,
     onnx="tagger",
     serving="tagging",
+    gradient_flow=measure_gradient_flow,
 )
 JOINT = Task(
     name=JOINT_TASK,
@@ -269,4 +282,5 @@ JOINT = Task(
     train_options=TAGGING_OPTIONS,
     onnx="joint",
     serving="joint",
+    gradient_flow=measure_gradient_flow,
 )

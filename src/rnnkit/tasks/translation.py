@@ -31,7 +31,6 @@ from rnnkit.data import (
     read_parallel,
 )
 from rnnkit.data.batching import pad_ids
-from rnnkit.errors import DataError
 from rnnkit.metrics.translation import bleu_tokenizer, corpus_scores
 from rnnkit.models.decoding import Hypothesis
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -41,6 +40,8 @@ from rnnkit.tasks.common import (
     build_tokenizer,
     check_model_directory,
     describe_read,
+    drop_empty,
+    tokens_or_error,
 )
 from rnnkit.tasks.integrity import (
     build_model,
@@ -210,11 +211,19 @@ def encode_sources(
 ) -> list[list[int]]:
     """Source ids of each text; a text with no token is a `DataError` naming it, a longer one
     than ``limit`` allows is truncated or refused."""
-    token_lists = tokenizer.tokenize_batch(list(texts))
-    for index, tokens in enumerate(token_lists):
-        if not tokens:
-            raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to translate")
+    token_lists = tokens_or_error(tokenizer, texts, "translate")
     return [vocab.encode(tokens) for tokens in limit.apply(token_lists)]
+
+
+def nonempty_pairs(
+    examples: Sequence[ParallelExample], source: Tokenizer, target: Tokenizer, what: str
+) -> list[ParallelExample]:
+    """The pairs whose source and target both have tokens (`drop_empty`: the others are left
+    out, counted and reported)."""
+    sources = source.tokenize_batch([ex.source for ex in examples])
+    targets = target.tokenize_batch([ex.target for ex in examples])
+    both = [s if t else [] for s, t in zip(sources, targets, strict=True)]
+    return drop_empty(examples, both, what)[0]
 
 
 class Translator:
@@ -291,8 +300,11 @@ class Translator:
         return AttentionMap(source_tokens, [*target_tokens, "<eos>"], weights[0].tolist())
 
     def evaluate(self, examples: Sequence[ParallelExample], beam: int = 5) -> dict[str, Any]:
-        """Corpus BLEU and chrF of the translations of ``examples`` against their targets."""
+        """Corpus BLEU and chrF of the translations of ``examples`` against their targets
+        (pairs with no tokens on a side left out, ``n_no_tokens`` of them)."""
         started = time.perf_counter()
+        given = len(examples)
+        examples = nonempty_pairs(examples, self.source_tokenizer, self.target_tokenizer, "pairs")
         texts = (
             [t.best for t in self.translate([ex.source for ex in examples], beam=beam)]
             if examples
@@ -302,6 +314,7 @@ class Translator:
         return {
             **scores,
             "n": len(examples),
+            "n_no_tokens": given - len(examples),
             "beam": beam,
             "seconds": round(time.perf_counter() - started, 3),
         }

@@ -29,6 +29,7 @@ from rnnkit.data import (
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from rnnkit.tasks.base import Task, TrainOption, data_options, encoder_options, trainer_options
 from rnnkit.tasks.common import log, report_fast_path
+from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.integrity import format_versions
 from rnnkit.tasks.reports import print_translation, print_translation_report
 from rnnkit.tasks.translation import (
@@ -41,13 +42,14 @@ from rnnkit.tasks.translation import (
     Translator,
     build_side_tokenizer,
     build_vocabularies,
+    nonempty_pairs,
     read_pairs,
     score_translations,
     translate_ids,
 )
 from rnnkit.training import FitResult, Trainer
-from rnnkit.training.checkpoint import unwrap_model
 from rnnkit.training.distributed import rank, world_size
+from rnnkit.training.loss import dataset_batches, evaluate_loss
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ def prepare_data(data: TranslationData) -> PreparedData:
     sources, targets = [ex.source for ex in train_examples], [ex.target for ex in train_examples]
     source_tokenizer = build_side_tokenizer(data.source_tokenizer, data, sources)
     target_tokenizer = build_side_tokenizer(data.target_tokenizer, data, targets)
+    sides = (source_tokenizer, target_tokenizer)
+    train_examples = nonempty_pairs(train_examples, *sides, "training pairs")
+    dev_examples = nonempty_pairs(dev_examples, *sides, "dev pairs")
     vocabs = build_vocabularies(train_examples, source_tokenizer, target_tokenizer, data)
     log(f"vocabularies: source {len(vocabs[0])}, target {len(vocabs[1])}")
     tools = (source_tokenizer, target_tokenizer, *vocabs)
@@ -104,10 +109,6 @@ def train_translator(
     model = Seq2Seq(model_config)
     dev_ids = [source for source, _ in prepared.dev_set.items]
 
-    def loss_fn(model: Seq2Seq, batch: ParallelBatch) -> torch.Tensor:
-        logits = model(batch.source, batch.source_lengths, batch.target[:, :-1])
-        return unwrap_model(model).loss(logits, batch.target[:, 1:])
-
     def evaluate_fn(model: Seq2Seq) -> dict[str, float]:
         detokenize = prepared.target_tokenizer.detokenize
         texts = [
@@ -122,7 +123,7 @@ def train_translator(
         **report_fast_path(model, {"encoder.": "model.encoder.", "decoder.": "model.decoder."}),
     }
     trainer = Trainer(
-        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
+        model, config.trainer, evaluate_fn=evaluate_fn, out_dir=out_dir,
         files=model_directory_files(saved_config, prepared), tokens_in_batch=target_tokens,
         progress=progress,
     )  # fmt: skip
@@ -134,20 +135,10 @@ def target_tokens(batch: ParallelBatch) -> int:
     return int(batch.target_lengths.sum()) - len(batch.target_lengths)
 
 
-@torch.no_grad()
 def dev_loss(model: Seq2Seq, dev_set) -> float:
-    """Mean teacher-forced cross-entropy per target token on the dev pairs (label-smoothed
+    """Mean teacher-forced training loss per target token on the dev pairs (label-smoothed
     when the model trains with label smoothing)."""
-    total, tokens = 0.0, 0
-    for start in range(0, len(dev_set), DECODE_BATCH):
-        batch = dev_set.collate(
-            [dev_set[i] for i in range(start, min(start + DECODE_BATCH, len(dev_set)))]
-        )
-        logits = model(batch.source, batch.source_lengths, batch.target[:, :-1])
-        count = int((batch.target[:, 1:] != model.config.pad_id).sum())
-        total += float(model.loss(logits, batch.target[:, 1:])) * count
-        tokens += count
-    return total / max(tokens, 1)
+    return evaluate_loss(model, dataset_batches(dev_set, DECODE_BATCH), weight=target_tokens)
 
 
 def resolve_model_config(config: Seq2SeqConfig, source: Vocab, target: Vocab) -> Seq2SeqConfig:
@@ -239,4 +230,5 @@ TRANSLATE = Task(
     train_options=translation_options(),
     onnx="seq2seq",
     serving="translation",
+    gradient_flow=measure_gradient_flow,
 )

@@ -3,8 +3,10 @@
 The task supplies two functions and the trainer does the rest:
 
 - ``loss_fn(model, batch) -> Tensor``: a scalar loss for one batch, ``batch`` being whatever
-  the ``DataLoader`` yields. Call ``model(...)`` for the forward pass: under ``torchrun`` the
-  model is a ``DistributedDataParallel`` wrapper (``unwrap_model(model)`` reaches methods).
+  the ``DataLoader`` yields. The default, `rnnkit.training.loss.contract_loss`, is the model
+  contract's ``model.loss(model(*model.inputs(batch)), batch)``. A custom one calls
+  ``model(...)`` for the forward pass: under ``torchrun`` the model is a
+  ``DistributedDataParallel`` wrapper (``unwrap_model(model)`` reaches methods).
 - ``evaluate_fn(model) -> dict[str, float]``: dev-set metrics, called once per epoch in
   eval mode under ``torch.no_grad()``; ``TrainerConfig.monitor`` names the one that picks
   the best checkpoint.
@@ -59,6 +61,7 @@ from rnnkit.training.epochs import (
     warn_if_config_changed,
 )
 from rnnkit.training.interrupt import StopSignals
+from rnnkit.training.loss import contract_loss
 from rnnkit.training.rng import capture_rng, restore_rng, seed_everything
 from rnnkit.training.schedule import build_optimizer, build_scheduler
 from rnnkit.training.state import FitResult, StepInfo, TrainState, add_to_totals
@@ -78,7 +81,7 @@ class Trainer:
     Args:
         model: the module to train (its weights are initialised by the caller).
         config: the loop's settings.
-        loss_fn: ``loss_fn(model, batch) -> scalar Tensor``.
+        loss_fn: ``loss_fn(model, batch) -> scalar Tensor`` (default: the model contract's).
         evaluate_fn: ``evaluate_fn(model) -> {"metric": value}`` on the dev set.
         out_dir: the model directory: ``files`` + ``model.safetensors`` (best weights),
             ``metrics.jsonl``, ``checkpoints/`` (resume states), ``tensorboard/``.
@@ -93,7 +96,7 @@ class Trainer:
         model: nn.Module,
         config: TrainerConfig,
         *,
-        loss_fn: LossFn,
+        loss_fn: LossFn = contract_loss,
         evaluate_fn: EvaluateFn,
         out_dir: str | Path,
         files: Mapping[str, Any] | None = None,
