@@ -75,6 +75,8 @@ def test_greedy_option_matches_beam_one(client, translator):
         ({"beam": 2, "n_best": 3}, ["body", "options"], "n_best: expected at most beam=2, got 3"),
         ({"length_penalty": -1}, ["body", "options", "length_penalty"], "greater than or equal"),
         ({"beam": "wide"}, ["body", "options", "beam"], "valid integer"),
+        ({"beam": True}, ["body", "options", "beam"], "valid integer"),
+        ({"beam": "3"}, ["body", "options", "beam"], "valid integer"),
     ],
 )
 def test_invalid_options_get_422_naming_the_option(client, options, location, fragment):
