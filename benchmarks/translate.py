@@ -27,13 +27,8 @@ import rnnkit
 from record import RESULTS, read_rows, write_json
 from rnnkit.models.encoder import EncoderConfig
 from rnnkit.models.seq2seq import DecoderConfig, Seq2SeqConfig
-from rnnkit.tasks.translation import (
-    TranslateConfig,
-    TranslationData,
-    Translator,
-    read_pairs,
-    train_translator,
-)
+from rnnkit.tasks.translation import TranslateConfig, TranslationData, Translator, read_pairs
+from rnnkit.tasks.translation_train import train_translator
 from rnnkit.training import TrainerConfig
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

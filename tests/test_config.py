@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -13,6 +14,7 @@ from rnnkit.config import (
     config_from_dict,
     config_to_dict,
     load_config_file,
+    resolve_run_config,
     valid_keys,
 )
 from rnnkit.errors import ConfigError
@@ -160,3 +162,54 @@ def test_load_errors_name_the_file_and_line(tmp_path):
         ConfigError, match=re.escape("list.yaml: expected a mapping at the top level, got list")
     ):
         load_config_file(listing)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    train: str = ""
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class TaskRunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+def test_run_config_layers_defaults_file_options_then_set(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("model:\n  hidden_size: 8\n  cell: gru\ndata:\n  batch_size: 4\n")
+    config = resolve_run_config(
+        TaskRunConfig,
+        config_file=path,
+        options={"model": {"hidden_size": 16, "cell": None}, "data": {"train": "t.csv"}},
+        overrides=["model.hidden_size=32"],
+    )
+    assert config.model.hidden_size == 32  # --set over the flag over the file
+    assert config.model.cell == "gru"  # a flag not given (None) leaves the file's value
+    assert (config.data.train, config.data.batch_size) == ("t.csv", 4)
+    assert config.model.dropout == ModelConfig().dropout  # the default, set nowhere
+
+
+def test_run_config_of_a_resumed_run_starts_from_its_saved_config(tmp_path):
+    saved = config_to_dict(TaskRunConfig(model=ModelConfig(hidden_size=8)))
+    (tmp_path / "config.json").write_text(json.dumps({**saved, "task": "classify"}))
+    config = resolve_run_config(TaskRunConfig, resume=tmp_path, options={"trainer": {"epochs": 3}})
+    assert config.model.hidden_size == 8 and config.trainer.epochs == 3
+    with pytest.raises(ConfigError, match=r"--resume continues a run with its saved config; "
+                       r"drop --config"):  # fmt: skip
+        resolve_run_config(TaskRunConfig, resume=tmp_path, config_file=tmp_path / "run.yaml")
+
+
+def test_a_file_and_the_command_line_read_the_same_types_alike():
+    from_file = config_from_dict(
+        RunConfig,
+        {"model": {"kernel_sizes": [1, 2], "vectors": None, "cell": "gru", "dropout": 0.5}},
+    )
+    from_flags = apply_overrides(
+        RunConfig(),
+        ["model.kernel_sizes=1,2", "model.vectors=none", "model.cell=gru", "model.dropout=0.5"],
+    )
+    assert from_file == from_flags
+    assert from_file.model.kernel_sizes == (1, 2) and isinstance(from_file.model.dropout, float)

@@ -1,10 +1,9 @@
-"""rnnkit: recurrent neural networks for NLP, from the cell equations to a served model."""
+"""rnnkit: recurrent neural networks for NLP, from the cell equations to a served model.
 
-__version__ = "0.1.0"
+The public façade: ``rnnkit.load`` (`rnnkit.api.load`) and ``rnnkit.__version__``.
+"""
 
+from rnnkit.api import load
+from rnnkit.version import __version__
 
-def load(directory, runtime: str = "torch"):
-    """Loads a model directory written by ``rnnkit train``; see `rnnkit.tasks.load`."""
-    from rnnkit.tasks import load as load_task
-
-    return load_task(directory, runtime)
+__all__ = ["__version__", "load"]

@@ -9,7 +9,12 @@ module is the machinery that every config shares:
 - :func:`load_config_file` — a YAML or JSON file to a dict;
 - :func:`apply_overrides` — ``["model.hidden_size=256", "trainer.lr=1e-3"]`` parsed by each
   field's declared type (``int``, ``float``, ``bool``, ``str``, ``Literal``, ``tuple``,
-  ``list``, ``Optional``), so ``--set`` on the command line is checked before training starts.
+  ``list``, ``Optional``), so ``--set`` on the command line is checked before training starts;
+- :func:`resolve_run_config` — all of these in the one order ``rnnkit train`` uses, for the
+  command line and library users alike.
+
+Both readings — JSON/YAML values and command-line strings — go through one type walker,
+`_walk`, which differs only in how it reads a leaf (`_Source`).
 
 Example::
 
@@ -28,7 +33,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
@@ -83,7 +88,10 @@ def _build(cls: type[T], data: Any, prefix: str, where: str) -> T:
             f"{_place(where, prefix + str(unknown[0]))}: unknown key; valid keys: "
             f"{', '.join(prefix + name for name in types_)}"
         )
-    values = {key: _coerce(value, types_[key], prefix + key, where) for key, value in data.items()}
+    values = {
+        key: _walk(value, types_[key], prefix + key, where, JSON_VALUES)
+        for key, value in data.items()
+    }
     return cls(**values)
 
 
@@ -96,40 +104,60 @@ def _place(where: str, key: str) -> str:
     return f"{where}: {key}" if where else key
 
 
-def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
-    """Checks a value read from JSON/YAML against the type ``tp``; tuples from lists."""
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """How the one type walker, `_walk`, reads one kind of input: values read from JSON/YAML
+    (`JSON_VALUES`) or strings from the command line (`COMMAND_LINE`).
+
+    ``is_none(value)``: the value means None; ``items(value)``: a sequence's items, or None
+    when the value is no sequence; ``item_key(key, i)``: how an item is named in errors;
+    ``scalar(value, tp, key, where)``: a leaf value of type ``tp``; ``mismatch(key, where, tp,
+    value)`` and ``not_a_choice(key, where, choices, value)``: the errors.
+    """
+
+    is_none: Callable[[Any], bool]
+    items: Callable[[Any], list[Any] | None]
+    item_key: Callable[[str, int], str]
+    scalar: Callable[[Any, Any, str, str], Any]
+    mismatch: Callable[[str, str, Any, Any], ConfigError]
+    not_a_choice: Callable[[str, str, tuple[Any, ...], Any], ConfigError]
+
+
+def _walk(value: Any, tp: Any, key: str, where: str, source: _Source) -> Any:
+    """``value`` as the declared type ``tp``: nested dataclasses, ``Optional``/unions,
+    ``Literal`` choices, tuples and lists, then the source's scalars."""
     if dataclasses.is_dataclass(tp):
         return _build(tp, value, prefix=key + ".", where=where)
     origin, args = get_origin(tp), get_args(tp)
     if _is_union(origin):
-        if value is None and type(None) in args:
+        if type(None) in args and source.is_none(value):
             return None
         for option in (arg for arg in args if arg is not type(None)):
             try:
-                return _coerce(value, option, key, where)
+                return _walk(value, option, key, where, source)
             except ConfigError:
                 continue
-        raise _type_error(key, where, tp, value)
+        raise source.mismatch(key, where, tp, value)
     if origin is Literal:
         if value in args:
             return value
-        raise ConfigError(
-            f"{_place(where, key)}: expected one of {', '.join(map(repr, args))}, got {value!r}"
-        )
+        raise source.not_a_choice(key, where, args, value)
     if origin in (tuple, list):
-        if not isinstance(value, (list, tuple)):
-            raise _type_error(key, where, tp, value)
+        found = source.items(value)
+        if found is None:
+            raise source.mismatch(key, where, tp, value)
         items = [
-            _coerce(item, _item_type(tp, i), f"{key}[{i}]", where) for i, item in enumerate(value)
+            _walk(item, _item_type(tp, i), source.item_key(key, i), where, source)
+            for i, item in enumerate(found)
         ]
         _check_tuple_length(tp, items, key, where)
         return tuple(items) if origin is tuple else items
-    if origin is dict or tp is dict or tp is Any:
-        return value
-    return _coerce_scalar(value, tp, key, where)
+    return source.scalar(value, tp, key, where)
 
 
 def _coerce_scalar(value: Any, tp: Any, key: str, where: str) -> Any:
+    if get_origin(tp) is dict or tp is dict or tp is Any:
+        return value
     if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if tp is int and isinstance(value, int) and not isinstance(value, bool):
@@ -255,32 +283,16 @@ def valid_keys(cls: type) -> list[str]:
 
 def parse_value(text: str, tp: Any, key: str) -> Any:
     """Parses the command-line string ``text`` as a value of type ``tp`` for the field ``key``."""
-    origin, args = get_origin(tp), get_args(tp)
-    if _is_union(origin):
-        if text.lower() in NONE_WORDS and type(None) in args:
-            return None
-        for option in (arg for arg in args if arg is not type(None)):
-            try:
-                return parse_value(text, option, key)
-            except ConfigError:
-                continue
-        raise _parse_error(key, tp, text)
-    if origin is Literal:
-        if text in args:
-            return text
-        raise ConfigError(
-            f"config key {key!r}: expected one of {', '.join(map(str, args))}, got {text!r}"
-        )
-    if origin in (tuple, list):
-        inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
-        pieces = [piece.strip() for piece in inner.split(",") if piece.strip()]
-        items = [parse_value(piece, _item_type(tp, i), key) for i, piece in enumerate(pieces)]
-        _check_tuple_length(tp, items, key, "")
-        return tuple(items) if origin is tuple else items
-    return _parse_scalar(text, tp, key)
+    return _walk(text, tp, key, "", COMMAND_LINE)
 
 
-def _parse_scalar(text: str, tp: Any, key: str) -> Any:
+def _split_items(text: str) -> list[str]:
+    """``1,2`` or ``[1, 2]``: the items of a tuple or list given on the command line."""
+    inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    return [piece.strip() for piece in inner.split(",") if piece.strip()]
+
+
+def _parse_scalar(text: str, tp: Any, key: str, where: str) -> Any:
     if tp is str or tp is Any:
         return text
     if tp is bool:
@@ -302,3 +314,73 @@ def _parse_error(key: str, tp: Any, text: str) -> ConfigError:
     if tp is bool:
         expected = "bool (true/false)"
     return ConfigError(f"config key {key!r}: expected {expected}, got {text!r}")
+
+
+def resolve_run_config(
+    config_class: type[T],
+    *,
+    config_file: str | Path | None = None,
+    resume: str | Path | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    overrides: Iterable[str] = (),
+) -> T:
+    """The run config of ``rnnkit train TASK``, resolved in one place for the CLI and for
+    library users: defaults ← ``config_file`` (or, with ``resume``, the resumed run's
+    ``config.json``) ← ``options`` ← ``overrides``.
+
+    ``options`` maps a dotted section (``"model.encoder"``) to the fields the command-line
+    flags set in it (None: not given); ``overrides`` are ``--set`` strings (`apply_overrides`).
+
+    Example::
+
+        config = resolve_run_config(ClassifyConfig, config_file="run.yaml",
+                                    overrides=["model.hidden_size=128"])
+    """
+    if resume is not None:
+        if config_file is not None:
+            raise ConfigError("--resume continues a run with its saved config; drop --config")
+        saved = load_config_file(Path(resume) / "config.json")
+        config = config_from_dict(
+            config_class, {key: saved[key] for key in ("data", "model", "trainer")}
+        )
+    elif config_file is not None:
+        config = config_from_dict(
+            config_class, load_config_file(config_file), where=str(config_file)
+        )
+    else:
+        config = config_class()
+    for section, values in (options or {}).items():
+        given = {key: value for key, value in values.items() if value is not None}
+        if given:
+            config = replace_section(config, section.split("."), given)
+    return apply_overrides(config, overrides)
+
+
+def replace_section(config: T, path: list[str], values: Mapping[str, Any]) -> T:
+    """``config`` with the fields ``values`` set in the (dotted, nested) section ``path``."""
+    if not path:
+        return dataclasses.replace(config, **values)
+    inner = replace_section(getattr(config, path[0]), path[1:], values)
+    return dataclasses.replace(config, **{path[0]: inner})
+
+
+JSON_VALUES = _Source(
+    is_none=lambda value: value is None,
+    items=lambda value: list(value) if isinstance(value, (list, tuple)) else None,
+    item_key=lambda key, index: f"{key}[{index}]",
+    scalar=_coerce_scalar,
+    mismatch=_type_error,
+    not_a_choice=lambda key, where, choices, value: ConfigError(
+        f"{_place(where, key)}: expected one of {', '.join(map(repr, choices))}, got {value!r}"
+    ),
+)
+COMMAND_LINE = _Source(
+    is_none=lambda text: text.lower() in NONE_WORDS,
+    items=_split_items,
+    item_key=lambda key, index: key,
+    scalar=_parse_scalar,
+    mismatch=lambda key, where, tp, text: _parse_error(key, tp, text),
+    not_a_choice=lambda key, where, choices, text: ConfigError(
+        f"config key {key!r}: expected one of {', '.join(map(str, choices))}, got {text!r}"
+    ),
+)

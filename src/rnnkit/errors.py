@@ -58,3 +58,8 @@ class TrainingError(RnnkitError, RuntimeError):
 
 class ExportError(RnnkitError):
     """A model cannot be exported, or its export does not reproduce it."""
+
+
+class InputTooLongError(DataError):
+    """An input has more tokens than the configured ``max_tokens`` and is refused, not
+    truncated (``over_length="error"``)."""

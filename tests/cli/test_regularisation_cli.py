@@ -19,7 +19,8 @@ def test_classify_options_reach_the_config_and_the_fast_path_names_the_forcing_o
     train = write_intents(tmp_path / "train.csv", 2, 0)
     dev = write_intents(tmp_path / "dev.csv", 1, 1)
     out = tmp_path / "m"
-    options = ["--locked-dropout", "--weight-drop", "0.2", "--embedding-row-dropout", "0.1"]
+    options = ["--locked-dropout", "--weight-drop", "0.2", "--embedding-row-dropout", "0.1",
+               "--no-char-features"]  # fmt: skip
     result = runner.invoke(
         app,
         ["train", "classify", "--train", str(train), "--dev", str(dev), "--out", str(out),
@@ -33,7 +34,7 @@ def test_classify_options_reach_the_config_and_the_fast_path_names_the_forcing_o
     model = config["model"]
     assert model["locked_dropout"] is True and model["weight_drop"] == 0.2
     assert model["embedding_row_dropout"] == 0.1 and model["zoneout"] == 0.1
-    assert model["layer_norm"] is False
+    assert model["layer_norm"] is False and model["char_features"] is False
 
 
 @pytest.mark.parametrize("command", ["classify", "tag", "joint", "translate"])

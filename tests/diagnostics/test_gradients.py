@@ -262,6 +262,7 @@ def test_bad_alignment_is_named():
 def test_a_character_encoder_on_another_batch_is_left_out():
     """A tagger's char Bi-LSTM reads every word (B*T sequences): the flow of the sentence
     lengths measures only the word-level encoder (the trainer's flow check on a tagger)."""
+    from rnnkit.data import TaggedBatch
     from rnnkit.models import SequenceTagger, TaggerConfig
 
     torch.manual_seed(5)
@@ -272,8 +273,15 @@ def test_a_character_encoder_on_another_batch_is_left_out():
     tokens, lengths = torch.randint(2, 10, (2, 4)), torch.tensor([4, 3])
     char_ids, char_lengths = torch.randint(1, 6, (2, 4, 5)), torch.full((2, 4), 5)
     tags = torch.randint(0, 3, (2, 4))
-    flow = gradient_flow(
-        model, lambda m: m.loss(tokens, lengths, tags, char_ids, char_lengths), lengths
-    )
+    batch = TaggedBatch(tokens, lengths, tags, None, char_ids, char_lengths)
+    flow = gradient_flow(model, lambda m: m.loss(m(batch.words), batch), lengths)
     assert {d.name.split("/")[0] for d in flow.directions} == {"encoder.rnn"}
     assert len(flow.directions) == 2  # forward and reverse
+
+
+def test_a_tanh_rnn_on_the_adding_problem_still_vanishes():
+    from rnnkit.diagnostics.experiments import adding_gradient_flow
+
+    flow = adding_gradient_flow("rnn", length=100, seed=0, batch_size=8)
+    assert flow.verdict == "vanishing" and flow.deciding.ratio < 1e-3
+    assert flow.to_dict()["deciding"] == flow.deciding.name

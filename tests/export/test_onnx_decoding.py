@@ -85,8 +85,7 @@ def test_language_model_decoding_over_onnx_gives_the_same_tokens(condition):
         _, state = decoder.feed(torch.tensor([[2, 5, 6]] * 3), state)
         start = torch.full((3,), 7)
         greedy = greedy_decode(decoder.step, state, start, 3, 12)
-        beams = beam_search(decoder.step, decoder.select, state, start, 3, 12, beam_size=4,
-                            n_best=2)  # fmt: skip
+        beams = beam_search(decoder.step, state, start, 3, 12, beam_size=4, n_best=2)
         if decoder is model:
             expected = (greedy, beams)
     assert [h.tokens for h in greedy] == [h.tokens for h in expected[0]]

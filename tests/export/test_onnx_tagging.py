@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import rnnkit
+from rnnkit.data import WordBatch
 from rnnkit.export import export_onnx
 from rnnkit.export.onnx import build_onnx_model
 from rnnkit.export.runtime import create_session, run_session
@@ -61,9 +62,9 @@ def test_tagging_parity(joint, cell, use_crf, char_features):
         for name, value in expected.items():
             difference = float((value - received[name]).abs().max())
             assert difference <= TOLERANCE, f"{label} {name}: {difference}"
-        arguments = [inputs["tokens"], inputs["lengths"]]
-        arguments += [inputs["char_ids"], inputs["char_lengths"]] if char_features else []
-        found, wanted = stand_in.decode(*arguments), model.decode(*arguments)
+        chars = [inputs["char_ids"], inputs["char_lengths"]] if char_features else []
+        words = WordBatch(inputs["tokens"], inputs["lengths"], *chars)
+        found, wanted = stand_in.decode(words), model.decode(words)
         if joint:
             assert found.intent_probs == pytest.approx(wanted.intent_probs, abs=TOLERANCE)
             found, wanted = (found.intents, found.tags), (wanted.intents, wanted.tags)

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import torch
 
+from rnnkit.data import TaggedBatch
+
 TAG_NAMES = ["B-X", "I-X", "O"]
 B_X, I_X, OUTSIDE = range(3)
 VOCAB_SIZE, CHAR_VOCAB_SIZE, NUM_INTENTS = 10, 13, 2
@@ -79,3 +81,9 @@ def with_garbage_padding(batch: ToyBatch, extra_steps: int = 3, seed: int = 1) -
             count = int(batch.char_lengths[b, t])
             char_ids[b, t, :count] = batch.char_ids[b, t, :count]
     return ToyBatch(tokens, batch.lengths, tags, batch.intents, char_ids, char_lengths)
+
+
+def as_tagged(batch: ToyBatch, chars: bool = False) -> TaggedBatch:
+    """The toy batch as the tagging models' training batch (with characters iff ``chars``)."""
+    extra = (batch.char_ids, batch.char_lengths) if chars else ()
+    return TaggedBatch(batch.tokens, batch.lengths, batch.tags, batch.intents, *extra)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from rnnkit.data import TextBatch
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ClassifierConfig, EncoderConfig, RecurrentEncoder, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
@@ -82,14 +83,18 @@ def test_loss_trains_down():
     model = make_model("mean").train()
     tokens = torch.randint(1, 20, (8, 5))
     lengths = torch.full((8,), 5)
-    labels = tokens[:, 0] % 3
+    batch = TextBatch(tokens, lengths, tokens[:, 0] % 3)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
-    first = model.loss(tokens, lengths, labels).item()
+
+    def loss() -> torch.Tensor:
+        return model.loss(model(*model.inputs(batch)), batch)
+
+    first = loss().item()
     for _ in range(30):
         optimizer.zero_grad()
-        model.loss(tokens, lengths, labels).backward()
+        loss().backward()
         optimizer.step()
-    assert model.loss(tokens, lengths, labels).item() < first / 3
+    assert loss().item() < first / 3
 
 
 def test_bad_pooling_and_vocab_size():

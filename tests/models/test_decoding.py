@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import NamedTuple
 
 import pytest
 import torch
@@ -20,6 +21,15 @@ from rnnkit.models.decoding import (
 EOS = 0
 
 
+class ToyState(NamedTuple):
+    """The toy's `DecoderState`: ``h (N, H)``."""
+
+    h: torch.Tensor
+
+    def select(self, index: torch.Tensor) -> ToyState:
+        return ToyState(self.h[index])
+
+
 class ToyModel:
     """``h' = tanh(W[token] + U h)``, ``log_probs = log_softmax(O h')``; state ``h: (N, H)``."""
 
@@ -31,28 +41,22 @@ class ToyModel:
         self.start = vocab
         self.calls: list[tuple[torch.Tensor, torch.Tensor]] = []  # (tokens fed, log_probs returned)
 
-    def initial(self, batch: int) -> torch.Tensor:
-        return (
-            torch.arange(batch, dtype=torch.float).unsqueeze(-1).expand(batch, self.recur.shape[0])
-            * 0.1
-        )
+    def initial(self, batch: int) -> ToyState:
+        rows = torch.arange(batch, dtype=torch.float).unsqueeze(-1)
+        return ToyState(rows.expand(batch, self.recur.shape[0]) * 0.1)
 
-    def step(self, tokens: torch.Tensor, state: torch.Tensor):
-        h = torch.tanh(self.embed[tokens] + state @ self.recur)
+    def step(self, tokens: torch.Tensor, state: ToyState):
+        h = torch.tanh(self.embed[tokens] + state.h @ self.recur)
         log_probs = torch.log_softmax(h @ self.out, dim=-1)
         self.calls.append((tokens, log_probs))
-        return log_probs, h
-
-    @staticmethod
-    def select(state: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        return state[index]
+        return log_probs, ToyState(h)
 
     def starts(self, batch: int) -> torch.Tensor:
         return torch.full((batch,), self.start, dtype=torch.long)
 
     def log_prob(self, row: int, tokens: list[int], with_eos: bool) -> float:
         """Log-probability of ``tokens`` (+ ``<eos>``) for batch row ``row``, one step at a time."""
-        state, fed, total = self.initial(row + 1)[row : row + 1], self.start, 0.0
+        state, fed, total = self.initial(row + 1).select(torch.tensor([row])), self.start, 0.0
         for token in tokens + ([EOS] if with_eos else []):
             log_probs, state = self.step(torch.tensor([fed]), state)
             total += float(log_probs[0, token])
@@ -81,7 +85,6 @@ def test_beam_search_with_a_beam_wider_than_the_space_is_exhaustive(alpha):
     model = ToyModel(vocab, sharpness=0.5)
     results = beam_search(
         model.step,
-        model.select,
         model.initial(2),
         model.starts(2),
         EOS,
@@ -104,7 +107,6 @@ def test_beam_of_vocabulary_size_finds_the_exhaustive_best_for_two_tokens(seed):
     model = ToyModel(vocab, seed=seed, sharpness=1.0)
     best = beam_search(
         model.step,
-        model.select,
         model.initial(3),
         model.starts(3),
         EOS,
@@ -123,7 +125,6 @@ def test_greedy_equals_beam_of_one(seed):
     greedy = greedy_decode(model.step, model.initial(6), model.starts(6), EOS, limits)
     beam = beam_search(
         model.step,
-        model.select,
         model.initial(6),
         model.starts(6),
         EOS,
@@ -165,7 +166,6 @@ def test_batched_beam_search_equals_one_row_at_a_time():
     limits = torch.tensor([3, 8, 1, 6])
     batched = beam_search(
         model.step,
-        model.select,
         model.initial(4),
         model.starts(4),
         EOS,
@@ -174,10 +174,9 @@ def test_batched_beam_search_equals_one_row_at_a_time():
         n_best=2,
     )
     for row in range(4):
-        state = model.initial(4)[row : row + 1]
+        state = model.initial(4).select(torch.tensor([row]))
         alone = beam_search(
             model.step,
-            model.select,
             state,
             model.starts(1),
             EOS,
@@ -277,9 +276,7 @@ def test_filter_logits_on_known_values():
             "max_lengths must be non-negative",
         ),
         (
-            lambda m: beam_search(
-                m.step, m.select, m.initial(1), m.starts(1), EOS, 3, beam_size=2, n_best=3
-            ),
+            lambda m: beam_search(m.step, m.initial(1), m.starts(1), EOS, 3, beam_size=2, n_best=3),
             "n_best must be <= beam_size=2, got 3",
         ),
     ],

@@ -16,6 +16,7 @@ from tests.models.tagging_toys import (
     NUM_INTENTS,
     TAG_NAMES,
     VOCAB_SIZE,
+    as_tagged,
     make_batch,
     with_garbage_padding,
 )
@@ -38,32 +39,32 @@ def make_model(use_crf: bool = True, pooling: str = "mean", **changes) -> JointI
 def test_shapes_and_padding_invariance(pooling):
     model = make_model(pooling=pooling, char_features=True)
     batch = make_batch(size=5)
-    args = (batch.tokens, batch.lengths, batch.char_ids, batch.char_lengths)
-    intent_logits, emissions = model(*args)
+    words = as_tagged(batch, chars=True).words
+    intent_logits, emissions = model(words)
     assert intent_logits.shape == (5, NUM_INTENTS) and emissions.shape == (5, 6, 3)
     garbage = with_garbage_padding(batch)
-    noisy_args = (garbage.tokens, garbage.lengths, garbage.char_ids, garbage.char_lengths)
-    noisy_intents, noisy_emissions = model(*noisy_args)
+    noisy_words = as_tagged(garbage, chars=True).words
+    noisy_intents, noisy_emissions = model(noisy_words)
     torch.testing.assert_close(noisy_intents, intent_logits, atol=1e-5, rtol=0)
     for b, n in enumerate(batch.lengths.tolist()):
         torch.testing.assert_close(noisy_emissions[b, :n], emissions[b, :n], atol=1e-5, rtol=0)
-    assert model.decode(*noisy_args) == model.decode(*args)
+    assert model.decode(noisy_words) == model.decode(words)
 
 
 @pytest.mark.parametrize("use_crf", [True, False])
 def test_trains_both_heads(use_crf):
     model = make_model(use_crf).train()
     batch = make_batch(size=16)
-    args = (batch.tokens, batch.lengths, batch.tags, batch.intents)
-    first_intent, first_slots = (x.item() for x in model.loss_terms(*args))
+    tagged = as_tagged(batch)
+    first_intent, first_slots = (x.item() for x in model.loss_terms(model(tagged.words), tagged))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
     for _ in range(60):
         optimizer.zero_grad()
-        model.loss(*args).backward()
+        model.loss(model(tagged.words), tagged).backward()
         optimizer.step()
-    intent, slots = (x.item() for x in model.loss_terms(*args))
+    intent, slots = (x.item() for x in model.loss_terms(model(tagged.words), tagged))
     assert intent < first_intent / 5 and slots < first_slots / 5
-    decoded = model.eval().decode(batch.tokens, batch.lengths)
+    decoded = model.eval().decode(tagged.words)
     assert decoded.intents == batch.intents.tolist()
     assert all(0.5 < p <= 1 for p in decoded.intent_probs)
     gold = [row[:n] for row, n in zip(batch.tags.tolist(), batch.lengths.tolist(), strict=True)]
@@ -72,10 +73,11 @@ def test_trains_both_heads(use_crf):
 
 def test_loss_weights_the_intent_term():
     batch = make_batch(size=4)
-    args = (batch.tokens, batch.lengths, batch.tags, batch.intents)
+    tagged = as_tagged(batch)
     model = make_model(intent_weight=0.25)
-    intent, slots = model.loss_terms(*args)
-    torch.testing.assert_close(model.loss(*args), slots + 0.25 * intent)
+    outputs = model(tagged.words)
+    intent, slots = model.loss_terms(outputs, tagged)
+    torch.testing.assert_close(model.loss(outputs, tagged), slots + 0.25 * intent)
 
 
 def test_bad_config_names_the_field():
@@ -141,5 +143,5 @@ def test_save_load_gives_the_same_predictions(tmp_path):
     loaded = JointIntentSlot(config_from_dict(JointConfig, dataclasses.asdict(model.config)))
     load_model_weights(loaded.eval(), tmp_path)
     batch = make_batch(size=6)
-    args = (batch.tokens, batch.lengths, batch.char_ids, batch.char_lengths)
-    assert loaded.decode(*args) == model.decode(*args)
+    words = as_tagged(batch, chars=True).words
+    assert loaded.decode(words) == model.decode(words)

@@ -8,6 +8,7 @@ import torch
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models.decoding import beam_search
 from rnnkit.models.language_model import LanguageModel, LanguageModelConfig
+from rnnkit.tasks.lm_data import LMBatch
 
 V = 11
 
@@ -64,12 +65,10 @@ def test_the_condition_changes_the_predictions(options):
 def test_select_reorders_state_and_condition_for_beam_search():
     model = build(num_conditions=3, condition_mode="input")
     state = model.start_state(torch.tensor([0, 1, 2]), 3)
-    picked = model.select(state, torch.tensor([2, 2, 0]))
+    picked = state.select(torch.tensor([2, 2, 0]))
     assert torch.equal(picked.condition, state.condition[[2, 2, 0]])
     assert torch.equal(picked.rnn.h, state.rnn.h[:, [2, 2, 0]])
-    results = beam_search(
-        model.step, model.select, state, torch.full((3,), 2), 3, 6, beam_size=3, n_best=2
-    )
+    results = beam_search(model.step, state, torch.full((3,), 2), 3, 6, beam_size=3, n_best=2)
     assert [len(row) for row in results] == [2, 2, 2]
 
 
@@ -95,15 +94,16 @@ def test_bad_conditions_and_configs_are_named():
         LanguageModelConfig(num_conditions=2, condition_size=3)
 
 
-def test_loss_is_the_summed_cross_entropy_of_non_pad_targets():
+def test_loss_is_the_mean_cross_entropy_of_non_pad_targets():
     model = build()
     inputs = torch.tensor([[2, 5, 6], [2, 7, 0]])  # padded with 0
     targets = torch.tensor([[5, 6, 3], [7, 3, 0]])
-    total, _ = model.loss(inputs, targets)
+    batch = LMBatch(inputs, targets, None, 5)
+    mean = model.loss(model(*model.inputs(batch)), batch)
     with torch.no_grad():
         log_probs = model(inputs)[0].log_softmax(-1)
     expected = -sum(
         log_probs[b, t, targets[b, t]] for b, t in [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
     )
-    assert total.item() == pytest.approx(expected.item(), rel=1e-5)
-    assert total.requires_grad  # a loss to train on
+    assert mean.item() == pytest.approx(expected.item() / 5, rel=1e-5)
+    assert mean.requires_grad  # a loss to train on

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from rnnkit.config import config_from_dict
+from rnnkit.data import TaggedBatch, WordBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models import EncoderConfig
 from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
@@ -43,6 +44,7 @@ PLAIN = {name: {} for name in ON} | {
 }
 TOKENS = torch.randint(2, 30, (4, 7), generator=torch.Generator().manual_seed(0))
 LENGTHS = torch.tensor([7, 3, 5, 1])
+WORDS = WordBatch(TOKENS, LENGTHS)
 
 
 def tagger(**options) -> SequenceTagger:
@@ -53,19 +55,19 @@ def tagger(**options) -> SequenceTagger:
 @pytest.mark.parametrize("option", ["locked_dropout", "weight_drop", "embedding_row_dropout"])
 def test_dropouts_are_off_in_eval(option):
     model, plain = tagger(**ON[option]).eval(), tagger(**PLAIN[option]).eval()
-    assert torch.equal(model(TOKENS, LENGTHS), plain(TOKENS, LENGTHS))
+    assert torch.equal(model(WORDS), plain(WORDS))
     model.train()
     torch.manual_seed(1)
-    assert not torch.equal(model(TOKENS, LENGTHS), plain(TOKENS, LENGTHS))  # on in training
+    assert not torch.equal(model(WORDS), plain(WORDS))  # on in training
 
 
 @pytest.mark.parametrize("option", list(ZERO))
 def test_p_zero_is_a_no_op(option):
     model, plain = tagger(**ZERO[option]).train(), tagger().train()
     torch.manual_seed(1)
-    ours = model(TOKENS, LENGTHS)
+    ours = model(WORDS)
     torch.manual_seed(1)
-    assert torch.equal(ours, plain(TOKENS, LENGTHS))
+    assert torch.equal(ours, plain(WORDS))
 
 
 LAYER_NORM = {
@@ -80,7 +82,7 @@ def test_gradients_reach_every_parameter(option):
     model = tagger(bidirectional=True, **options).train()
     tags = torch.randint(0, 4, TOKENS.shape)
     torch.manual_seed(2)
-    model.loss(TOKENS, LENGTHS, tags).backward()
+    model.loss(model(WORDS), TaggedBatch(TOKENS, LENGTHS, tags, None)).backward()
     for name, parameter in model.named_parameters():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
 
@@ -97,7 +99,7 @@ def test_every_encoder_model_takes_the_options():
     options = {**ON["locked_dropout"], **ON["weight_drop"], **ON["embedding_row_dropout"]}
     options |= {"zoneout": 0.1, "layer_norm": True, "vocab_size": 30}
     joint = JointIntentSlot(JointConfig(**options, num_tags=4, num_intents=3))
-    intents, emissions = joint(TOKENS, LENGTHS)
+    intents, emissions = joint(WORDS)
     assert intents.shape == (4, 3) and emissions.shape == (4, 7, 4)
     del options["output_dropout"]  # the tagger's, not the encoder's
     encoder = dataclasses.replace(EncoderConfig(embedding_dim=4, hidden_size=4), **options)

@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 
+from rnnkit.data import ParallelBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models.encoder import EncoderConfig
 from rnnkit.models.seq2seq import DecoderConfig, Seq2Seq, Seq2SeqConfig
@@ -122,8 +123,11 @@ def test_teacher_forcing_below_one_feeds_own_predictions_while_training():
 def test_label_smoothing_and_padding_in_the_loss():
     logits = torch.randn(2, 3, 5)
     target = torch.tensor([[4, 3, 0], [2, 0, 0]])
-    plain = tiny_model().loss(logits, target)
-    smoothed = tiny_model(label_smoothing=0.1).loss(logits, target)
+    batch = ParallelBatch(
+        torch.ones(2, 1), torch.ones(2), torch.cat([target[:, :1], target], 1), None
+    )
+    plain = tiny_model().loss(logits, batch)  # against the batch's target[:, 1:]
+    smoothed = tiny_model(label_smoothing=0.1).loss(logits, batch)
     real = torch.nn.functional.cross_entropy(logits[target != 0], target[target != 0])
     torch.testing.assert_close(plain, real)
     assert not torch.isclose(smoothed, plain)

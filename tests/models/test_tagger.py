@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from rnnkit.config import config_from_dict
+from rnnkit.data import WordBatch
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models import EncoderConfig, RecurrentEncoder, SequenceTagger, TaggerConfig
 from rnnkit.training.checkpoint import load_model_weights, save_model_dir
@@ -16,6 +17,7 @@ from tests.models.tagging_toys import (
     TAG_NAMES,
     VOCAB_SIZE,
     ToyBatch,
+    as_tagged,
     make_batch,
     with_garbage_padding,
 )
@@ -37,13 +39,12 @@ def make_model(use_crf: bool = True, char_features: bool = False, **changes) -> 
     return model.eval()
 
 
-def inputs(batch: ToyBatch, chars: bool) -> tuple:
-    return (batch.tokens, batch.lengths) + ((batch.char_ids, batch.char_lengths) if chars else ())
+def inputs(batch: ToyBatch, chars: bool) -> WordBatch:
+    return as_tagged(batch, chars).words
 
 
 def loss_of(model: SequenceTagger, batch: ToyBatch, chars: bool) -> torch.Tensor:
-    tokens, lengths, *rest = inputs(batch, chars)
-    return model.loss(tokens, lengths, batch.tags, *rest)
+    return model.loss(model(inputs(batch, chars)), as_tagged(batch, chars))
 
 
 @pytest.mark.parametrize("use_crf", [True, False])
@@ -51,16 +52,16 @@ def loss_of(model: SequenceTagger, batch: ToyBatch, chars: bool) -> torch.Tensor
 def test_padding_never_changes_scores_loss_or_decoding(use_crf, chars):
     model = make_model(use_crf, chars, num_layers=2)
     batch = make_batch(size=5)
-    emissions = model(*inputs(batch, chars))
+    emissions = model(inputs(batch, chars))
     assert emissions.shape == (5, 6, 3)
     garbage = with_garbage_padding(batch)
-    noisy = model(*inputs(garbage, chars))
+    noisy = model(inputs(garbage, chars))
     for b, n in enumerate(batch.lengths.tolist()):
         torch.testing.assert_close(noisy[b, :n], emissions[b, :n], atol=1e-5, rtol=0)
     torch.testing.assert_close(loss_of(model, garbage, chars), loss_of(model, batch, chars))
-    decoded = model.decode(*inputs(batch, chars))
+    decoded = model.decode(inputs(batch, chars))
     assert [len(path) for path in decoded] == batch.lengths.tolist()
-    assert model.decode(*inputs(garbage, chars)) == decoded
+    assert model.decode(inputs(garbage, chars)) == decoded
 
 
 @pytest.mark.parametrize(("use_crf", "chars"), [(True, True), (True, False), (False, False)])
@@ -74,7 +75,7 @@ def test_overfits_a_tiny_tagging_set(use_crf, chars):
         loss_of(model, batch, chars).backward()
         optimizer.step()
     assert loss_of(model, batch, chars).item() < first / 5
-    decoded = model.eval().decode(*inputs(batch, chars))
+    decoded = model.eval().decode(inputs(batch, chars))
     gold = [row[:n] for row, n in zip(batch.tags.tolist(), batch.lengths.tolist(), strict=True)]
     assert decoded == gold
 
@@ -82,10 +83,10 @@ def test_overfits_a_tiny_tagging_set(use_crf, chars):
 def test_crf_loss_is_per_token_negative_log_likelihood():
     model = make_model(use_crf=True)
     batch = make_batch(size=4)
-    emissions = model(batch.tokens, batch.lengths)
+    emissions = model(inputs(batch, False))
     log_likelihood = model.head.crf.log_likelihood(emissions, batch.tags, batch.lengths)
     expected = -log_likelihood.sum() / batch.lengths.sum()
-    torch.testing.assert_close(model.loss(batch.tokens, batch.lengths, batch.tags), expected)
+    torch.testing.assert_close(model.loss(emissions, as_tagged(batch)), expected)
 
 
 def test_save_load_gives_the_same_predictions(tmp_path):
@@ -96,7 +97,7 @@ def test_save_load_gives_the_same_predictions(tmp_path):
     load_model_weights(loaded, tmp_path)
     assert not loaded.head.crf.allowed[TAG_NAMES.index("O"), TAG_NAMES.index("I-X")]
     batch = make_batch(size=6)
-    assert loaded.decode(*inputs(batch, True)) == model.decode(*inputs(batch, True))
+    assert loaded.decode(inputs(batch, True)) == model.decode(inputs(batch, True))
 
 
 def test_encoder_extra_features_are_concatenated_to_embeddings():
@@ -119,11 +120,13 @@ def test_encoder_extra_features_are_concatenated_to_embeddings():
 def test_bad_input_and_config_name_the_argument():
     batch = make_batch(size=2)
     with pytest.raises(ShapeError, match=r"char_ids: expected a tensor \(the model has character"):
-        make_model(char_features=True)(batch.tokens, batch.lengths)
+        make_model(char_features=True)(inputs(batch, False))
     with pytest.raises(ShapeError, match=r"char_ids: this model has no character features"):
-        make_model()(*inputs(batch, True))
+        make_model()(inputs(batch, True))
     with pytest.raises(ShapeError, match=r"tags: expected shape \(2, 6\) \(B, T\), got \(2, 5\)"):
-        make_model(use_crf=False).loss(batch.tokens, batch.lengths, batch.tags[:, :5])
+        model = make_model(use_crf=False)
+        short = as_tagged(batch)._replace(tags=batch.tags[:, :5])
+        model.loss(model(inputs(batch, False)), short)
     with pytest.raises(ConfigError, match=r"num_tags: expected at least 2, got 0"):
         SequenceTagger(TaggerConfig(vocab_size=5))
     with pytest.raises(ConfigError, match=r"char_vocab_size: expected at least 2, got 0"):

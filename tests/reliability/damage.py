@@ -128,6 +128,26 @@ def unknown_model_key(directory: Path, task: str) -> Expected:
     return Expected("config.json", "model: colour: unknown key")
 
 
+# A key of config.json's data section each task's predictor reads.
+DATA_KEY = {"classify": "text_column", "tag": "max_word_chars", "joint": "lowercase",
+            "translate": "source_lang", "generate": "side"}  # fmt: skip
+
+
+def missing_data_key(directory: Path, task: str) -> Expected:
+    edit_json(directory / "config.json", lambda config: config["data"].pop(DATA_KEY[task]))
+    return Expected("config.json", f"data: no {DATA_KEY[task]!r} recorded")
+
+
+def ill_typed_data_key(directory: Path, task: str) -> Expected:
+    edit_json(directory / "config.json", lambda config: config["data"].update(lowercase="yes"))
+    return Expected("config.json", "data: lowercase: expected bool, got str 'yes'")
+
+
+def unknown_data_key(directory: Path, task: str) -> Expected:
+    edit_json(directory / "config.json", lambda config: config["data"].update(colour="blue"))
+    return Expected("config.json", "data: colour: unknown key")
+
+
 def newer_format(directory: Path, task: str) -> Expected:
     def edit(config: dict) -> None:
         config.update(format_version=99, rnnkit_version="9.1.0")
@@ -173,6 +193,9 @@ DAMAGES = (
     unknown_task,
     unknown_top_level_key,
     unknown_model_key,
+    missing_data_key,
+    ill_typed_data_key,
+    unknown_data_key,
     newer_format,
     truncated_config,
     corrupted_onnx,

@@ -11,6 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rnnkit.cli.app import app
+from rnnkit.data import read_classification, read_parallel, read_tagging
+from rnnkit.errors import DataError
 from tests.reliability.conftest import TASKS
 
 runner = CliRunner()
@@ -81,8 +83,20 @@ def copy_data(labelled: Path, folder: Path) -> Path:
     return shutil.copyfile(labelled, target)
 
 
-def evaluate(directory: Path, data: Path):
-    return runner.invoke(app, ["evaluate", str(directory), str(data), "--json"])
+def evaluate(directory: Path, data: Path, *options: str):
+    return runner.invoke(app, ["evaluate", str(directory), str(data), "--json", *options])
+
+
+def damage_line_3(labelled: Path, folder: Path, raw: bytes, keep: bool) -> tuple[Path, Path]:
+    """A copy of ``labelled`` whose text line 3 keeps its first three bytes, then has the
+    bad ones of ``raw`` (instead of the rest of the line; ``keep``: only its first bad byte,
+    inserted before the rest); returns the copy and the damaged file."""
+    data = copy_data(labelled, folder)
+    text = data_file(data)
+    lines = text.read_bytes().split(b"\n")
+    lines[2] = lines[2][:3] + (raw[3:4] + lines[2][3:] if keep else raw[3:])
+    text.write_bytes(b"\n".join(lines))
+    return data, text
 
 
 @pytest.mark.parametrize("bad", BAD)
@@ -90,15 +104,57 @@ def evaluate(directory: Path, data: Path):
 def test_bad_bytes_in_evaluation_data_name_the_file_line_and_byte(
     task, bad, exported_models, labelled_data, tmp_path
 ):
-    data = copy_data(labelled_data[task], tmp_path)
-    text = data_file(data)
-    lines = text.read_bytes().split(b"\n")
     raw, says = BAD[bad]
-    lines[2] = lines[2][:3] + raw[3:]  # line 3: its own first three bytes, then the bad ones
-    text.write_bytes(b"\n".join(lines))
+    data, text = damage_line_3(labelled_data[task], tmp_path, raw, keep=False)
     result = evaluate(exported_models[task], data)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith(f"error: {text}:3:4: {says}"), result.stderr
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_evaluate_with_encoding_errors_replace_reads_bad_bytes(
+    task, exported_models, labelled_data, tmp_path
+):
+    clean = evaluate(exported_models[task], labelled_data[task])
+    for bad, (raw, _) in BAD.items():
+        (tmp_path / bad).mkdir()
+        data, _ = damage_line_3(labelled_data[task], tmp_path / bad, raw, keep=True)
+        result = evaluate(exported_models[task], data, "--encoding-errors", "replace")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["n"] == json.loads(clean.stdout)["n"]
+
+
+def test_diagnose_gradients_reads_bad_bytes_only_when_told(
+    exported_models, labelled_data, tmp_path
+):
+    data, text = damage_line_3(labelled_data["classify"], tmp_path, BAD["invalid UTF-8"][0], True)
+    line = ["diagnose", "gradients", str(exported_models["classify"]), "--data", str(data),
+            "--out", str(tmp_path / "out")]  # fmt: skip
+    strict = runner.invoke(app, line)
+    assert strict.exit_code == 1
+    assert strict.stderr.startswith(f"error: {text}:3:4: invalid UTF-8 byte 0xff")
+    replaced = runner.invoke(app, [*line, "--encoding-errors", "replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert (tmp_path / "out" / "gradients.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("reader", "line"),
+    [
+        (lambda path, errors: read_classification(path, encoding_errors=errors), "play \xff"),
+        (lambda path, errors: read_parallel(path, encoding_errors=errors), "a \xff\tb"),
+        (lambda path, errors: read_tagging(path, encoding_errors=errors), "\xff\tO"),
+    ],
+    ids=["classification", "parallel", "tagging"],
+)
+def test_readers_take_encoding_errors_replace(reader, line, tmp_path):
+    path = tmp_path / "data.txt"
+    first = {"play \xff": "label\ttext\nmusic\t", "a \xff\tb": "", "\xff\tO": ""}[line]
+    path.write_bytes(first.encode() + line.encode("latin-1") + b"\n")
+    with pytest.raises(DataError, match="invalid UTF-8 byte 0xff"):
+        reader(path, "strict")
+    examples = reader(path, "replace").examples
+    assert len(examples) == 1 and "\ufffd" in str(examples[0])
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -129,3 +185,10 @@ def test_bad_bytes_in_training_data_stop_training_with_the_line(labelled_data, t
         f"error: {data}:{lines}:6: invalid UTF-8 byte 0xff (expected UTF-8 text)"
     )
     assert not (tmp_path / "m" / "model.safetensors").exists()
+
+    replaced = runner.invoke(
+        app, ["train", "classify", *arguments, "--no-progress", "--encoding-errors", "replace"]
+    )
+    assert replaced.exit_code == 0, replaced.output
+    saved = json.loads((tmp_path / "m" / "config.json").read_text(encoding="utf-8"))
+    assert saved["data"]["encoding_errors"] == "replace"

@@ -59,7 +59,12 @@ def test_health_info_docs_and_page(client):
     assert info["task"] == "classify"
     assert info["labels"] == ["ask_time", "play_music", "weather"]
     assert info["config"]["model"]["cell"] == "lstm"
-    assert info["limits"] == {"max_text_length": 50, "max_batch_size": 4}
+    assert info["limits"] == {
+        "max_text_length": 50,
+        "max_batch_size": 4,
+        "max_tokens": None,
+        "over_length": "truncate",
+    }
     assert {"rnnkit", "torch", "fastapi"} <= set(info["versions"])
     assert ("onnxruntime" in info["versions"]) == (info["runtime"] == "onnx")
     paths = client.get("/openapi.json").json()["paths"]
@@ -126,12 +131,12 @@ def test_serve_command_loads_the_model_once_and_binds_loopback(exported_dir, mon
     import uvicorn
 
     loads, runs = [], []
-    real_load = rnnkit.load
-    monkeypatch.setattr(rnnkit, "load", lambda *a, **k: loads.append(k) or real_load(*a, **k))
+    real_load = rnnkit.api.load
+    monkeypatch.setattr(rnnkit.api, "load", lambda *a, **k: loads.append(k) or real_load(*a, **k))
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append((app, options)))
     result = CliRunner().invoke(cli_app, ["serve", str(exported_dir), "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert loads == [{"runtime": "onnx"}]
+    assert loads == [{"runtime": "onnx", "device": "cpu"}]
     [(app, options)] = runs
     assert options["host"] == "127.0.0.1" and options["port"] == 8123
     assert TestClient(app).post("/predict", json={"text": "play some jazz"}).status_code == 200
@@ -140,7 +145,7 @@ def test_serve_command_loads_the_model_once_and_binds_loopback(exported_dir, mon
 def test_serve_command_rejects_an_unknown_runtime(exported_dir):
     result = CliRunner().invoke(cli_app, ["serve", str(exported_dir), "--runtime", "tvm"])
     assert result.exit_code == 1
-    assert "runtime: expected one of ['torch', 'onnx'], got 'tvm'" in result.output
+    assert "runtime: expected one of ['torch', 'onnx', 'onnx-int8'], got 'tvm'" in result.output
 
 
 @pytest.mark.parametrize("command", ["export", "serve"])

@@ -20,6 +20,7 @@ import pytest
 
 import rnnkit
 from rnnkit.serving import create_app
+from rnnkit.serving.access import ServeAccess
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
@@ -41,11 +42,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(directory: Path) -> Iterator[str]:
-    """``rnnkit serve``'s app for ``directory`` (ONNX runtime) on a free loopback port."""
+def serving(directory: Path, access: ServeAccess | None = None) -> Iterator[str]:
+    """``rnnkit serve``'s app for ``directory`` (ONNX runtime, ``access``) on a free loopback
+    port."""
     import uvicorn
 
-    app = create_app(rnnkit.load(directory, runtime="onnx"), runtime="onnx")
+    app = create_app(rnnkit.load(directory, runtime="onnx"), runtime="onnx", access=access)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
     )

@@ -75,6 +75,8 @@ def test_greedy_option_matches_beam_one(client, translator):
         ({"beam": 2, "n_best": 3}, ["body", "options"], "n_best: expected at most beam=2, got 3"),
         ({"length_penalty": -1}, ["body", "options", "length_penalty"], "greater than or equal"),
         ({"beam": "wide"}, ["body", "options", "beam"], "valid integer"),
+        ({"beam": True}, ["body", "options", "beam"], "valid integer"),
+        ({"beam": "3"}, ["body", "options", "beam"], "valid integer"),
     ],
 )
 def test_invalid_options_get_422_naming_the_option(client, options, location, fragment):
@@ -133,7 +135,12 @@ def test_info_names_the_vocabularies_and_default_options(client, translator, run
     assert info["target_vocab_size"] == len(translator.target_vocab)
     assert info["options"] == {"beam": 5, "n_best": 1, "length_penalty": 1.0}
     assert info["trace"] is True
-    assert info["limits"] == {"max_text_length": 40, "max_batch_size": 3}
+    assert info["limits"] == {
+        "max_text_length": 40,
+        "max_batch_size": 3,
+        "max_tokens": None,
+        "over_length": "truncate",
+    }
     assert "labels" not in info
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert {"TranslateOptions", "TranslatePrediction", "AttentionTrace"} <= set(schemas)

@@ -14,7 +14,7 @@ from rnnkit.models import ClassifierConfig
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 from rnnkit.tasks.common import DataSettings
 from rnnkit.tasks.tagging_train import train_tagger
-from rnnkit.tasks.translation import train_translator
+from rnnkit.tasks.translation_train import train_translator
 from rnnkit.training import TrainerConfig, checkpoint
 from tests.tasks.tagging_data import (
     tiny_joint_config,

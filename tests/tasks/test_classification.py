@@ -117,7 +117,8 @@ def test_incomplete_model_directory(tmp_path, trained_dir):
     ):
         rnnkit.load(partial)
     with pytest.raises(
-        ConfigError, match=r"runtime: expected one of \['torch', 'onnx'\], got 'tensorrt'"
+        ConfigError,
+        match=r"runtime: expected one of \['torch', 'onnx', 'onnx-int8'\], got 'tensorrt'",
     ):
         rnnkit.load(trained_dir, runtime="tensorrt")
 

@@ -111,6 +111,11 @@ def test_auto_turns_them_on_for_words_and_off_for_single_characters(intent_files
     assert not (tmp_path / "letters" / "chars.json").exists()
 
 
+def test_the_default_recipe_decides_character_features_from_the_data():
+    model = ClassifyConfig().model
+    assert (model.char_features, model.pooling, model.embedding_dropout) == ("auto", "max", 0.2)
+
+
 def test_the_model_asks_for_characters_when_it_reads_them():
     config = ClassifierConfig(
         vocab_size=10, num_classes=2, embedding_dim=4, hidden_size=4, char_features=True,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
-from rnnkit import __version__
 from rnnkit.errors import RnnkitError
+from rnnkit.version import __version__
 
 try:  # recent typer releases vendor click as typer._click; older ones use click itself
     from typer._click import exceptions as click_exceptions
@@ -113,6 +115,23 @@ def register_commands() -> None:
     app.add_typer(diagnose.app, name="diagnose")
     app.command(name="export", epilog=export.EXAMPLE)(export.export)
     app.command(name="serve", epilog=serve.EXAMPLE)(serve.serve)
+    for command in registered_commands(app):
+        command.help = prose(command.help or inspect.getdoc(command.callback) or "")
+
+
+def registered_commands(typer_app: typer.Typer) -> list[Any]:
+    """Every command of ``typer_app`` and of the command groups under it."""
+    commands = list(typer_app.registered_commands)
+    for group in typer_app.registered_groups:
+        commands += registered_commands(group.typer_instance)
+    return commands
+
+
+def prose(docstring: str) -> str:
+    """A docstring as help text: each paragraph's hard-wrapped lines joined, so that the
+    terminal wraps the sentences at its own width instead of breaking them mid-line."""
+    paragraphs = inspect.cleandoc(docstring).split("\n\n")
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
 
 
 register_commands()

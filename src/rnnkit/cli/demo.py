@@ -20,18 +20,19 @@ def demo(
     """Train a small LSTM intent classifier on the English + Chinese data set shipped with
     rnnkit (under a minute on 2 CPU cores), print its dev accuracy, then answer
     "What time is it?" and "现在几点了?" token by token."""
-    import rnnkit
-    from rnnkit.cli.output import print_prediction, print_trace
+    from rnnkit import api
+    from rnnkit.cli.output import print_trace
     from rnnkit.diagnostics.trace import trace_text
     from rnnkit.tasks.classification import train_classifier
     from rnnkit.tasks.demo import DEMO_QUESTIONS, demo_config
+    from rnnkit.tasks.reports import print_prediction
 
     with tempfile.TemporaryDirectory(prefix="rnnkit-demo-") as scratch:
         directory = out or Path(scratch) / "model"
         result = train_classifier(demo_config(seed), directory, progress=progress)
         accuracy = result.best_metrics["accuracy"]
         typer.echo(f"dev accuracy {accuracy:.3f} (epoch {result.best_epoch}); model in {directory}")
-        classifier = rnnkit.load(directory)
+        classifier = api.load(directory)
         for prediction in classifier.predict(list(DEMO_QUESTIONS), top_k=3):
             print_prediction(prediction)
             print_trace(trace_text(classifier, prediction.text))

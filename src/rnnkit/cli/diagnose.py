@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from rnnkit.cli.options import EncodingErrors
+
 GRADIENTS_EXAMPLE = (
     "Example: rnnkit diagnose gradients --cells rnn,lstm,gru --length 100 --out runs/gradients"
     " ; a trained model: rnnkit diagnose gradients runs/intent --data dev.csv --out runs/flow"
@@ -31,10 +33,11 @@ def gradients(
     ],
     model_dir: Annotated[
         Path | None,
-        typer.Argument(help="A trained classifier's model directory (else: --cells models)."),
+        typer.Argument(help="A trained model directory of any task (else: --cells models)."),
     ] = None,
-    data: str = typer.Option(None, help="Labelled data for MODEL_DIR (any classification layout)."),
+    data: str = typer.Option(None, help="Data for MODEL_DIR, in the layout its task trains on."),
     examples: int = typer.Option(64, help="With MODEL_DIR: how many examples of --data to use."),
+    encoding_errors: EncodingErrors = "strict",
     cells: str = typer.Option("rnn,lstm,gru", help=CELLS_HELP),
     length: int = typer.Option(100, help="T, steps of the adding-problem sequences."),
     hidden_size: int = typer.Option(32, help="H, hidden size of every model."),
@@ -50,7 +53,9 @@ def gradients(
     Writes a log-scale plot against the distance from the loss (gradients.png), the norms
     (gradients.json) and a markdown table (gradients.md) with a verdict per cell: healthy,
     vanishing or exploding (ratio of the farthest to the nearest step's norm below 1e-3,
-    above 1e3, or non-finite).
+    above 1e3, or non-finite). With MODEL_DIR, measures a trained model of any task on
+    --data; for models with a loss at every step (tagger, joint, language model, translator)
+    it differentiates the loss at one step, so the ratio measures propagation through time.
     """
     from rich.console import Console
 
@@ -59,7 +64,7 @@ def gradients(
     from rnnkit.diagnostics.report import gradient_table, write_gradient_report
 
     if model_dir is not None:
-        flows, title, settings = trained_model_flow(model_dir, data, examples)
+        flows, title, settings = trained_model_flow(model_dir, data, examples, encoding_errors)
         paths = write_gradient_report(flows, out, title, settings)
         Console().print(rich_table(gradient_table(flows), title))
         typer.echo(f"wrote {paths['png']}, {paths['json']}, {paths['md']}")
@@ -87,21 +92,33 @@ def gradients(
     typer.echo(f"wrote {paths['png']}, {paths['json']}, {paths['md']}")
 
 
-def trained_model_flow(model_dir: Path, data: str | None, examples: int):
-    """The gradient flow of a trained classifier on the first ``examples`` rows of ``data``."""
-    import rnnkit
-    from rnnkit.data import read_classification
-    from rnnkit.diagnostics.model_flow import classifier_gradient_flow
+def trained_model_flow(model_dir: Path, data: str | None, examples: int, encoding_errors: str):
+    """The gradient flow of a trained model of any task on the first ``examples`` of ``data``
+    (bytes that are not UTF-8: an error, or U+FFFD with ``encoding_errors="replace"``)."""
+    from rnnkit import api
     from rnnkit.errors import ConfigError
+    from rnnkit.tasks import TASKS
 
     if data is None:
         raise ConfigError("--data is required with MODEL_DIR: labelled examples to measure on")
-    classifier = rnnkit.load(model_dir)
-    rows = read_classification(data).examples[:examples]
-    flow = classifier_gradient_flow(classifier, rows)
-    cell = classifier.model.config.cell
-    settings = {"model_dir": str(model_dir), "data": data, "examples": len(rows), "cell": cell}
-    return {model_dir.name: flow}, f"Gradient flow of {model_dir.name} ({cell}) on {data}", settings
+    predictor = api.load(model_dir)
+    measure = TASKS.get(predictor.task).gradient_flow
+    if measure is None:
+        raise ConfigError(
+            f"{model_dir}: gradient diagnostics do not exist yet for a {predictor.task!r} model"
+        )
+    flow, measured = measure(predictor, data, examples, encoding_errors)
+    config = predictor.model.config
+    cell = getattr(config, "cell", None) or f"{config.encoder.cell}/{config.decoder.cell}"
+    settings = {
+        "model_dir": str(model_dir),
+        "task": predictor.task,
+        "data": data,
+        "examples": measured,  # those the model could score
+        "cell": cell,
+    }
+    title = f"Gradient flow of {model_dir.name} ({predictor.task}, {cell}) on {data}"
+    return {model_dir.name: flow}, title, settings
 
 
 @app.command(name="long-range", epilog=LONG_RANGE_EXAMPLE)

@@ -8,7 +8,7 @@ from typing import Literal
 
 import typer
 
-from rnnkit.cli.options import Runtime
+from rnnkit.cli.options import EncodingErrors, InferenceDevice, MaxTokens, OverLength, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
@@ -24,8 +24,12 @@ def evaluate(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (the task's metrics and n)."
     ),
-    text_column: str = typer.Option(None, help="Column / JSON field holding the text."),
-    label_column: str = typer.Option(None, help="Column / JSON field holding the label."),
+    text_column: str = typer.Option(
+        None, help="Column / JSON field holding the text (default: the one training read)."
+    ),
+    label_column: str = typer.Option(
+        None, help="Column / JSON field holding the label (default: the one training read)."
+    ),
     unknown_labels: Literal["wrong", "error"] = typer.Option(
         "wrong",
         help="Labels, intents or tags unseen in training: 'wrong' (the default) counts them as "
@@ -36,14 +40,21 @@ def evaluate(
         None, help="Classifiers: also draw the confusion matrix into this PNG file."
     ),
     runtime: Runtime = "torch",
+    encoding_errors: EncodingErrors = "strict",
+    max_tokens: MaxTokens = None,
+    over_length: OverLength = "truncate",
+    device: InferenceDevice = "cpu",
 ) -> None:
     """Evaluate a model directory on labelled data with its task's metrics."""
-    import rnnkit
-    from rnnkit.cli.output import print_report
+    from rnnkit import api
+    from rnnkit.tasks import TASKS
     from rnnkit.tasks.common import EvaluateOptions
+    from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
 
-    predictor = rnnkit.load(model_dir, runtime=runtime)
-    options = EvaluateOptions(text_column, label_column, unknown_labels, beam)
+    limit = TokenLimit(max_tokens, over_length)
+    predictor = api.load(model_dir, runtime=runtime, device=device)
+    set_token_limit(predictor, limit)
+    options = EvaluateOptions(text_column, label_column, unknown_labels, beam, encoding_errors)
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:
         if "confusion_matrix" not in report:
@@ -56,4 +67,4 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return
-    print_report(predictor.task, report)
+    TASKS.get(predictor.task).print_report(report)

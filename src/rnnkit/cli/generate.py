@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from rnnkit.cli.options import Runtime
+from rnnkit.cli.options import InferenceDevice, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit generate runs/names --condition Russian --prefix "Ka" --n 10 --top-k 5'
@@ -51,16 +51,17 @@ def generate(
     seed: int = typer.Option(None, help="Random seed: the same seed gives the same samples."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per text."),
     runtime: Runtime = "torch",
+    device: InferenceDevice = "cpu",
 ) -> None:
     """Generate texts from a trained language model (1→N), optionally for one condition."""
-    import rnnkit
+    from rnnkit import api
 
     options = choose_strategy(temperature, top_k, top_p, beam)
     if greedy:
         if options["strategy"] == "beam" or temperature or top_k or top_p:
             raise ConfigError("choose one decoding strategy; --greedy takes no other flag")
         options = {"strategy": "greedy"}
-    generator = rnnkit.load(model_dir, runtime=runtime)
+    generator = api.load(model_dir, runtime=runtime, device=device)
     if not hasattr(generator, "generate"):
         raise ConfigError(f"{model_dir} holds a {generator.task!r} model, which cannot generate")
     for item in generator.generate(

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli.inputs import read_texts
-from rnnkit.cli.options import EncodingErrors, Runtime
+from rnnkit.cli.options import EncodingErrors, InferenceDevice, MaxTokens, OverLength, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit predict runs/intent "What time is it?" --top-k 3 --trace'
@@ -25,30 +25,39 @@ def predict(
         False, help="Classifiers: walk through each text token by token (O1 … On)."
     ),
     runtime: Runtime = "torch",
+    device: InferenceDevice = "cpu",
     encoding_errors: EncodingErrors = "strict",
+    max_tokens: MaxTokens = None,
+    over_length: OverLength = "truncate",
 ) -> None:
     """Predict each text's label (classifiers), spans (taggers) or intent and slots (joint)."""
-    import rnnkit
-    from rnnkit.cli.output import print_prediction, print_spans, print_trace, print_translation
+    from rnnkit import api
+    from rnnkit.cli.output import print_trace
     from rnnkit.diagnostics.trace import trace_text
+    from rnnkit.tasks import TASKS
+    from rnnkit.tasks.classification import Classifier
+    from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
+
+    limit = TokenLimit(max_tokens, over_length)  # checked before any input is read
 
     texts = read_texts(texts, encoding_errors)
-    predictor = rnnkit.load(model_dir, runtime=runtime)
-    if not hasattr(predictor, "predict"):
+    predictor = api.load(model_dir, runtime=runtime, device=device)
+    print_prediction = TASKS.get(predictor.task).print_prediction
+    if print_prediction is None:
         raise ConfigError(
             f"{model_dir} holds a {predictor.task!r} model; predict labels, tags or translates "
             "texts (use rnnkit generate for a language model)"
         )
-    if predictor.task != "classify":
+    set_token_limit(predictor, limit)
+    if not isinstance(predictor, Classifier):
         if top_k != 1 or trace:
             option = "--trace" if trace else "--top-k"
             raise ConfigError(f"{option}: only for classifiers; this is a {predictor.task!r} model")
-        printer = print_translation if predictor.task == "translate" else print_spans
         for result in predictor.predict(texts):
             if as_json:
                 typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
             else:
-                printer(result)
+                print_prediction(result)
         return
     for prediction in predictor.predict(texts, top_k=top_k):
         walk = trace_text(predictor, prediction.text) if trace else None

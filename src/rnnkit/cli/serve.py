@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from rnnkit.cli.options import InferenceDevice, MaxTokens, OverLength
+
 EXAMPLE = "Example: rnnkit serve runs/intent --port 8000 --runtime onnx --workers 2"
 
 
@@ -16,13 +18,17 @@ def serve(
     ),
     port: int = typer.Option(8000, min=0, max=65535, help="TCP port."),
     runtime: str = typer.Option(
-        "onnx", help="onnx (needs `rnnkit export DIR` first; about 3x faster) or torch."
+        "onnx",
+        help="onnx (needs `rnnkit export DIR` first; about 3x faster), onnx-int8 (needs "
+        "`rnnkit export DIR --quantize int8`) or torch.",
     ),
     max_text_length: int = typer.Option(1000, min=1, help="Characters per text; more → 413."),
     max_batch_size: int = typer.Option(64, min=1, help="Texts per request; more → 413."),
     max_generate_length: int = typer.Option(
         100, min=1, help="Language models: tokens generated per text at most; more → 413."
     ),
+    max_tokens: MaxTokens = None,
+    over_length: OverLength = "truncate",
     workers: int = typer.Option(
         1,
         min=1,
@@ -34,6 +40,7 @@ def serve(
         help="A file whose first line is the API key every request but /health and / must "
         "send in the X-API-Key header (default: $RNNKIT_API_KEY, else no key).",
     ),
+    device: InferenceDevice = "cpu",
     cors_origin: list[str] = typer.Option(
         None,
         help="An origin (e.g. https://app.example.com) whose pages may call the service; "
@@ -46,7 +53,7 @@ def serve(
 
     import uvicorn
 
-    import rnnkit
+    from rnnkit import api
     from rnnkit.serving.access import ServeAccess, is_loopback, read_api_key
     from rnnkit.serving.app import SETTINGS_VARIABLE, create_app, worker_settings
     from rnnkit.serving.schemas import ServeLimits
@@ -62,13 +69,16 @@ def serve(
         max_text_length=max_text_length,
         max_batch_size=max_batch_size,
         max_generate_length=max_generate_length,
+        max_tokens=max_tokens,
+        over_length=over_length,
     )
-    predictor = rnnkit.load(model_dir, runtime=runtime)  # a bad directory fails here, once
+    # A bad directory (or a device that is not there) fails here, once.
+    predictor = api.load(model_dir, runtime=runtime, device=device)
     task = predictor.task
     if workers == 1:
         app = create_app(predictor, runtime=runtime, limits=limits, access=access)
     else:  # each worker process loads the model and builds its app (uvicorn's factory)
-        settings = worker_settings(str(model_dir), runtime, limits, workers, access)
+        settings = worker_settings(str(model_dir), runtime, limits, workers, access, device)
         os.environ[SETTINGS_VARIABLE] = settings
         app = "rnnkit.serving.app:worker_app"
         del predictor

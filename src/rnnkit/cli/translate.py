@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from rnnkit.cli.inputs import read_texts
-from rnnkit.cli.options import EncodingErrors, Runtime
+from rnnkit.cli.options import EncodingErrors, InferenceDevice, MaxTokens, OverLength, Runtime
 from rnnkit.errors import ConfigError
 
 EXAMPLE = 'Example: rnnkit translate runs/en-fr "I am cold." --beam 5 --n-best 3'
@@ -31,18 +31,24 @@ def translate(
         None, help="Draw the attention of the first sentence's translation into this PNG file."
     ),
     runtime: Runtime = "torch",
+    device: InferenceDevice = "cpu",
     encoding_errors: EncodingErrors = "strict",
+    max_tokens: MaxTokens = None,
+    over_length: OverLength = "truncate",
 ) -> None:
     """Translate each sentence (beam search by default); optionally plot the attention."""
-    import rnnkit
-    from rnnkit.cli.output import print_translation
+    from rnnkit import api
+    from rnnkit.tasks.reports import print_translation
+    from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
 
+    limit = TokenLimit(max_tokens, over_length)
     texts = read_texts(texts, encoding_errors)
     if not texts:
         raise ConfigError("no sentence to translate: give TEXT arguments or lines on stdin")
-    translator = rnnkit.load(model_dir, runtime=runtime)
+    translator = api.load(model_dir, runtime=runtime, device=device)
     if translator.task != "translate":
         raise ConfigError(f"{model_dir} holds a {translator.task!r} model, not a translation model")
+    set_token_limit(translator, limit)
     results = translator.translate(texts, beam=beam, n_best=n_best, length_penalty=length_penalty)
     for result in results:
         if as_json:

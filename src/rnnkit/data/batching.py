@@ -28,6 +28,17 @@ from rnnkit.errors import ConfigError
 TAG_PAD_ID = -100
 
 
+class WordBatch(NamedTuple):
+    """What a word-level model reads: ids (B, T) padded with the vocabulary's pad id, their
+    true lengths (B,), and, for a model with character features, each word's characters:
+    char_ids (B, T, W) padded with 0 and char_lengths (B, T) (0 for padding words)."""
+
+    ids: torch.Tensor
+    lengths: torch.Tensor
+    char_ids: torch.Tensor | None = None
+    char_lengths: torch.Tensor | None = None
+
+
 class TextBatch(NamedTuple):
     """ids (B, T) padded with the vocabulary's pad id, lengths (B,), labels (B,), and the
     characters of each word when encoded with a character vocabulary: char_ids (B, T, W)
@@ -38,6 +49,11 @@ class TextBatch(NamedTuple):
     labels: torch.Tensor
     char_ids: torch.Tensor | None = None
     char_lengths: torch.Tensor | None = None
+
+    @property
+    def words(self) -> WordBatch:
+        """The model's input: words (and characters), without the labels."""
+        return WordBatch(self.ids, self.lengths, self.char_ids, self.char_lengths)
 
 
 class TaggedBatch(NamedTuple):
@@ -51,6 +67,11 @@ class TaggedBatch(NamedTuple):
     intents: torch.Tensor | None
     char_ids: torch.Tensor | None = None
     char_lengths: torch.Tensor | None = None
+
+    @property
+    def words(self) -> WordBatch:
+        """The model's input: words and characters, without the gold tags and intents."""
+        return WordBatch(self.ids, self.lengths, self.char_ids, self.char_lengths)
 
 
 class ParallelBatch(NamedTuple):

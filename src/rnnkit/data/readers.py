@@ -8,7 +8,8 @@
 Each returns ``ReadResult(examples, report)``; the ``iter_*`` functions they use stream. With
 ``on_error="raise"`` (default) the first malformed row raises a `DataError` naming file and line;
 with ``on_error="skip"`` bad rows are skipped and counted in ``report.skipped``, with the first
-few kept in ``report.errors``.
+few kept in ``report.errors``. Bytes that are not UTF-8 text are such a malformed row, unless
+``encoding_errors="replace"`` (an explicit opt-in) reads them as U+FFFD.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ CLASSIFICATION_FORMATS: dict[str, Callable[..., Iterator[TextExample]]] = {
 }
 
 
-def detect_classification_format(path: str | Path, text_column: str | None = None) -> str:
+def detect_classification_format(
+    path: str | Path, text_column: str | None = None, encoding_errors: str = "strict"
+) -> str:
     """Guesses the layout: folders by their files, ``.csv``/``.jsonl`` by suffix, other text
     files by their first line (a header naming a text column → ``tsv``, else ``label-text``).
     """
@@ -88,7 +91,8 @@ def detect_classification_format(path: str | Path, text_column: str | None = Non
         return "csv"
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
-    first = next(iter_lines(path, ReadReport(str(path))), (1, ""))[1] or ""
+    report = ReadReport(str(path), encoding_errors=encoding_errors)
+    first = next(iter_lines(path, report), (1, ""))[1] or ""
     header = {name.strip().lower() for name in first.split("\t")}
     known = {text_column.lower()} if text_column else set(TEXT_COLUMNS)
     return "tsv" if header & known else "label-text"
@@ -102,7 +106,7 @@ def iter_classification(
     format: str | None = None,
 ) -> Iterator[TextExample]:
     """Streams `TextExample`s from any classification layout (`format` guessed when None)."""
-    format = format or detect_classification_format(path, text_column)
+    format = format or detect_classification_format(path, text_column, report.encoding_errors)
     if format not in CLASSIFICATION_FORMATS:
         raise ConfigError(
             f"unknown format {format!r}; expected one of {sorted(CLASSIFICATION_FORMATS)}"
@@ -117,6 +121,7 @@ def read_classification(
     label_column: str | None = None,
     on_error: str = "raise",
     format: str | None = None,
+    encoding_errors: str = "strict",
 ) -> ReadResult:
     """Reads labelled texts from a file or folder in any layout listed in the module docstring.
 
@@ -125,8 +130,9 @@ def read_classification(
             (text/sentence/review/name..., label/intent/language...) when None.
         on_error: ``"raise"`` or ``"skip"`` (skipped rows are counted in the report).
         format: one of `CLASSIFICATION_FORMATS` to bypass the guess.
+        encoding_errors: ``"strict"`` or ``"replace"`` (bytes that are not UTF-8 → U+FFFD).
     """
-    report = ReadReport(str(path), on_error)
+    report = ReadReport(str(path), on_error, encoding_errors)
     examples = list(iter_classification(path, report, text_column, label_column, format))
     return ReadResult(examples, report)
 
@@ -137,14 +143,16 @@ def read_tagging(
     token_column: int = 0,
     tag_column: int = -1,
     convert_iob1: bool = False,
+    encoding_errors: str = "strict",
 ) -> ReadResult:
     """Reads tagged sentences: an ATIS/SNIPS folder (with intents) or a CoNLL column file.
 
     Args:
         token_column, tag_column: CoNLL columns (default first and last).
         convert_iob1: convert IOB1 tags (original CoNLL-2003) to BIO.
+        encoding_errors: ``"strict"`` or ``"replace"`` (bytes that are not UTF-8 → U+FFFD).
     """
-    report = ReadReport(str(path), on_error)
+    report = ReadReport(str(path), on_error, encoding_errors)
     if Path(path).is_dir():
         stream = iter_intent_folder(path, report, need_tags=True)
     else:
@@ -153,16 +161,19 @@ def read_tagging(
 
 
 def read_parallel(
-    path: str | Path | tuple[str | Path, str | Path], on_error: str = "raise"
+    path: str | Path | tuple[str | Path, str | Path],
+    on_error: str = "raise",
+    encoding_errors: str = "strict",
 ) -> ReadResult:
-    """Reads translation pairs: a ``source<TAB>target`` file or a ``(source, target)`` file pair."""
+    """Reads translation pairs: a ``source<TAB>target`` file or a ``(source, target)`` file pair
+    (``encoding_errors="replace"`` reads bytes that are not UTF-8 as U+FFFD)."""
     check_on_error(on_error)
     if isinstance(path, (tuple, list)):
         if len(path) != 2:
             raise ConfigError(f"expected (source_path, target_path), got {len(path)} paths")
-        report = ReadReport(f"{path[0]} + {path[1]}", on_error)
+        report = ReadReport(f"{path[0]} + {path[1]}", on_error, encoding_errors)
         stream = iter_parallel_files(path[0], path[1], report)
     else:
-        report = ReadReport(str(path), on_error)
+        report = ReadReport(str(path), on_error, encoding_errors)
         stream = iter_parallel_tsv(path, report)
     return ReadResult(list(stream), report)

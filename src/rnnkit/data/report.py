@@ -3,7 +3,9 @@
 Every reader goes through `iter_lines`, which decodes UTF-8 (a leading byte-order mark is
 tolerated) one line at a time, so invalid bytes are reported with their line and byte column,
 and through a `ReadReport`, which either raises each `DataError` (``on_error="raise"``, the
-default) or counts it and keeps the first few locations (``on_error="skip"``).
+default) or counts it and keeps the first few locations (``on_error="skip"``). Bytes that are
+not UTF-8 text are such an error unless the report's ``encoding_errors="replace"`` reads them
+as U+FFFD (an explicit opt-in).
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ class ReadReport:
     Args:
         source: the file, folder or data set read (for messages).
         on_error: ``"raise"`` raises the first `DataError`; ``"skip"`` skips the row and counts it.
+        encoding_errors: ``"strict"`` makes a line that is not UTF-8 text such an error;
+            ``"replace"`` reads its bad bytes (and NUL) as U+FFFD.
     """
 
     source: str
     on_error: str = "raise"
+    encoding_errors: str = "strict"  # bytes that are not UTF-8 text: an error, or U+FFFD
     examples: int = 0
     skipped: int = 0
     blank_lines: int = 0  # blank lines are separators, not rows; counted so nothing vanishes
@@ -41,6 +46,7 @@ class ReadReport:
 
     def __post_init__(self) -> None:
         check_on_error(self.on_error)
+        check_encoding_errors(self.encoding_errors)
 
     def record(self, error: DataError) -> None:
         """Raises `error` under ``on_error="raise"``; else counts it and keeps the first few."""
@@ -65,6 +71,14 @@ def check_on_error(on_error: str) -> None:
         raise ConfigError(f"on_error must be one of {list(ON_ERROR)}, got {on_error!r}")
 
 
+def check_encoding_errors(errors: str) -> None:
+    """Raises `ConfigError` unless `errors` is ``"strict"`` or ``"replace"``."""
+    if errors not in ENCODING_ERRORS:
+        raise ConfigError(
+            f"encoding errors: expected one of {list(ENCODING_ERRORS)}, got {errors!r}"
+        )
+
+
 def check_file(path: str | Path) -> Path:
     """Returns `path` as a `Path`, raising `DataError` when it is not an existing file."""
     path = Path(path)
@@ -81,7 +95,8 @@ def iter_lines(
 
     A byte-order mark at the start is dropped. A line that is not valid UTF-8 text (see
     `decode_line`) becomes a `DataError` naming its line and the byte column of the first bad
-    byte (raised, or skipped and counted, as `report` says).
+    byte (raised, or skipped and counted, as `report` says), unless the report's
+    ``encoding_errors="replace"`` reads the bad bytes as U+FFFD.
 
     Args:
         keep_ends: keep the line end (for the `csv` module, which needs it inside quotes);
@@ -107,7 +122,7 @@ def iter_lines(
             if number <= done:
                 continue
             try:
-                text = decode_line(raw, path, number)
+                text = decode_line(raw, path, number, report.encoding_errors)
             except DataError as error:
                 report.record(error)
                 if bad_as_none:
@@ -124,10 +139,7 @@ def decode_line(raw: bytes, source: str | Path, number: int, errors: str = "stri
     first byte that is not UTF-8, or of a NUL byte (binary data, never text in a data file);
     ``errors="replace"`` reads such bytes as U+FFFD instead.
     """
-    if errors not in ENCODING_ERRORS:
-        raise ConfigError(
-            f"encoding errors: expected one of {list(ENCODING_ERRORS)}, got {errors!r}"
-        )
+    check_encoding_errors(errors)
     if number == 1 and raw.startswith(_BOM):
         raw = raw[len(_BOM) :]
     if errors == "replace":

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,9 +111,15 @@ class GradientFlow:
     parameter_norms: dict[str, float] = field(default_factory=dict)  # ‖∂L/∂p‖ per parameter
 
     @property
+    def deciding(self) -> DirectionFlow:
+        """The layer and direction that gives the verdict: the most severe verdict, and among
+        equally severe ones the ratio farthest from 1 (in log scale)."""
+        return max(self.directions, key=lambda flow: (VERDICTS.index(flow.verdict), distance(flow)))
+
+    @property
     def verdict(self) -> str:
         """The most severe verdict of any layer and direction."""
-        return max((flow.verdict for flow in self.directions), key=VERDICTS.index)
+        return self.deciding.verdict
 
     @property
     def global_norm(self) -> float:
@@ -124,6 +130,8 @@ class GradientFlow:
         return {
             "loss": finite_or_none(self.loss),
             "verdict": self.verdict,
+            "deciding": self.deciding.name,
+            "ratio": finite_or_none(self.deciding.ratio),
             "align": self.align,
             "thresholds": {
                 "vanishing_below": self.thresholds.vanishing_below,
@@ -142,7 +150,7 @@ class GradientFlow:
 def gradient_flow(
     model: nn.Module,
     loss_fn: Callable[[nn.Module], Tensor],
-    lengths: Tensor | list[int] | None = None,
+    lengths: Tensor | list[int] | Mapping[str, Tensor] | None = None,
     align: str = "end",
     thresholds: Thresholds | None = None,
 ) -> GradientFlow:
@@ -156,7 +164,9 @@ def gradient_flow(
             A sum over the batch keeps per-sample gradients independent of B.
         lengths: ``(B,)`` true lengths of the batch the layers saw, or None if all are T.
             Layers that ran on another batch (a tagger's character encoder reads every word
-            as one sequence) are left out: their lengths are not these.
+            as one sequence) are left out: their lengths are not these. Or a mapping from
+            recurrent modules' qualified names to their own ``(B,)`` lengths (a seq2seq
+            model's encoder and decoder): only those modules are measured.
         align: ``"end"`` or ``"start"`` (see the module docstring).
         thresholds: bounds for the verdicts (default `Thresholds()`).
     """
@@ -174,7 +184,7 @@ def gradient_flow(
         (name, key, states)
         for name, record in records.items()
         for key, states in sorted(record.states.items())
-        if lengths is None or states[0].h.size(0) == len(lengths)
+        if measured(name, states, lengths)
     ]
     if not recorded:
         raise ConfigError("gradient_flow: loss_fn ran no rnnkit.nn recurrent layer of the model")
@@ -188,8 +198,9 @@ def gradient_flow(
     for name, key, states in recorded:
         grads_h = [next(state_grads) for _ in states]
         grads_c = [next(state_grads) for _ in states] if states[0].c is not None else None
+        own = lengths.get(name) if isinstance(lengths, Mapping) else lengths
         directions.append(
-            direction_flow(name, key, states, grads_h, grads_c, lengths, align, thresholds)
+            direction_flow(name, key, states, grads_h, grads_c, own, align, thresholds)
         )
     parameter_grads = grads[len(targets) :]
     parameter_norms = {
@@ -197,6 +208,15 @@ def gradient_flow(
         for name, grad in zip(trainable, parameter_grads, strict=True)
     }
     return GradientFlow(float(loss.detach()), align, thresholds, directions, parameter_norms)
+
+
+def measured(
+    name: str, states: list[RNNState], lengths: Tensor | list[int] | Mapping[str, Tensor] | None
+) -> bool:
+    """Whether the recorded module ``name`` is measured with these ``lengths``."""
+    if isinstance(lengths, Mapping):
+        return name in lengths
+    return lengths is None or states[0].h.size(0) == len(lengths)
 
 
 def layer_gradient_flow(
@@ -312,6 +332,13 @@ def earliest_to_latest(norms: np.ndarray) -> float:
     if latest == 0.0:
         return 0.0 if earliest == 0.0 else math.inf
     return earliest / latest
+
+
+def distance(flow: DirectionFlow) -> float:
+    """``|log ratio|``: how far a direction's ratio is from 1 (infinite when not finite)."""
+    if not math.isfinite(flow.ratio) or flow.ratio <= 0:
+        return math.inf
+    return abs(math.log(flow.ratio))
 
 
 def finite_or_none(value: float) -> float | None:

@@ -1,30 +1,149 @@
-"""Gradient flow of a trained task model on real data (``rnnkit diagnose gradients DIR``)."""
+"""Gradient-flow adapters: for each model kind, which loss to differentiate, and with respect to
+which recurrent states (``rnnkit diagnose gradients DIR`` and the trainer's gradient monitor).
+
+Legend: B batch, T time, S source length, K tags, C classes, V vocabulary.
+
+Where one loss sits at the end (N→1, the classifier), ``‖∂L/∂h_t‖`` against the distance from
+it is the propagation through time itself. Where every step has its own loss (N→N, 1→N, N→M),
+the gradient of the *summed* loss at step t adds one term per loss downstream of t, so the
+earliest/latest ratio counts losses rather than measuring propagation: an early decoder step of a
+healthy translator collects many terms, and the ratio says "exploding". These adapters therefore
+differentiate the loss at *one* step of each sequence, ``‖∂L_p/∂h_t‖`` (Pascanu et al. 2013,
+§2): the last step for the forward directions and the first step for the reverse ones, so that
+the loss sits at the latest step each direction processes and every earlier step reaches it
+through the recurrence alone.
+
+Each adapter is ``adapter(model, batch) -> GradientFlow`` on the batch type the model trains on
+(the forward pass through the model contract's ``model.inputs(batch)``);
+`get_flow_adapter` picks one by model class (`FLOW_ADAPTERS`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor, nn
 
-from rnnkit.data import TextExample
-from rnnkit.data.batching import pad_words
 from rnnkit.diagnostics.gradients import GradientFlow, gradient_flow
+from rnnkit.models import (
+    JointIntentSlot,
+    LanguageModel,
+    Seq2Seq,
+    SequenceClassifier,
+    SequenceTagger,
+)
+
+FlowAdapter = Callable[[nn.Module, Any], GradientFlow]
+StepLoss = Callable[[nn.Module, Tensor], Tensor]  # (model, positions (B,)) -> scalar loss
 
 
-def classifier_gradient_flow(classifier, examples: Sequence[TextExample]) -> GradientFlow:
-    """``‖∂L/∂h_t‖`` per step for a loaded `Classifier` on labelled ``examples``.
+def classifier_flow(model: SequenceClassifier, batch: Any) -> GradientFlow:
+    """N→1: the summed cross-entropy of a `TextBatch` (``ids``, ``lengths``, ``labels``, and the
+    characters of each word when the model has character features); the
+    loss sits after the last step, so every step's norm is its propagated gradient."""
 
-    The loss is the summed cross-entropy against the gold labels (examples whose label the
-    model does not know are left out); the model stays in eval mode, so dropout is off and
-    the numbers are those of the model as it predicts.
+    def loss_fn(module: nn.Module) -> Tensor:
+        return F.cross_entropy(module(*module.inputs(batch)), batch.labels, reduction="sum")
+
+    return gradient_flow(model, loss_fn, {"encoder.rnn": batch.lengths})
+
+
+def tagger_flow(model: SequenceTagger, batch: Any) -> GradientFlow:
+    """N→N: the cross-entropy of the emissions at one token of each sentence of a `TaggedBatch`
+    against its gold tag (with a CRF too: the per-token emission scores are what the encoder's
+    states feed), at the last token for forward directions and the first for reverse ones."""
+
+    def step_loss(module: nn.Module, positions: Tensor) -> Tensor:
+        emissions = module(*module.inputs(batch))
+        return token_loss(emissions, batch.tags, positions)
+
+    return one_step_flow(model, step_loss, batch.lengths)
+
+
+def joint_flow(model: JointIntentSlot, batch: Any) -> GradientFlow:
+    """N→1 + N→N: the summed intent cross-entropy plus the slot loss at one token of each
+    sentence (as `tagger_flow`); the intent loss reads the latest step of each direction."""
+
+    def step_loss(module: nn.Module, positions: Tensor) -> Tensor:
+        intent_logits, emissions = module(*module.inputs(batch))
+        intent = F.cross_entropy(intent_logits, batch.intents, reduction="sum")
+        return intent + token_loss(emissions, batch.tags, positions)
+
+    return one_step_flow(model, step_loss, batch.lengths)
+
+
+def language_model_flow(model: LanguageModel, batch: Any) -> GradientFlow:
+    """1→N: the next-token cross-entropy at the last predicted step of each sequence of an
+    ``LMBatch`` (``inputs``, ``targets`` padded with the pad id, ``conditions``)."""
+    pad_id = model.config.pad_id
+    lengths = (batch.targets != pad_id).sum(dim=1).clamp(min=1)  # (B,)
+
+    def loss_fn(module: nn.Module) -> Tensor:
+        logits, _ = module(batch.inputs, batch.conditions, lengths=lengths)
+        return token_loss(logits, batch.targets, lengths - 1)
+
+    return gradient_flow(model, loss_fn, {"rnn": lengths})
+
+
+def seq2seq_flow(model: Seq2Seq, batch: Any) -> GradientFlow:
+    """N→M: the cross-entropy at the last target token of each pair of a `ParallelBatch`,
+    differentiated with respect to the decoder's states (propagation through the decoder) and
+    the encoder's (reached through attention and the bridge)."""
+    target_out = batch.target[:, 1:]  # what the decoder predicts from target[:, :-1]
+    target_lengths = (batch.target_lengths - 1).clamp(min=1)  # (B,) steps of target_out
+
+    def loss_fn(module: nn.Module) -> Tensor:
+        logits = module(*module.inputs(batch))  # (B, T, V)
+        return token_loss(logits, target_out, target_lengths - 1)
+
+    lengths = {"encoder.rnn": batch.source_lengths, "decoder.rnn": target_lengths}
+    return gradient_flow(model, loss_fn, lengths)
+
+
+def one_step_flow(model: nn.Module, step_loss: StepLoss, lengths: Tensor) -> GradientFlow:
+    """Forward directions measured for the loss at each sentence's last token, reverse ones for
+    the loss at its first token (two backward passes when the encoder is bidirectional).
+
+    The loss and the parameter norms reported are those of the last-token loss.
     """
-    known = [example for example in examples if example.label in classifier.labels]
-    inputs = pad_words(classifier.encode([ex.text for ex in known]), classifier.vocab.pad_id)
-    lengths = inputs[1]
-    labels = torch.tensor([classifier.labels.encode(example.label) for example in known])
+    measured = {"encoder.rnn": lengths}
+    last = gradient_flow(model, lambda module: step_loss(module, lengths - 1), measured)
+    if all(direction.direction == 0 for direction in last.directions):
+        return last
+    first = gradient_flow(
+        model, lambda module: step_loss(module, torch.zeros_like(lengths)), measured
+    )
+    directions = [
+        forward if forward.direction == 0 else reverse
+        for forward, reverse in zip(last.directions, first.directions, strict=True)
+    ]
+    return GradientFlow(last.loss, last.align, last.thresholds, directions, last.parameter_norms)
 
-    def loss_fn(model):
-        return F.cross_entropy(model(*inputs), labels, reduction="sum")
 
-    return gradient_flow(classifier.model, loss_fn, lengths)
+def token_loss(scores: Tensor, gold: Tensor, positions: Tensor) -> Tensor:
+    """Summed cross-entropy of ``scores (B, T, K)`` at ``positions (B,)`` against the gold ids
+    ``gold (B, T)``."""
+    rows = torch.arange(scores.size(0), device=scores.device)
+    positions = positions.to(scores.device)
+    return F.cross_entropy(scores[rows, positions], gold[rows, positions], reduction="sum")
+
+
+# One adapter per model class (the Task registry points to these as well).
+FLOW_ADAPTERS: dict[type, FlowAdapter] = {
+    SequenceClassifier: classifier_flow,
+    SequenceTagger: tagger_flow,
+    JointIntentSlot: joint_flow,
+    LanguageModel: language_model_flow,
+    Seq2Seq: seq2seq_flow,
+}
+
+
+def get_flow_adapter(model: nn.Module) -> FlowAdapter | None:
+    """The adapter of ``model``'s class (or of its nearest base class); None for other models."""
+    for cls in type(model).__mro__:
+        if cls in FLOW_ADAPTERS:
+            return FLOW_ADAPTERS[cls]
+    return None

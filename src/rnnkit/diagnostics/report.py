@@ -73,6 +73,15 @@ def gradient_table(flows: Mapping[str, GradientFlow]) -> list[dict]:
     return rows
 
 
+def verdict_lines(flows: Mapping[str, GradientFlow]) -> str:
+    """One line per model: its verdict and the layer and direction (and ratio) that gave it."""
+    return "".join(
+        f"- {label}: {flow.verdict}, from {flow.deciding.name} "
+        f"(ratio {format_number(flow.deciding.ratio)})\n"
+        for label, flow in flows.items()
+    )
+
+
 def format_number(value: float) -> str:
     return f"{value:.2e}" if math.isfinite(value) else str(value)
 
@@ -100,7 +109,8 @@ def write_gradient_report(
     paths["json"].write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
     options = ", ".join(f"{key}={value}" for key, value in settings.items())
     paths["md"].write_text(
-        f"# {title}\n\n{options}\n\n" + markdown_table(gradient_table(flows)),
+        f"# {title}\n\n{options}\n\n{verdict_lines(flows)}\n"
+        + markdown_table(gradient_table(flows)),
         encoding="utf-8",
     )
     plot_gradient_flow(flows, paths["png"], title)

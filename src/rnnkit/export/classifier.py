@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from rnnkit.export.graph import GraphBuilder, pooling
 from rnnkit.export.runtime import OnnxRuntimeModel
 from rnnkit.export.tagging import encode_words
-from rnnkit.models.classifier import prefix_probabilities
+from rnnkit.models.classifier import SequenceClassifier, prefix_probabilities
 
 
 def build_classifier(model: nn.Module, builder: GraphBuilder) -> None:
@@ -37,7 +37,11 @@ def classifier_reference(model: nn.Module, inputs: dict[str, Tensor]) -> dict[st
 class OnnxClassifierModel(OnnxRuntimeModel):
     """A `SequenceClassifier`'s inference contract — ``model(tokens, lengths[, char_ids,
     char_lengths]) -> logits``, ``forward_with_details``, ``prefix_probabilities`` — computed
-    by ONNX Runtime."""
+    by ONNX Runtime, and the model contract's ``inputs`` and ``loss`` (which read no weights),
+    for evaluation."""
+
+    inputs = staticmethod(SequenceClassifier.inputs)
+    loss = SequenceClassifier.loss
 
     def __call__(
         self,

@@ -66,10 +66,12 @@ class GraphBuilder:
         return self.constant(f"axis_{axis}", np.array([axis], np.int64))
 
     def op(self, op_type: str, *inputs: str, outputs: int = 1, **attributes) -> list[str]:
-        """Adds one node; returns its output names (fresh, numbered)."""
+        """Adds one node, named ``<op>_<n>`` (so tools such as the quantizer can name it);
+        returns its output names (fresh, numbered)."""
         self._count += 1
-        names = [f"{op_type.lower()}_{self._count}_{i}" for i in range(outputs)]
-        self.nodes.append(helper.make_node(op_type, list(inputs), names, **attributes))
+        node = f"{op_type.lower()}_{self._count}"
+        names = [f"{node}_{i}" for i in range(outputs)]
+        self.nodes.append(helper.make_node(op_type, list(inputs), names, name=node, **attributes))
         return names
 
     def op1(self, op_type: str, *inputs: str, **attributes) -> str:

@@ -23,9 +23,9 @@ from rnnkit.export.graph import GraphBuilder, recurrent_layers
 from rnnkit.export.runtime import OnnxRuntimeModel, run_session
 from rnnkit.export.spec import OnnxGraph
 from rnnkit.models.language_model import (
-    DecoderState,
     LanguageModel,
     LanguageModelConfig,
+    LanguageModelState,
     check_condition,
     step_log_probs,
 )
@@ -70,7 +70,7 @@ def add_state_outputs(
 
 
 def feed_reference(model: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
-    state = DecoderState(RNNState(inputs["h"], inputs.get("c")), inputs.get("condition"))
+    state = LanguageModelState(RNNState(inputs["h"], inputs.get("c")), inputs.get("condition"))
     logits, state = model.feed(inputs["tokens"], state)
     found = {"logits": logits, "h_out": state.rnn.h}
     return found if state.rnn.c is None else {**found, "c_out": state.rnn.c}
@@ -138,9 +138,11 @@ def language_model_graphs(model: nn.Module) -> dict[str, OnnxGraph]:
 
 class OnnxLanguageModel(OnnxRuntimeModel):
     """A `LanguageModel`'s inference contract (``model(...)``, ``start_state``, ``feed``,
-    ``step``, ``select``) over the sessions of `language_model_graphs`."""
+    ``step``) over the sessions of `language_model_graphs`, and the model
+    contract's ``inputs`` and ``loss`` (which read no weights), for perplexity."""
 
-    select = staticmethod(LanguageModel.select)
+    inputs = staticmethod(LanguageModel.inputs)
+    loss = LanguageModel.loss
 
     def __init__(self, sessions: dict[str, Any], config: LanguageModelConfig) -> None:
         super().__init__(sessions["model"], config)
@@ -155,7 +157,7 @@ class OnnxLanguageModel(OnnxRuntimeModel):
         logits, found = self.feed(tokens, start if state is None else start._replace(rnn=state))
         return logits, found.rnn
 
-    def start_state(self, condition: Tensor | None, batch: int) -> DecoderState:
+    def start_state(self, condition: Tensor | None, batch: int) -> LanguageModelState:
         config = self.config
         h = torch.zeros(config.num_layers, batch, config.hidden_size)
         features = None
@@ -163,12 +165,12 @@ class OnnxLanguageModel(OnnxRuntimeModel):
             found = run_session(self.start_session, {"condition": condition})
             features, h = found["features"], found.get("h", h)
         rnn = RNNState(h, torch.zeros_like(h) if config.cell == "lstm" else None)
-        return DecoderState(rnn, features if config.condition_in_input else None)
+        return LanguageModelState(rnn, features if config.condition_in_input else None)
 
-    def feed(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+    def feed(self, tokens: Tensor, state: LanguageModelState) -> tuple[Tensor, LanguageModelState]:
         found = self.run(tokens=tokens, h=state.rnn.h, c=state.rnn.c, condition=state.condition)
         rnn = RNNState(found["h_out"], found.get("c_out"))
-        return found["logits"], DecoderState(rnn, state.condition)
+        return found["logits"], LanguageModelState(rnn, state.condition)
 
-    def step(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+    def step(self, tokens: Tensor, state: LanguageModelState) -> tuple[Tensor, LanguageModelState]:
         return step_log_probs(self.feed, tokens, state)

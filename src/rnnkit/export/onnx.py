@@ -1,6 +1,7 @@
 """``model.onnx`` beside a checkpoint: export with a parity check, and loading for inference.
 
-One registry, `ONNX_TASKS`: a task exports when it has an entry saying which graphs make its
+One registry, `ONNX_GRAPHS`, one entry per model family; a task (`rnnkit.tasks.TASKS`) names
+its family in ``Task.onnx``. An entry says which graphs make the
 model (`OnnxGraph`: how each is built with `rnnkit.export.graph`, which PyTorch outputs it must
 reproduce, on which check inputs), and which runtime model presents the sessions behind the
 task model's own inference contract — so the task's predictor (tokenizing, batching, decoding,
@@ -23,7 +24,7 @@ import onnx
 import torch
 from torch import Tensor, nn
 
-from rnnkit.errors import ConfigError, ExportError, ModelDirectoryError
+from rnnkit.errors import ExportError, ModelDirectoryError
 from rnnkit.export.classifier import (
     OnnxClassifierModel,
     build_classifier,
@@ -40,6 +41,7 @@ from rnnkit.export.tagging import (
     build_tagger,
     tagging_reference,
 )
+from rnnkit.tasks import TASKS, load_predictor
 from rnnkit.training.checkpoint import WEIGHTS_FILE, atomic_write
 
 ONNX_FILE = "model.onnx"
@@ -72,29 +74,32 @@ def one_graph(
     )
 
 
-ONNX_TASKS: dict[str, OnnxTask] = {
-    "classify": one_graph(build_classifier, classifier_reference, OnnxClassifierModel),
-    "tag": one_graph(build_tagger, tagging_reference, OnnxTaggingModel),
+# Model family (the ``onnx`` of a `Task`) → how its models go to ONNX and come back.
+ONNX_GRAPHS: dict[str, OnnxTask] = {
+    "classifier": one_graph(build_classifier, classifier_reference, OnnxClassifierModel),
+    "tagger": one_graph(build_tagger, tagging_reference, OnnxTaggingModel),
     "joint": one_graph(build_joint, tagging_reference, OnnxTaggingModel),
-    "generate": OnnxTask(language_model_graphs, OnnxLanguageModel),
-    "translate": OnnxTask(seq2seq_graphs, OnnxSeq2Seq),
+    "language-model": OnnxTask(language_model_graphs, OnnxLanguageModel),
+    "seq2seq": OnnxTask(seq2seq_graphs, OnnxSeq2Seq),
 }
 
 
 def get_onnx_task(task: str) -> OnnxTask:
-    if task not in ONNX_TASKS:
-        raise ConfigError(
-            f"task: ONNX export exists for {sorted(ONNX_TASKS)}, got a {task!r} model"
-        )
-    return ONNX_TASKS[task]
+    """The ONNX graphs of the registered task ``task`` (its ``Task.onnx`` family)."""
+    return TASKS.entry(task, "onnx", ONNX_GRAPHS, "ONNX graph family")
 
 
-def onnx_path(directory: Path, stem: str) -> Path:
-    return directory / f"{stem}.onnx"
+INT8_SUFFIX = ".int8"  # model.int8.onnx: the int8 graph beside model.onnx (rnnkit.export.quantize)
 
 
-def read_session(path: Path, directory: Path) -> Any:
-    """An ONNX Runtime session for ``path``; a file it cannot load names itself."""
+def onnx_path(directory: Path, stem: str, quantized: bool = False) -> Path:
+    """``model.onnx`` (or a step graph's file); ``quantized``: its int8 twin ``model.int8.onnx``."""
+    return directory / f"{stem}{INT8_SUFFIX if quantized else ''}.onnx"
+
+
+def read_session(path: Path, command: str) -> Any:
+    """An ONNX Runtime session for ``path``; a file it cannot load names itself and the
+    ``command`` that writes it again."""
     try:
         return create_session(path)
     # onnxruntime raises its own classes (InvalidProtobuf, InvalidArgument, Fail, ...), all
@@ -102,8 +107,7 @@ def read_session(path: Path, directory: Path) -> Any:
     except Exception as error:
         reason = " ".join(str(error).split())
         raise ModelDirectoryError(
-            f"{path}: not a loadable ONNX model ({reason}); write it again with: "
-            f"rnnkit export {directory}"
+            f"{path}: not a loadable ONNX model ({reason}); write it again with: {command}"
         ) from None
 
 
@@ -135,10 +139,8 @@ def export_onnx(directory: str | Path) -> ExportResult:
     """Writes ``model.onnx`` (and the model's step graphs) beside the checkpoint in
     ``directory`` and checks that ONNX Runtime reproduces PyTorch on check inputs of mixed
     lengths (raises `ExportError`, removing the files, if not)."""
-    import rnnkit
-
     directory = Path(directory)
-    predictor = rnnkit.load(directory)
+    predictor = load_predictor(directory)
     model = predictor.model.eval()
     metadata = {"weights_sha256": weights_digest(directory)}
     graphs = get_onnx_task(predictor.task).graphs(model)
@@ -178,22 +180,24 @@ def weights_digest(directory: Path) -> str:
     return hashlib.sha256((directory / WEIGHTS_FILE).read_bytes()).hexdigest()
 
 
-def load_onnx(predictor: Any, directory: str | Path) -> Any:
-    """Puts ``directory``'s ``model.onnx`` behind ``predictor`` (loaded with PyTorch) in place
-    of its PyTorch model; refuses a missing file or one exported from other weights."""
+def load_onnx(predictor: Any, directory: str | Path, quantized: bool = False) -> Any:
+    """Puts ``directory``'s ``model.onnx`` (``quantized``: ``model.int8.onnx``) behind
+    ``predictor`` (loaded with PyTorch) in place of its PyTorch model; refuses a missing file
+    or one exported from other weights."""
     directory = Path(directory)
     spec = get_onnx_task(predictor.task)
     digest = weights_digest(directory)
+    command = f"rnnkit export {directory}" + (" --quantize int8" if quantized else "")
     sessions = {}
     for stem in spec.graphs(predictor.model):
-        path = onnx_path(directory, stem)
+        path = onnx_path(directory, stem, quantized)
         if not path.is_file():
-            raise ModelDirectoryError(f"{path} not found; write it with: rnnkit export {directory}")
-        session = sessions[stem] = read_session(path, directory)
+            raise ModelDirectoryError(f"{path} not found; write it with: {command}")
+        session = sessions[stem] = read_session(path, command)
         if session.get_modelmeta().custom_metadata_map.get("weights_sha256") != digest:
             raise ModelDirectoryError(
                 f"{path} was exported from other weights than {directory / WEIGHTS_FILE}; "
-                f"export again with: rnnkit export {directory}"
+                f"export again with: {command}"
             )
     predictor.model = spec.runtime_model(sessions, predictor.model.config)
     return predictor

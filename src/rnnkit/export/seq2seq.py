@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from rnnkit.export.graph import GraphBuilder, final_features, recurrent_layers, recurrent_stack
 from rnnkit.export.runtime import OnnxRuntimeModel, run_session
 from rnnkit.export.spec import OnnxGraph, token_inputs
-from rnnkit.models.seq2seq import DecoderState, Seq2SeqConfig, Seq2SeqDecoding
+from rnnkit.models.seq2seq import Seq2SeqConfig, Seq2SeqDecoding, Seq2SeqState
 from rnnkit.nn import RNNState
 from rnnkit.nn.masking import valid_mask
 
@@ -157,11 +157,11 @@ def step_reference(model: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Ten
     return found if state.rnn.c is None else {**found, "c_out": state.rnn.c}
 
 
-def step_state(inputs: dict[str, Tensor]) -> DecoderState:
-    """The `DecoderState` of a step graph's inputs (``feed`` zero when absent)."""
+def step_state(inputs: dict[str, Tensor]) -> Seq2SeqState:
+    """The `Seq2SeqState` of a step graph's inputs (``feed`` zero when absent)."""
     h = inputs["h"]
     feed = inputs.get("feed", h.new_zeros(h.size(1), h.size(2)))
-    return DecoderState(RNNState(h, inputs.get("c")), feed, inputs["memory"], inputs["keys"],
+    return Seq2SeqState(RNNState(h, inputs.get("c")), feed, inputs["memory"], inputs["keys"],
                         inputs["mask"])  # fmt: skip
 
 
@@ -198,16 +198,16 @@ class OnnxSeq2Seq(Seq2SeqDecoding, OnnxRuntimeModel):
         self.step_session = sessions["model.step"]
         self.input_feeding = config.decoder.input_feeding
 
-    def encode(self, source: Tensor, source_lengths: Tensor) -> DecoderState:
+    def encode(self, source: Tensor, source_lengths: Tensor) -> Seq2SeqState:
         found = self.run(tokens=source, lengths=source_lengths)
         h = found["h"]
         mask = valid_mask(source_lengths, source.size(1), source.device)
         feed = h.new_zeros(h.size(1), h.size(2))
-        return DecoderState(RNNState(h, found.get("c")), feed, found["memory"], found["keys"], mask)
+        return Seq2SeqState(RNNState(h, found.get("c")), feed, found["memory"], found["keys"], mask)
 
     def step_with_attention(
-        self, tokens: Tensor, state: DecoderState
-    ) -> tuple[Tensor, Tensor, DecoderState]:
+        self, tokens: Tensor, state: Seq2SeqState
+    ) -> tuple[Tensor, Tensor, Seq2SeqState]:
         """``tokens (N,)`` → ``log_probs (N, V)``, attention ``weights (N, S)``, next state."""
         inputs = {"tokens": tokens, "h": state.rnn.h, "c": state.rnn.c, "memory": state.memory,
                   "keys": state.keys, "mask": state.mask}  # fmt: skip
@@ -218,7 +218,7 @@ class OnnxSeq2Seq(Seq2SeqDecoding, OnnxRuntimeModel):
                                feed=found["feed_out"])  # fmt: skip
         return found["log_probs"], found["weights"], state
 
-    def decode_step(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+    def decode_step(self, tokens: Tensor, state: Seq2SeqState) -> tuple[Tensor, Seq2SeqState]:
         log_probs, _, state = self.step_with_attention(tokens, state)
         return log_probs, state
 

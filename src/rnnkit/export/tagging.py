@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from rnnkit.data.batching import WordBatch
 from rnnkit.export.graph import GraphBuilder, char_features, pooling, recurrent_stack
 from rnnkit.export.runtime import OnnxRuntimeModel
 from rnnkit.models.joint import JointDecoding, joint_decoding
@@ -62,8 +63,8 @@ def build_joint(model: nn.Module, builder: GraphBuilder) -> None:
 
 def tagging_reference(model: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
     """The PyTorch values of every graph output."""
-    found = model(inputs["tokens"], inputs["lengths"], inputs.get("char_ids"),
-                  inputs.get("char_lengths"))  # fmt: skip
+    found = model(WordBatch(inputs["tokens"], inputs["lengths"], inputs.get("char_ids"),
+                            inputs.get("char_lengths")))  # fmt: skip
     found = {"emissions": found} if isinstance(found, Tensor) else dict(
         zip(("intent_logits", "emissions"), found, strict=True))  # fmt: skip
     crf = model.head.crf
@@ -106,6 +107,16 @@ def viterbi(
     return [row[:n].tolist() for row, n in zip(best_paths, lengths.tolist(), strict=True)]
 
 
+def graph_inputs(words: WordBatch) -> dict[str, Tensor | None]:
+    """A `WordBatch` as the graph's named inputs (None for absent characters)."""
+    return {
+        "tokens": words.ids,
+        "lengths": words.lengths,
+        "char_ids": words.char_ids,
+        "char_lengths": words.char_lengths,
+    }
+
+
 class OnnxTaggingModel(OnnxRuntimeModel):
     """A `SequenceTagger`'s or `JointIntentSlot`'s inference contract (``model(...)`` and
     ``decode(...)``) on ONNX Runtime, with Viterbi in NumPy."""
@@ -118,34 +129,20 @@ class OnnxTaggingModel(OnnxRuntimeModel):
         if config.use_crf:  # constant outputs: one run on a one-token sentence reads them
             one = torch.ones(1, 1, dtype=torch.long)
             chars = (one.unsqueeze(2), one) if config.char_features else (None, None)
-            found = self.run(list(CRF_OUTPUTS), tokens=one, lengths=torch.ones(1),
-                             char_ids=chars[0], char_lengths=chars[1])  # fmt: skip
+            found = self.run(list(CRF_OUTPUTS), **graph_inputs(WordBatch(one, one[0], *chars)))
             self.crf = [found[name].numpy() for name in CRF_OUTPUTS]
 
-    def __call__(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> Tensor | tuple[Tensor, Tensor]:
+    def __call__(self, words: WordBatch) -> Tensor | tuple[Tensor, Tensor]:
         names = ["intent_logits", "emissions"] if self.joint else ["emissions"]
-        found = self.run(names, tokens=tokens, lengths=lengths, char_ids=char_ids,
-                         char_lengths=char_lengths)  # fmt: skip
+        found = self.run(names, **graph_inputs(words))
         return (found["intent_logits"], found["emissions"]) if self.joint else found["emissions"]
 
     @torch.no_grad()
-    def decode(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> list[list[int]] | JointDecoding:
-        found = self(tokens, lengths, char_ids, char_lengths)
+    def decode(self, words: WordBatch) -> list[list[int]] | JointDecoding:
+        found = self(words)
         intent_logits, emissions = found if self.joint else (None, found)
         if self.crf is not None:
-            tags = viterbi(emissions.numpy(), lengths.numpy(), *self.crf)
+            tags = viterbi(emissions.numpy(), words.lengths.numpy(), *self.crf)
         else:
-            tags = argmax_tags(emissions, lengths)
+            tags = argmax_tags(emissions, words.lengths)
         return tags if intent_logits is None else joint_decoding(intent_logits, tags)

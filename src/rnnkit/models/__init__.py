@@ -5,6 +5,7 @@ from rnnkit.models.attention import ATTENTIONS, build_attention, get_attention
 from rnnkit.models.char_features import CharFeatures
 from rnnkit.models.classifier import ClassifierConfig, SequenceClassifier
 from rnnkit.models.decoding import (
+    DecoderState,
     Hypothesis,
     beam_search,
     filter_logits,
@@ -13,8 +14,8 @@ from rnnkit.models.decoding import (
 )
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.models.joint import JointConfig, JointDecoding, JointIntentSlot
-from rnnkit.models.language_model import LanguageModel, LanguageModelConfig
-from rnnkit.models.seq2seq import DecoderConfig, Seq2Seq, Seq2SeqConfig
+from rnnkit.models.language_model import LanguageModel, LanguageModelConfig, LanguageModelState
+from rnnkit.models.seq2seq import DecoderConfig, Seq2Seq, Seq2SeqConfig, Seq2SeqState
 from rnnkit.models.spans import Span, spans_from_bio
 from rnnkit.models.tagger import SequenceTagger, TaggerConfig, TaggingHead
 
@@ -23,6 +24,7 @@ __all__ = [
     "CharFeatures",
     "ClassifierConfig",
     "DecoderConfig",
+    "DecoderState",
     "EncoderConfig",
     "Hypothesis",
     "JointConfig",
@@ -30,9 +32,11 @@ __all__ = [
     "JointIntentSlot",
     "LanguageModel",
     "LanguageModelConfig",
+    "LanguageModelState",
     "RecurrentEncoder",
     "Seq2Seq",
     "Seq2SeqConfig",
+    "Seq2SeqState",
     "SequenceClassifier",
     "SequenceTagger",
     "Span",

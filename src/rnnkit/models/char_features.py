@@ -13,6 +13,7 @@ from typing import Literal
 
 from torch import Tensor, nn
 
+from rnnkit.data.batching import WordBatch
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models.encoder import RecurrentEncoder
 from rnnkit.nn import LSTM
@@ -119,26 +120,22 @@ def build_char_features(config: CharFeaturesConfig, backend: str) -> CharFeature
 
 
 def encode_words(
-    encoder: RecurrentEncoder,
-    chars: CharFeatures | None,
-    tokens: Tensor,
-    lengths: Tensor,
-    char_ids: Tensor | None = None,
-    char_lengths: Tensor | None = None,
+    encoder: RecurrentEncoder, chars: CharFeatures | None, words: WordBatch
 ) -> tuple[Tensor, RNNState]:
-    """Encoder ``outputs (B, T, F)`` and final state for ``tokens (B, T)``, each word's
-    embedding joined by its character features; ``char_ids (B, T, W)`` and ``char_lengths
+    """Encoder ``outputs (B, T, F)`` and final state for ``words``, each word's embedding
+    joined by its character features; the batch's ``char_ids (B, T, W)`` and ``char_lengths
     (B, T)`` are required iff the model has ``chars``."""
     if chars is None:
-        if char_ids is not None or char_lengths is not None:
+        if words.char_ids is not None or words.char_lengths is not None:
             raise ShapeError(
                 "char_ids: this model has no character features (char_features=False), "
                 "got character input"
             )
-        return encoder(tokens, lengths)
-    if char_ids is None or char_lengths is None:
-        missing = "char_ids" if char_ids is None else "char_lengths"
+        return encoder(words.ids, words.lengths)
+    if words.char_ids is None or words.char_lengths is None:
+        missing = "char_ids" if words.char_ids is None else "char_lengths"
         raise ShapeError(
             f"{missing}: expected a tensor (the model has character features), got None"
         )
-    return encoder(tokens, lengths, extra=chars(char_ids, char_lengths))
+    extra = chars(words.char_ids, words.char_lengths)
+    return encoder(words.ids, words.lengths, extra=extra)

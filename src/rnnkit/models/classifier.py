@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.data.batching import TextBatch, WordBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models.char_features import CharFeaturesConfig, build_char_features, encode_words
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
@@ -75,22 +76,19 @@ class SequenceClassifier(nn.Module):
     ) -> tuple[Tensor, Tensor, Tensor | None]:
         """Logits ``(B, C)``, encoder outputs ``(B, T, F)`` and attention weights ``(B, T)``
         (None unless the pooling is ``attention``)."""
-        outputs, final = encode_words(
-            self.encoder, self.chars, tokens, lengths, char_ids, char_lengths
-        )
+        words = WordBatch(tokens, lengths, char_ids, char_lengths)
+        outputs, final = encode_words(self.encoder, self.chars, words)
         pooled, weights = self.pooling(outputs, lengths, self.encoder.final_features(final))
         return self.output(self.dropout(pooled)), outputs, weights
 
-    def loss(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        labels: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> Tensor:
-        """Mean cross-entropy of the logits against ``labels (B,)``."""
-        return F.cross_entropy(self(tokens, lengths, char_ids, char_lengths), labels)
+    @staticmethod
+    def inputs(batch: TextBatch) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        """The arguments of ``forward`` for a training batch (the model contract)."""
+        return batch.ids, batch.lengths, batch.char_ids, batch.char_lengths
+
+    def loss(self, logits: Tensor, batch: TextBatch) -> Tensor:
+        """Mean cross-entropy of ``forward``'s logits against the batch's ``labels (B,)``."""
+        return F.cross_entropy(logits, batch.labels)
 
     def prefix_probabilities(
         self, tokens: Tensor, char_ids: Tensor | None = None, char_lengths: Tensor | None = None

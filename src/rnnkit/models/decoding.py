@@ -1,12 +1,13 @@
 """Decoding from a step function: greedy, sampling (temperature, top-k, top-p), beam search.
 
-Every strategy drives a model only through two callables, so language models and seq2seq decoders
-share this module:
+Every strategy drives a model only through a step function and its state, so language models
+and seq2seq decoders share this module:
 
 - ``step(tokens, state) -> (log_probs, new_state)``: ``tokens`` ``(N,)`` are the previous
   output ids, ``log_probs`` ``(N, V)`` the model's log-probabilities of the next token;
-- ``select(state, index) -> state``: keeps (and reorders, repeats) rows ``index`` ``(N',)`` of the
-  batch dimension of ``state`` (beam search only).
+- the state is a `DecoderState`: ``state.select(index)`` keeps (and reorders, repeats) rows
+  ``index`` ``(N',)`` of its batch (beam search only). `Seq2SeqState` and `LanguageModelState`
+  are the two in rnnkit.
 
 Legend: B batch, K beam size, V vocabulary, N rows handed to ``step`` (B, or B*K in beam search).
 
@@ -20,15 +21,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
 
 from rnnkit.errors import ConfigError, ShapeError
 
+
+class DecoderState(Protocol):
+    """What a decoder carries from one step to the next, whatever it holds."""
+
+    def select(self, index: Tensor) -> DecoderState:
+        """Keeps (and reorders, repeats) the batch rows ``index (N',)``: beam search's reorder."""
+        ...
+
+
 Step = Callable[[Tensor, Any], tuple[Tensor, Any]]
-Select = Callable[[Any, Tensor], Any]
 
 
 @dataclass(frozen=True)
@@ -117,8 +126,7 @@ def filter_logits(
 
 def beam_search(
     step: Step,
-    select: Select,
-    state: Any,
+    state: DecoderState,
     start: Tensor,
     eos_id: int,
     max_lengths: int | Tensor,
@@ -152,7 +160,7 @@ def beam_search(
     rows = [row for row, limit in enumerate(limits) if limit > 0]
     if rows:
         k = beam_size
-        state = select(state, torch.tensor(rows).repeat_interleave(k))
+        state = state.select(torch.tensor(rows).repeat_interleave(k))
         tokens = start[rows].repeat_interleave(k)
         scores = torch.full((len(rows), k), -math.inf)
         scores[:, 0] = 0.0  # one live beam per row at the start, so no beam is duplicated
@@ -162,7 +170,7 @@ def beam_search(
             candidates = scores.unsqueeze(-1) + log_probs.detach().float().view(len(rows), k, -1)
             rows, beams, sources, tokens, scores = search.advance(rows, beams, candidates)
             if rows:
-                state = select(state, sources)
+                state = state.select(sources)
     return search.results()
 
 

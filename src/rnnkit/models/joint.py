@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.data.batching import TaggedBatch, WordBatch
 from rnnkit.errors import ConfigError
 from rnnkit.models.pooling import build_pooling, check_pooling, pooled_size
 from rnnkit.models.tagger import TaggerConfig, WordEncoderModel
@@ -48,9 +49,10 @@ class JointIntentSlot(WordEncoderModel):
     """Words (+ characters) → shared encoder → (pooling → intent logits, per-token slot scores).
 
     Shape:
-        tokens: (B, T) long; lengths: (B,) long; char_ids: (B, T, W) and char_lengths: (B, T)
-        when ``config.char_features``; tags: (B, T), padded with -100; intents: (B,) long.
-        ``forward`` returns ``(intent_logits (B, I), slot_emissions (B, T, K))``.
+        words: a `WordBatch` (ids (B, T), lengths (B,), and char_ids (B, T, W) and
+        char_lengths (B, T) when ``config.char_features``). ``forward`` returns
+        ``(intent_logits (B, I), slot_emissions (B, T, K))``. A batch's tags: (B, T), padded
+        with -100; intents: (B,) long.
     """
 
     def __init__(self, config: JointConfig) -> None:
@@ -63,56 +65,33 @@ class JointIntentSlot(WordEncoderModel):
             pooled_size(config.pooling, self.encoder.output_size), config.num_intents
         )
 
-    def forward(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor]:
-        outputs, final = self.encode(tokens, lengths, char_ids, char_lengths)
-        lengths = check_lengths(lengths, tokens.size(0), tokens.size(1)).to(outputs.device)
+    def forward(self, words: WordBatch) -> tuple[Tensor, Tensor]:
+        outputs, final = self.encode(words)
+        lengths = check_lengths(words.lengths, words.ids.size(0), words.ids.size(1))
+        lengths = lengths.to(outputs.device)
         pooled, _ = self.pooling(outputs, lengths, self.encoder.final_features(final))
         return self.intent_output(self.intent_dropout(pooled)), self.head(outputs)
 
     def loss_terms(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        tags: Tensor,
-        intents: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
+        self, outputs: tuple[Tensor, Tensor], batch: TaggedBatch
     ) -> tuple[Tensor, Tensor]:
-        """``(intent cross-entropy (mean per sentence), slot loss (mean per token))``."""
-        intent_logits, emissions = self(tokens, lengths, char_ids, char_lengths)
-        return F.cross_entropy(intent_logits, intents), self.head.loss(emissions, tags, lengths)
+        """``(intent cross-entropy (mean per sentence), slot loss (mean per token))`` of
+        ``forward``'s outputs against the batch's intents and tags."""
+        intent_logits, emissions = outputs
+        intent = F.cross_entropy(intent_logits, batch.intents)
+        return intent, self.head.loss(emissions, batch.tags, batch.lengths)
 
-    def loss(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        tags: Tensor,
-        intents: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> Tensor:
+    def loss(self, outputs: tuple[Tensor, Tensor], batch: TaggedBatch) -> Tensor:
         """``slot loss + intent_weight * intent loss`` (see `loss_terms`)."""
-        intent, slots = self.loss_terms(tokens, lengths, tags, intents, char_ids, char_lengths)
+        intent, slots = self.loss_terms(outputs, batch)
         return slots + self.config.intent_weight * intent
 
     @torch.no_grad()
-    def decode(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> JointDecoding:
+    def decode(self, words: WordBatch) -> JointDecoding:
         """The most probable intent (with its probability) and the best slot tags of each
         sentence (no gradient; call ``eval()`` first)."""
-        intent_logits, emissions = self(tokens, lengths, char_ids, char_lengths)
-        return joint_decoding(intent_logits, self.head.decode(emissions, lengths))
+        intent_logits, emissions = self(words)
+        return joint_decoding(intent_logits, self.head.decode(emissions, words.lengths))
 
 
 def joint_decoding(intent_logits: Tensor, tags: list[list[int]]) -> JointDecoding:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -80,11 +80,17 @@ class LanguageModelConfig:
         return bool(self.condition_features) and self.condition_mode in ("initial", "both")
 
 
-class DecoderState(NamedTuple):
-    """What decoding carries between steps: the recurrent state and the condition features."""
+class LanguageModelState(NamedTuple):
+    """The language model's `DecoderState`: the recurrent state and the condition features."""
 
     rnn: RNNState  # h: (L, B, H)
     condition: Tensor | None  # (B, K) features concatenated to each input, or None
+
+    def select(self, index: Tensor) -> LanguageModelState:
+        """Keeps (and reorders, repeats) the batch rows ``index`` (N',): beam search's reorder."""
+        rnn = self.rnn.map(lambda t: t.index_select(1, index))
+        condition = None if self.condition is None else self.condition.index_select(0, index)
+        return LanguageModelState(rnn, condition)
 
 
 class LanguageModel(nn.Module):
@@ -150,19 +156,17 @@ class LanguageModel(nn.Module):
         outputs, final = self.rnn(embedded, state, lengths=lengths)  # (B, T, H)
         return self.output(self.output_dropout(outputs)), final
 
-    def loss(
-        self,
-        inputs: Tensor,
-        targets: Tensor,
-        condition: Tensor | None = None,
-        state: RNNState | None = None,
-    ) -> tuple[Tensor, RNNState]:
-        """Summed next-token cross-entropy over non-pad targets, and the final state.
+    @staticmethod
+    def inputs(batch: Any) -> tuple[Tensor, Tensor | None]:
+        """The arguments of ``forward`` for a training batch (the model contract): an LMBatch's
+        ``inputs (B, T)`` and ``conditions`` (or None)."""
+        return batch.inputs, batch.conditions
 
-        Shape: ``inputs, targets: (B, T)``; padding positions of ``targets`` hold ``pad_id``.
-        """
-        logits, final = self(inputs, condition, state)
-        return next_token_nll(logits, targets, self.config.pad_id), final
+    def loss(self, outputs: tuple[Tensor, RNNState], batch: Any) -> Tensor:
+        """Mean next-token cross-entropy per predicted token of ``forward``'s logits against the
+        batch's ``targets (B, T)`` (padding positions hold ``pad_id``)."""
+        total = next_token_nll(outputs[0], batch.targets, self.config.pad_id)
+        return total / (batch.targets != self.config.pad_id).sum().clamp(min=1)
 
     def condition_features(self, condition: Tensor | None, batch: int) -> Tensor | None:
         """The condition as features ``(B, K)``, checked against the configuration."""
@@ -183,7 +187,7 @@ class LanguageModel(nn.Module):
         c = torch.zeros_like(h) if self.config.cell == "lstm" else None
         return RNNState(h, c)
 
-    def start_state(self, condition: Tensor | None, batch: int) -> DecoderState:
+    def start_state(self, condition: Tensor | None, batch: int) -> LanguageModelState:
         """The decoding state before the first token (zeros, or set from the condition)."""
         features = self.condition_features(condition, batch)
         device = self.embedding.weight.device
@@ -192,27 +196,20 @@ class LanguageModel(nn.Module):
             layers, hidden = self.config.num_layers, self.config.hidden_size
             h = torch.zeros(layers, batch, hidden, device=device)
             rnn = RNNState(h, torch.zeros_like(h) if self.config.cell == "lstm" else None)
-        return DecoderState(rnn, features if self.input_features else None)
+        return LanguageModelState(rnn, features if self.input_features else None)
 
-    def feed(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+    def feed(self, tokens: Tensor, state: LanguageModelState) -> tuple[Tensor, LanguageModelState]:
         """Runs a prompt ``tokens (B, T)`` from ``state``: logits of every step ``(B, T, V)``."""
         embedded = self.embedding(tokens)
         if state.condition is not None:
             steps = state.condition.unsqueeze(1).expand(-1, tokens.size(1), -1)
             embedded = torch.cat([embedded, steps], dim=-1)
         outputs, rnn = self.rnn(embedded, state.rnn)
-        return self.output(outputs), DecoderState(rnn, state.condition)
+        return self.output(outputs), LanguageModelState(rnn, state.condition)
 
-    def step(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+    def step(self, tokens: Tensor, state: LanguageModelState) -> tuple[Tensor, LanguageModelState]:
         """One decoding step: ``tokens (N,)`` → ``log_probs (N, V)`` and the next state."""
         return step_log_probs(self.feed, tokens, state)
-
-    @staticmethod
-    def select(state: DecoderState, index: Tensor) -> DecoderState:
-        """Keeps rows ``index (N',)`` of the batch (beam search reorders with it)."""
-        rnn = state.rnn.map(lambda t: t.index_select(1, index))
-        condition = None if state.condition is None else state.condition.index_select(0, index)
-        return DecoderState(rnn, condition)
 
 
 def check_condition(config: LanguageModelConfig, condition: Tensor | None, batch: int) -> bool:
@@ -235,10 +232,10 @@ def check_condition(config: LanguageModelConfig, condition: Tensor | None, batch
 
 
 def step_log_probs(
-    feed: Callable[[Tensor, DecoderState], tuple[Tensor, DecoderState]],
+    feed: Callable[[Tensor, LanguageModelState], tuple[Tensor, LanguageModelState]],
     tokens: Tensor,
-    state: DecoderState,
-) -> tuple[Tensor, DecoderState]:
+    state: LanguageModelState,
+) -> tuple[Tensor, LanguageModelState]:
     """A decoding step from a ``feed`` function: ``tokens (N,)`` → ``log_probs (N, V)``."""
     logits, state = feed(tokens.unsqueeze(1), state)
     return F.log_softmax(logits[:, -1], dim=-1), state

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.data.batching import ParallelBatch
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models.attention import build_attention, get_attention
 from rnnkit.models.bridge import BRIDGES, Bridge
@@ -86,8 +87,9 @@ class Seq2SeqConfig:
         return limits.long().clamp_min(1)
 
 
-class DecoderState(NamedTuple):
-    """Everything one decoder step needs; every tensor has the batch on dim 0 except ``rnn``.
+class Seq2SeqState(NamedTuple):
+    """The seq2seq `DecoderState`: everything one decoder step needs; every tensor has the batch
+    on dim 0 except ``rnn``.
 
     Shapes: rnn.h (L', B, H'); feed (B, H') the previous h̃ (zeros before the first step);
     memory (B, S, M) encoder outputs; keys (B, S, K) the attention's per-source part;
@@ -100,24 +102,19 @@ class DecoderState(NamedTuple):
     keys: Tensor
     mask: Tensor
 
-    def select(self, index: Tensor) -> DecoderState:
+    def select(self, index: Tensor) -> Seq2SeqState:
         """Keeps (and reorders, repeats) the batch rows ``index`` (N',): beam search's reorder."""
-        return DecoderState(
+        return Seq2SeqState(
             self.rnn.map(lambda t: t.index_select(1, index)),
             *(t.index_select(0, index) for t in (self.feed, self.memory, self.keys, self.mask)),
         )
-
-
-def select_state(state: DecoderState, index: Tensor) -> DecoderState:
-    """The ``select`` function of `rnnkit.models.decoding`."""
-    return state.select(index)
 
 
 class AttentionDecoder(nn.Module):
     """Target embedding → recurrent stack → attention → h̃ → vocabulary logits.
 
     Shape:
-        tokens: (B, T) the decoder inputs (``<bos> y_1 … y_{T-1}``); state: `DecoderState`.
+        tokens: (B, T) the decoder inputs (``<bos> y_1 … y_{T-1}``); state: `Seq2SeqState`.
         Returns ``logits: (B, T, V)``, ``weights: (B, T, S)`` and the state after step T.
     """
 
@@ -147,7 +144,7 @@ class AttentionDecoder(nn.Module):
         self.output_dropout = nn.Dropout(config.output_dropout)
         self.output = nn.Linear(hidden_size, config.vocab_size)
 
-    def forward(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, Tensor, DecoderState]:
+    def forward(self, tokens: Tensor, state: Seq2SeqState) -> tuple[Tensor, Tensor, Seq2SeqState]:
         embedded = self.embedding_dropout(self.embedding(tokens))  # (B, T, E)
         if not self.config.input_feeding:
             return self._run(embedded, state)
@@ -158,7 +155,7 @@ class AttentionDecoder(nn.Module):
             weights.append(step_weights)
         return torch.cat(logits, 1), torch.cat(weights, 1), state
 
-    def _run(self, embedded: Tensor, state: DecoderState) -> tuple[Tensor, Tensor, DecoderState]:
+    def _run(self, embedded: Tensor, state: Seq2SeqState) -> tuple[Tensor, Tensor, Seq2SeqState]:
         """Decoder steps over ``embedded (B, T, E)``; T = 1 when input feeding."""
         if self.config.input_feeding:
             embedded = torch.cat([embedded, state.feed.unsqueeze(1)], dim=-1)  # (B, 1, E + H')
@@ -172,7 +169,7 @@ class AttentionDecoder(nn.Module):
 
 class Seq2SeqDecoding:
     """``generate`` for a model with a `Seq2SeqConfig` ``config``, ``encode(source, lengths)
-    -> DecoderState`` and ``decode_step``: `Seq2Seq` and its ONNX Runtime stand-in."""
+    -> Seq2SeqState`` and ``decode_step``: `Seq2Seq` and its ONNX Runtime stand-in."""
 
     @torch.no_grad()
     def generate(
@@ -196,7 +193,7 @@ class Seq2SeqDecoding:
         if beam_size == 1 and n_best == 1:
             return [[h] for h in greedy_decode(self.decode_step, state, start, eos, limits)]
         return beam_search(
-            self.decode_step, select_state, state, start, eos, limits,
+            self.decode_step, state, start, eos, limits,
             beam_size=beam_size, n_best=n_best, length_penalty=length_penalty,
         )  # fmt: skip
 
@@ -232,7 +229,7 @@ class Seq2Seq(Seq2SeqDecoding, nn.Module):
         )
         self.decoder = AttentionDecoder(decoder, memory_size, hidden_size, config.pad_id)
 
-    def encode(self, source: Tensor, source_lengths: Tensor) -> DecoderState:
+    def encode(self, source: Tensor, source_lengths: Tensor) -> Seq2SeqState:
         """Runs the encoder and the bridge: the decoder's state before its first step."""
         if source.dim() != 2:
             raise ShapeError(f"source: expected shape (B, S), got {tuple(source.shape)}")
@@ -241,7 +238,7 @@ class Seq2Seq(Seq2SeqDecoding, nn.Module):
         initial = self.bridge(final)
         feed = memory.new_zeros(source.size(0), self.decoder.hidden_size)
         keys = self.decoder.attention.keys(memory)
-        return DecoderState(initial, feed, memory, keys, mask)
+        return Seq2SeqState(initial, feed, memory, keys, mask)
 
     def forward(self, source: Tensor, source_lengths: Tensor, target_in: Tensor) -> Tensor:
         return self.forward_with_attention(source, source_lengths, target_in)[0]
@@ -255,7 +252,7 @@ class Seq2Seq(Seq2SeqDecoding, nn.Module):
         logits, weights, _ = self.decoder(target_in, state)
         return logits, weights
 
-    def _scheduled_sampling(self, target_in: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+    def _scheduled_sampling(self, target_in: Tensor, state: Seq2SeqState) -> tuple[Tensor, Tensor]:
         logits, weights = [], []
         tokens = target_in[:, 0]
         for t in range(target_in.size(1)):
@@ -268,19 +265,26 @@ class Seq2Seq(Seq2SeqDecoding, nn.Module):
             weights.append(step_weights)
         return torch.cat(logits, 1), torch.cat(weights, 1)
 
-    def loss(self, logits: Tensor, target_out: Tensor) -> Tensor:
+    @staticmethod
+    def inputs(batch: ParallelBatch) -> tuple[Tensor, Tensor, Tensor]:
+        """The arguments of ``forward`` for a training batch (the model contract): the source
+        and the decoder inputs ``<bos> y_1 … y_{T-1}``."""
+        return batch.source, batch.source_lengths, batch.target[:, :-1]
+
+    def loss(self, logits: Tensor, batch: ParallelBatch) -> Tensor:
         """Mean (label-smoothed) cross-entropy over real target tokens.
 
-        Shape: logits (B, T, V), target_out (B, T) padded with ``pad_id``.
+        Shape: logits (B, T, V) against the batch's ``y_1 … <eos>``, ``target[:, 1:]`` (B, T)
+        padded with ``pad_id``.
         """
         return F.cross_entropy(
             logits.flatten(0, 1),
-            target_out.flatten(),
+            batch.target[:, 1:].flatten(),
             ignore_index=self.config.pad_id,
             label_smoothing=self.config.label_smoothing,
         )
 
-    def decode_step(self, tokens: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState]:
+    def decode_step(self, tokens: Tensor, state: Seq2SeqState) -> tuple[Tensor, Seq2SeqState]:
         """One decoder step for `rnnkit.models.decoding`: tokens (N,) → log-probs (N, V)."""
         logits, _, state = self.decoder(tokens.unsqueeze(1), state)
         return torch.log_softmax(logits.squeeze(1), dim=-1), state

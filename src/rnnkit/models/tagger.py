@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from rnnkit.data.batching import TaggedBatch, WordBatch
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models.char_features import CharFeaturesConfig, build_char_features, encode_words
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
@@ -114,16 +115,15 @@ class WordEncoderModel(nn.Module):
             locked=config.locked_dropout,
         )
 
-    def encode(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> tuple[Tensor, RNNState]:
-        """Encoder ``outputs (B, T, F)`` and final state for ``tokens (B, T)``; ``char_ids
-        (B, T, W)`` and ``char_lengths (B, T)`` are required iff ``config.char_features``."""
-        return encode_words(self.encoder, self.chars, tokens, lengths, char_ids, char_lengths)
+    def encode(self, words: WordBatch) -> tuple[Tensor, RNNState]:
+        """Encoder ``outputs (B, T, F)`` and final state for ``words``; its ``char_ids`` and
+        ``char_lengths`` are required iff ``config.char_features``."""
+        return encode_words(self.encoder, self.chars, words)
+
+    @staticmethod
+    def inputs(batch: TaggedBatch) -> tuple[WordBatch]:
+        """The arguments of ``forward`` for a training batch (the model contract)."""
+        return (batch.words,)
 
     def constrain_bio(self, tag_names: Sequence[str]) -> None:
         """Forbids invalid BIO moves in the CRF (`bio_constraints`); ``tag_names[k]`` is tag
@@ -143,40 +143,22 @@ class SequenceTagger(WordEncoderModel):
     """One tag per token.
 
     Shape:
-        tokens: (B, T) long; lengths: (B,) long (true lengths, >= 1); char_ids: (B, T, W) and
-        char_lengths: (B, T) when ``config.char_features``; tags: (B, T), padded with -100.
+        words: a `WordBatch`: ids (B, T) long; lengths (B,) long (true lengths, >= 1);
+        char_ids (B, T, W) and char_lengths (B, T) when ``config.char_features``.
         ``forward`` returns emissions (B, T, K): per-token tag scores (logits without a CRF).
+        A batch's tags: (B, T), padded with -100.
     """
 
-    def forward(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> Tensor:
-        outputs, _ = self.encode(tokens, lengths, char_ids, char_lengths)
+    def forward(self, words: WordBatch) -> Tensor:
+        outputs, _ = self.encode(words)
         return self.head(outputs)
 
-    def loss(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        tags: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> Tensor:
-        """Mean loss per valid token (see `TaggingHead.loss`)."""
-        return self.head.loss(self(tokens, lengths, char_ids, char_lengths), tags, lengths)
+    def loss(self, emissions: Tensor, batch: TaggedBatch) -> Tensor:
+        """Mean loss per valid token of ``forward``'s emissions (see `TaggingHead.loss`)."""
+        return self.head.loss(emissions, batch.tags, batch.lengths)
 
     @torch.no_grad()
-    def decode(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> list[list[int]]:
+    def decode(self, words: WordBatch) -> list[list[int]]:
         """The best tag ids of each sentence, ``lengths[b]`` of them (no gradient; call
         ``eval()`` first for deterministic dropout-free output)."""
-        return self.head.decode(self(tokens, lengths, char_ids, char_lengths), lengths)
+        return self.head.decode(self(words), words.lengths)

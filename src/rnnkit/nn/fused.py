@@ -34,14 +34,16 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from rnnkit.nn.layers import RecurrentLayer, stack_states
 from rnnkit.nn.masking import (
     gather_last_steps,
     reverse_index,
     reverse_within_lengths,
     valid_mask,
 )
-from rnnkit.nn.state import RNNState
+from rnnkit.nn.state import RNNState, stack_states
+
+# ``layer`` is the `rnnkit.nn.layers.RecurrentLayer` being run, typed as a Module: layers.py
+# dispatches to this module, which therefore must not import layers.py back.
 
 # Large enough that sigmoid(±HOLD + any sane pre-activation) is exactly 1 or 0 in float32
 # (it saturates beyond |x| ≈ 17 for 1, 104 for 0), small enough to stay finite in float16.
@@ -60,7 +62,7 @@ HOLDING_GATES = {"LSTM": ((0, -1.0), (1, 1.0))}
 
 
 def run_fused(
-    layer: RecurrentLayer,
+    layer: torch.nn.Module,
     x: Tensor,
     state: RNNState,
     lengths: Tensor | None,
@@ -118,7 +120,7 @@ def needs_gradient(x: Tensor, state: RNNState, flat_weights: list[Tensor]) -> bo
 
 
 def run_packed(
-    layer: RecurrentLayer, x: Tensor, state: RNNState, lengths: Tensor, flat_weights: list[Tensor]
+    layer: torch.nn.Module, x: Tensor, state: RNNState, lengths: Tensor, flat_weights: list[Tensor]
 ) -> tuple[Tensor, RNNState]:
     """Inference on a packed batch: valid steps only; final states at each true length."""
     packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
@@ -140,7 +142,7 @@ def run_packed(
 
 
 def run_direction_holding(
-    layer: RecurrentLayer,
+    layer: torch.nn.Module,
     sequence: Tensor,
     initial: RNNState,
     weights: tuple[Tensor, Tensor, Tensor | None, Tensor | None],
@@ -162,7 +164,7 @@ def run_direction_holding(
 
 
 def holding_column(
-    layer: RecurrentLayer, weight_ih: Tensor, holding: tuple[tuple[int, float], ...]
+    layer: torch.nn.Module, weight_ih: Tensor, holding: tuple[tuple[int, float], ...]
 ) -> Tensor:
     """The weight ``(G*H, 1)`` of the padding indicator: ±HOLD on the holding gates' rows."""
     column = weight_ih.new_zeros(weight_ih.size(0), 1)
@@ -173,7 +175,7 @@ def holding_column(
 
 
 def run_kernel(
-    layer: RecurrentLayer,
+    layer: torch.nn.Module,
     x: Tensor,
     state: RNNState,
     flat_weights: list[Tensor],

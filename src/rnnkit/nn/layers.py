@@ -376,10 +376,3 @@ def record_steps(module: nn.Module) -> Iterator[dict[str, StepRecord]]:
     finally:
         for layer in layers.values():
             layer.step_record = None
-
-
-def stack_states(states: list[RNNState]) -> RNNState:
-    """Stacks per-(layer, direction) states ``(B, H)`` into torch's ``(L*D, B, H)`` layout."""
-    h = torch.stack([state.h for state in states])
-    c = None if states[0].c is None else torch.stack([state.c for state in states])
-    return RNNState(h, c)

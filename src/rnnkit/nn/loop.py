@@ -17,16 +17,18 @@ from torch import Tensor
 
 from rnnkit.nn.dropout import zoneout
 from rnnkit.nn.layer_norm import get_layer_norm_step, layer_norm_projection
-from rnnkit.nn.layers import RecurrentLayer, stack_states
 from rnnkit.nn.masking import reverse_index, reverse_within_lengths, valid_mask
-from rnnkit.nn.state import RNNState
+from rnnkit.nn.state import RNNState, stack_states
+
+# ``layer`` is the `rnnkit.nn.layers.RecurrentLayer` being run, typed as a Module: layers.py
+# dispatches to this module, which therefore must not import layers.py back.
 
 Project = Callable[[Tensor], Tensor]  # (B, T, E) -> (B, T, G*H)
 Step = Callable[[Tensor, RNNState], RNNState]  # projection (B, G*H), state (B, H) -> state
 
 
 def run_loop(
-    layer: RecurrentLayer,
+    layer: torch.nn.Module,
     x: Tensor,
     state: RNNState,
     lengths: Tensor | None,
@@ -71,7 +73,7 @@ def run_loop(
 
 
 def direction_functions(
-    layer: RecurrentLayer, index: int, direction: int, weights: dict[str, Tensor]
+    layer: torch.nn.Module, index: int, direction: int, weights: dict[str, Tensor]
 ) -> tuple[Project, Step]:
     """The input projection and the step of one layer and direction: the cell's equations,
     layer-normalised if ``layer.layer_norm``, then zoneout if ``regularisation.zoneout``."""

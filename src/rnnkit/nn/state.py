@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import torch
 from torch import Tensor
 
 
@@ -24,3 +25,10 @@ class RNNState(NamedTuple):
     def map(self, function) -> RNNState:
         """Applies ``function`` to every tensor of the state (``h`` and, if present, ``c``)."""
         return RNNState(function(self.h), None if self.c is None else function(self.c))
+
+
+def stack_states(states: list[RNNState]) -> RNNState:
+    """Stacks per-(layer, direction) states ``(B, H)`` into torch's ``(L*D, B, H)`` layout."""
+    h = torch.stack([state.h for state in states])
+    c = None if states[0].c is None else torch.stack([state.c for state in states])
+    return RNNState(h, c)

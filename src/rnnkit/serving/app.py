@@ -24,8 +24,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, create_model
 
-import rnnkit
-from rnnkit.errors import RnnkitError
+from rnnkit import api
+from rnnkit.errors import InputTooLongError, RnnkitError
 from rnnkit.serving.access import API_KEY_HEADER, ApiKeyCheck, ServeAccess
 from rnnkit.serving.batching import MicroBatcher
 from rnnkit.serving.schemas import (
@@ -35,6 +35,9 @@ from rnnkit.serving.schemas import (
     error_responses,
 )
 from rnnkit.serving.tasks import ServedTask, get_served_task
+from rnnkit.tasks import TASKS
+from rnnkit.tasks.token_limit import TokenLimit, set_token_limit
+from rnnkit.version import __version__
 
 
 def check_limits(texts: list[str], limits: ServeLimits) -> None:
@@ -82,25 +85,27 @@ def check_field_lengths(request: BaseModel, limits: ServeLimits) -> None:
 
 
 def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str, Any]:
-    """What ``GET /info`` answers: task, the task's own fields (labels and intents for
-    classifiers, taggers and joint models; vocabularies for translators; conditions for
-    language models), the default decoding options, the saved config, limits and versions."""
+    """What ``GET /info`` answers: task, its service shape, the task's own fields (labels and
+    intents for classifiers, taggers and joint models; vocabularies for translators; conditions
+    for language models), the default decoding options, the saved config, limits and
+    versions."""
     import fastapi
     import torch
 
     versions = {
-        "rnnkit": rnnkit.__version__,
+        "rnnkit": __version__,
         "torch": torch.__version__,
         "fastapi": fastapi.__version__,
         "python": platform.python_version(),
     }
-    if runtime == "onnx":
+    if runtime != "torch":  # onnx or onnx-int8
         import onnxruntime
 
         versions["onnxruntime"] = onnxruntime.__version__
     served = get_served_task(predictor.task)
     return {
         "task": predictor.task,
+        "shape": TASKS.get(predictor.task).serving,  # the page shows answers by their shape
         "runtime": runtime,
         **served.info(predictor, limits),
         "options": None if served.options is None else served.options().model_dump(mode="json"),
@@ -108,6 +113,8 @@ def service_info(predictor: Any, runtime: str, limits: ServeLimits) -> dict[str,
         "limits": {
             "max_text_length": limits.max_text_length,
             "max_batch_size": limits.max_batch_size,
+            "max_tokens": limits.max_tokens,
+            "over_length": limits.over_length,
         },
         "trace": served.trace is not None,
         "versions": versions,
@@ -129,7 +136,7 @@ def new_app(task: str, limits: ServeLimits, access: ServeAccess) -> FastAPI:
     when ``access`` sets one (`rnnkit.serving.access`)."""
     app = FastAPI(
         title=f"rnnkit {task} service",
-        version=rnnkit.__version__,
+        version=__version__,
         description="A trained rnnkit model. Try it at `/`; `POST /predict` answers JSON.",
     )
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
@@ -143,6 +150,7 @@ def new_app(task: str, limits: ServeLimits, access: ServeAccess) -> FastAPI:
             allow_headers=["Content-Type", API_KEY_HEADER],
         )
     app.add_exception_handler(RequestTooLargeError, too_large)
+    app.add_exception_handler(InputTooLongError, too_large)
     app.add_exception_handler(RnnkitError, bad_input)
     return app
 
@@ -165,9 +173,10 @@ def create_app(
     access: ServeAccess | None = None,
 ) -> FastAPI:
     """The service for ``predictor`` (what `rnnkit.load` returned, with ``runtime``); the
-    model is loaded once, by the caller, and shared by every request. ``access`` (default:
-    open, no cross-origin callers) says who may call it."""
+    model is loaded once, by the caller, and shared by every request (and given the limits'
+    ``max_tokens``). ``access`` (default: open, no cross-origin callers) says who may call it."""
     limits = limits or ServeLimits()
+    set_token_limit(predictor, TokenLimit(limits.max_tokens, limits.over_length))
     served = get_served_task(predictor.task)
     info = service_info(predictor, runtime, limits)
     page = (files("rnnkit") / "serving" / "static" / "index.html").read_text(encoding="utf-8")
@@ -242,6 +251,7 @@ def worker_settings(
     limits: ServeLimits,
     workers: int,
     access: ServeAccess | None = None,
+    device: str = "cpu",
 ) -> str:
     """The JSON that `worker_app` reads from ``RNNKIT_SERVE_SETTINGS`` (the environment of
     this process and its workers only); each worker gets an equal share of torch's (and so
@@ -250,7 +260,7 @@ def worker_settings(
 
     access = access or ServeAccess()
     return json.dumps({
-        "model_dir": model_dir, "runtime": runtime, "limits": limits.__dict__,
+        "model_dir": model_dir, "runtime": runtime, "device": device, "limits": limits.__dict__,
         "threads": max(1, torch.get_num_threads() // workers),
         "api_key": access.api_key, "cors_origins": list(access.cors_origins),
     })  # fmt: skip
@@ -263,6 +273,8 @@ def worker_app() -> FastAPI:
 
     settings = json.loads(os.environ[SETTINGS_VARIABLE])
     torch.set_num_threads(settings["threads"])
-    predictor = rnnkit.load(settings["model_dir"], runtime=settings["runtime"])
+    predictor = api.load(
+        settings["model_dir"], runtime=settings["runtime"], device=settings.get("device", "cpu")
+    )
     access = ServeAccess(settings.get("api_key"), tuple(settings.get("cors_origins", ())))
     return create_app(predictor, settings["runtime"], ServeLimits(**settings["limits"]), access)

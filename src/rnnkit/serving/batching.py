@@ -22,7 +22,9 @@ class MicroBatcher:
     submitted with the same ``key``, at most ``max_texts`` at a time.
 
     If a batch fails (one request's text is invalid, say), each of its requests is run on its
-    own, so only the faulty request gets the error.
+    own, so only the faulty request gets the error. A request whose client went away before
+    its batch ran (its handler cancelled, so its future too) is left out of the batch; one
+    that goes away later is answered into the void: neither holds up the others.
     """
 
     def __init__(self, run: Callable[[list[str], Any], list[Any]], max_texts: int) -> None:
@@ -43,6 +45,7 @@ class MicroBatcher:
         self.flush_scheduled = False
         pending, self.pending = self.pending, {}
         for key, items in pending.items():
+            items = [item for item in items if not item[1].done()]  # cancelled: client gone
             group: list[Pending] = []
             count = 0
             for item in items:

@@ -21,7 +21,8 @@ STRATEGY_OPTIONS = {
 class GenerateOptions(BaseModel):
     """Decoding options of ``POST /predict`` (`TextGenerator.generate`'s arguments)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)  # frozen: hashable, a batch key
+    # frozen: hashable, a batch key; strict: JSON true is not a beam size (no bool → int)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     condition: str | tuple[float, ...] | None = Field(
         None, description="A category name (see /info conditions), a vector, or null."

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from rnnkit.errors import ConfigError, RnnkitError
+from rnnkit.tasks.token_limit import TokenLimit
 
 
 class RequestTooLargeError(RnnkitError):
@@ -25,7 +26,7 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         400: "The body could not be parsed (not JSON, or not UTF-8)",
         401: "Missing or wrong API key (X-API-Key)",
-        413: "Over the service's limits (texts, characters, body size, generated tokens)",
+        413: "Over the service's limits (texts, characters, body size, tokens, generated tokens)",
         422: "Malformed request, or a text with no tokens",
     }
     return {code: {"model": ErrorBody, "description": descriptions[code]} for code in codes}
@@ -38,12 +39,15 @@ class ServeLimits:
     max_text_length: int = 1000  # characters per text
     max_batch_size: int = 64  # texts per request (generation: prompts x texts per prompt)
     max_generate_length: int = 100  # tokens generated per text (generation's max_length)
+    max_tokens: int | None = None  # tokens read per text; None: all (within max_text_length)
+    over_length: str = "truncate"  # a longer text: "truncate" (logged) or "error" (413)
 
     def __post_init__(self) -> None:
         for name in ("max_text_length", "max_batch_size", "max_generate_length"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name}: expected a positive integer, got {value!r}")
+        TokenLimit(self.max_tokens, self.over_length)  # checks both
 
     @property
     def max_body_bytes(self) -> int:

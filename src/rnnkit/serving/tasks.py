@@ -1,9 +1,10 @@
-"""What the service answers for each task: one registry entry per task model.
+"""What the service answers for each task: one registry entry per service shape.
 
-An entry turns a predictor's output for a list of texts into the task-shaped JSON of
-``POST /predict`` (with a pydantic model for the OpenAPI docs), may take per-request decoding
-``options`` (translation, generation), may offer a walk-through for ``POST /trace``, and gives
-the task's fields of ``GET /info``. Translation and generation live in their own modules.
+A task (`rnnkit.tasks.TASKS`) names its shape in ``Task.serving``. An entry turns a predictor's
+output for a list of texts into the task-shaped JSON of ``POST /predict`` (with a pydantic model
+for the OpenAPI docs), may take per-request decoding ``options`` (translation, generation), may
+offer a walk-through for ``POST /trace``, and gives the task's fields of ``GET /info``.
+Translation and generation live in their own modules.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from rnnkit.errors import ConfigError
 from rnnkit.serving.generation import (
     GenerateOptions,
     GeneratePrediction,
@@ -32,6 +32,7 @@ from rnnkit.serving.translation import (
     translate,
     translation_info,
 )
+from rnnkit.tasks import TASKS
 
 
 class LabelProbability(BaseModel):
@@ -133,11 +134,12 @@ class ServedTask:
     trace_schema: type[BaseModel] | None = None
 
 
-SERVED_TASKS: dict[str, ServedTask] = {
-    "classify": ServedTask(classify, ClassifyPrediction, trace=trace_classification),
-    "tag": ServedTask(as_dicts, TagPrediction),
+# Service shape (the ``serving`` of a `Task`) → how the service answers it.
+SERVICE_SHAPES: dict[str, ServedTask] = {
+    "classification": ServedTask(classify, ClassifyPrediction, trace=trace_classification),
+    "tagging": ServedTask(as_dicts, TagPrediction),
     "joint": ServedTask(as_dicts, JointPrediction),
-    "translate": ServedTask(
+    "translation": ServedTask(
         translate,
         TranslatePrediction,
         info=translation_info,
@@ -146,7 +148,7 @@ SERVED_TASKS: dict[str, ServedTask] = {
         trace_request=AttentionTraceRequest,
         trace_schema=AttentionTrace,
     ),
-    "generate": ServedTask(
+    "generation": ServedTask(
         generate,
         GeneratePrediction,
         info=generation_info,
@@ -157,6 +159,5 @@ SERVED_TASKS: dict[str, ServedTask] = {
 
 
 def get_served_task(task: str) -> ServedTask:
-    if task not in SERVED_TASKS:
-        raise ConfigError(f"task: the service knows {sorted(SERVED_TASKS)}, got {task!r}")
-    return SERVED_TASKS[task]
+    """How the service answers the registered task ``task`` (its ``Task.serving`` shape)."""
+    return TASKS.entry(task, "serving", SERVICE_SHAPES, "service shape")

@@ -15,7 +15,8 @@ MAX_BEAM = 16  # wider beams cost more than they gain on these models; a request
 class TranslateOptions(BaseModel):
     """Decoding options of ``POST /predict`` (`Translator.translate`'s arguments)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)  # frozen: hashable, a batch key
+    # frozen: hashable, a batch key; strict: JSON true is not a beam size (no bool → int)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     beam: int = Field(5, ge=1, le=MAX_BEAM, description="Beam size; 1 is greedy decoding.")
     n_best: int = Field(1, ge=1, le=MAX_BEAM, description="Hypotheses to answer (<= beam).")

@@ -1,6 +1,8 @@
 """Tasks: one module per task (reader + model + metric + output format), and one registry.
 
-`load(directory)` reads the task recorded in a model directory and returns its predictor.
+`TASKS` holds every task's `Task` declaration (`rnnkit.tasks.base`); the CLI, export, the
+service and `rnnkit.load` dispatch through it. `load_predictor(directory)` reads the task
+recorded in a model directory and returns its predictor on PyTorch.
 """
 
 from __future__ import annotations
@@ -8,54 +10,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rnnkit.errors import ConfigError, ModelDirectoryError
+from rnnkit.errors import ModelDirectoryError
+from rnnkit.tasks.base import Task, TaskRegistry, TrainOption
+from rnnkit.tasks.classification import CLASSIFY
+from rnnkit.tasks.common import read_task_name
+from rnnkit.tasks.generation import GENERATE
+from rnnkit.tasks.tagging_train import JOINT, TAG
+from rnnkit.tasks.translation_train import TRANSLATE
+
+TASKS = TaskRegistry([CLASSIFY, TAG, JOINT, TRANSLATE, GENERATE])
 
 
-def task_registry() -> dict[str, Any]:
-    """Task name → predictor class (imported here so that ``import rnnkit`` stays light)."""
-    from rnnkit.tasks.classification import Classifier
-    from rnnkit.tasks.generation import TextGenerator
-    from rnnkit.tasks.tagging import JointTagger, Tagger
-    from rnnkit.tasks.translation import Translator
-
-    predictors = (Classifier, Tagger, JointTagger, Translator, TextGenerator)
-    return {predictor.task: predictor for predictor in predictors}
-
-
-def get_task(name: str) -> Any:
-    tasks = task_registry()
-    if name not in tasks:
-        raise ConfigError(f"unknown task {name!r}; expected one of {sorted(tasks)}")
-    return tasks[name]
-
-
-RUNTIMES = ("torch", "onnx")
-
-
-def load(directory: str | Path, runtime: str = "torch") -> Any:
-    """Loads the model directory written by ``rnnkit train``; returns its task's predictor.
-
-    Example::
-
-        classifier = rnnkit.load("runs/intent")
-        classifier.predict(["What time is it?"])[0].label  # 'ask_time'
-
-    ``runtime="onnx"`` runs the same predictor on ONNX Runtime over the directory's
-    ``model.onnx`` (written by ``rnnkit export``).
-    """
-    from rnnkit.tasks.common import read_task_name
-
-    if runtime not in RUNTIMES:
-        raise ConfigError(f"runtime: expected one of {list(RUNTIMES)}, got {runtime!r}")
+def load_predictor(directory: str | Path) -> Any:
+    """The predictor of the model directory written by ``rnnkit train`` (on PyTorch)."""
     task = read_task_name(directory)
-    if task not in task_registry():
+    if task not in TASKS:
         raise ModelDirectoryError(
             f"{Path(directory) / 'config.json'}: unknown task {task!r}; this rnnkit reads "
-            f"{sorted(task_registry())}"
+            f"{TASKS.names()}"
         )
-    predictor = get_task(task).load(directory)
-    if runtime == "onnx":
-        from rnnkit.export.onnx import load_onnx
+    return TASKS.get(task).predictor.load(directory)
 
-        return load_onnx(predictor, directory)
-    return predictor
+
+__all__ = ["TASKS", "Task", "TaskRegistry", "TrainOption", "load_predictor"]

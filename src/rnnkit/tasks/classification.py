@@ -10,20 +10,18 @@ Legend: B batch, T time, W characters per word, C classes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from rnnkit.config import config_to_dict
 from rnnkit.data import (
     BucketBatchSampler,
     LabelVocab,
-    TextBatch,
     TextExample,
     Tokenizer,
     Vocab,
@@ -31,13 +29,20 @@ from rnnkit.data import (
     read_classification,
     tokenize_examples,
 )
-from rnnkit.data.batching import pad_words
+from rnnkit.data.batching import collate_classification, pad_words
 from rnnkit.data.datasets import WordEncoding
-from rnnkit.data.vocab import UNK
-from rnnkit.errors import DataError
 from rnnkit.metrics.classification import classification_report
 from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
+from rnnkit.tasks.base import (
+    AUTO_TOKENIZER_HELP,
+    CHAR_FEATURES_OPTION,
+    Task,
+    TrainOption,
+    data_options,
+    encoder_options,
+    trainer_options,
+)
 from rnnkit.tasks.common import (
     CHARS_FILE,
     DEV_UNSEEN,
@@ -46,29 +51,38 @@ from rnnkit.tasks.common import (
     Unseen,
     build_tokenizer,
     describe_read,
+    drop_empty,
     handle_unseen,
     log,
     model_files,
+    nonempty_or_error,
     read_char_vocab,
     read_model_directory,
     report_fast_path,
     resolve_char_features,
     warn_unseen,
 )
+from rnnkit.tasks.gradient_flow import measure_gradient_flow
+from rnnkit.tasks.reports import print_classification_report, print_prediction
+from rnnkit.tasks.token_limit import TokenLimit
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
+from rnnkit.training.loss import evaluate_loss
 
 TASK = "classify"
 EVALUATION_BATCH = 256
 # A text as the model reads it: word ids, and each word's character ids when the model has
 # character features (else None).
 EncodedText = tuple[list[int], list[list[int]] | None]
+# The keys of config.json's data section evaluation reads (the columns training read).
+PREDICTOR_DATA_KEYS = ("text_column", "label_column")
 
 
-# The default recipe, chosen by measurement over ten data sets (benchmarks/recipes.py and
-# BENCHMARKS.md, "Default recipes"): a Bi-LSTM read through max pooling, dropout on the
-# embeddings and the pooled features, AdamW at 2e-3, early stopping after 4 flat epochs.
-CLASSIFY_MODEL = {"pooling": "max", "embedding_dropout": 0.2, "output_dropout": 0.4}
+# The default recipe, measured on ten data sets (BENCHMARKS.md, "Default recipes"): words +
+# their characters (where tokens are words) → Bi-LSTM → max pooling, dropout on embeddings and
+# pooled features, AdamW at 2e-3, early stopping after 4 flat epochs.
+CLASSIFY_MODEL = {"pooling": "max", "char_features": "auto", "embedding_dropout": 0.2,
+                  "output_dropout": 0.4}  # fmt: skip
 CLASSIFY_TRAINER = {"lr": 2e-3, "patience": 4}
 
 
@@ -106,6 +120,7 @@ class Classifier:
     """A trained classifier with its tokenizer and vocabularies: what `rnnkit.load` returns."""
 
     task = TASK
+    token_limit = TokenLimit()  # the longest text it reads; set one per predictor to change it
 
     def __init__(
         self,
@@ -129,18 +144,26 @@ class Classifier:
             "vocab.json": "vocab_size", "labels.json": "num_classes",
             CHARS_FILE: "char_vocab_size",
         }  # fmt: skip
-        saved = read_model_directory(directory, TASK, ClassifierConfig, SequenceClassifier, sizes)
+        saved = read_model_directory(
+            directory, cls.task, ClassifierConfig, SequenceClassifier, sizes,
+            (DataSettings, PREDICTOR_DATA_KEYS),
+        )  # fmt: skip
         chars = read_char_vocab(directory, saved.model)
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config, chars)
 
-    def encode(self, texts: Sequence[str]) -> list[EncodedText]:
+    def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
+        """Each text's tokens as the model reads them (what a task built on the classifier
+        overrides to rewrite its texts first, as the pair example of the tests does)."""
+        return self.tokenizer.tokenize_batch(list(texts))
+
+    def encode(
+        self, texts: Sequence[str], name: Callable[[int], str] | None = None
+    ) -> list[EncodedText]:
         """Word ids (and character ids, with character features) of each text; a text with no
-        token is a `DataError` naming it."""
-        token_lists = self.tokenizer.tokenize_batch(list(texts))
-        for index, tokens in enumerate(token_lists):
-            if not tokens:
-                raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to classify")
-        return [self.encoding.encode(tokens) for tokens in token_lists]
+        token is a `DataError` naming it, a longer one than ``token_limit`` allows is
+        truncated or refused (``name(i)`` names text i)."""
+        token_lists = nonempty_or_error(self.tokenize(texts), texts, "classify")
+        return [self.encoding.encode(t) for t in self.token_limit.apply(token_lists, name)]
 
     @torch.no_grad()
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
@@ -171,12 +194,22 @@ class Classifier:
         count and the first file:line; ``unknown_labels="error"`` raises a `DataError` there.
         """
         handle_unseen(unknown_labels, [unseen_labels(examples, self.labels)])
-        ids = self.encode([example.text for example in examples]) if examples else []
-        return evaluate_examples(self.model, self.vocab, self.labels, examples, ids)
+        tokens = self.tokenize([example.text for example in examples])
+        kept, tokens = drop_empty(examples, tokens, "texts")
+        tokens = self.token_limit.apply(tokens, lambda i: f"{kept[i].path}:{kept[i].line}")
+        encoded = [self.encoding.encode(token_list) for token_list in tokens]
+        report = evaluate_examples(self.model, self.vocab, self.labels, kept, encoded)
+        return {**report, "n_no_tokens": len(examples) - len(kept)}
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
-        """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs)."""
-        examples = read_classification(path, options.text_column, options.label_column).examples
+        """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs); the
+        columns default to those training read."""
+        data = self.config.get("data", {})
+        examples = read_classification(
+            path, options.text_column or data.get("text_column"),
+            options.label_column or data.get("label_column"),
+            encoding_errors=options.encoding_errors,
+        ).examples  # fmt: skip
         return self.evaluate(examples, unknown_labels=options.unknown_labels)
 
 
@@ -228,32 +261,52 @@ def evaluate_examples(
     report = classification_report(gold.tolist(), probabilities.argmax(dim=-1).tolist(), names)
     known = gold < len(labels)
     report["n_unknown_label"] = len(examples) - int(known.sum())
-    if known.any():
-        log_probabilities = probabilities[known].clamp_min(1e-12).log()
-        report["loss"] = float(F.nll_loss(log_probabilities, gold[known]))
+    if known.any():  # the training loss, on batches collated as in training
+        items = [
+            (ids, int(gold[i])) if chars is None else (ids, int(gold[i]), chars)
+            for i in known.nonzero().flatten().tolist()
+            for ids, chars in [encoded[i]]
+        ]
+        items.sort(key=lambda item: len(item[0]))
+        batches = (
+            collate_classification(items[start : start + EVALUATION_BATCH], vocab.pad_id)
+            for start in range(0, len(items), EVALUATION_BATCH)
+        )
+        report["loss"] = evaluate_loss(model, batches, weight=lambda batch: len(batch.labels))
     return report
 
 
 def read_examples(path: str, data: DataSettings) -> list[TextExample]:
     """Reads labelled texts from any layout the data pipeline knows, logging what was skipped."""
-    result = read_classification(path, data.text_column, data.label_column, on_error=data.on_error)
+    result = read_classification(
+        path, data.text_column, data.label_column, data.on_error,
+        encoding_errors=data.encoding_errors,
+    )  # fmt: skip
     describe_read(path, result.report, len(result.examples))
     return result.examples
 
 
 def train_classifier(
-    config: ClassifyConfig, out_dir: str | Path, *, resume: bool = False, progress: bool = True
+    config: ClassifyConfig,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    progress: bool = True,
+    task: str = TASK,
 ) -> FitResult:
     """Trains a classifier on ``config.data.train``, selects on ``config.data.dev``.
 
     Writes the model directory ``out_dir`` (``config.json``, ``vocab.json``, ``labels.json``,
     ``model.safetensors``, ``metrics.jsonl``); ``resume=True`` continues a killed run.
+    ``task`` is the task recorded in ``config.json`` (another task may train a classifier).
     """
     data = config.data
     train_examples = read_examples(data.train, data)
     dev_examples = read_examples(data.dev, data)
     tokenizer = build_tokenizer(data, [example.text for example in train_examples])
-    train_tokens = tokenize_examples(train_examples, tokenizer)
+    train_examples, train_tokens = drop_empty(
+        train_examples, tokenize_examples(train_examples, tokenizer), "training texts"
+    )
     vocab = Vocab.build(train_tokens, min_freq=data.min_freq, max_size=data.max_vocab_size)
     labels = LabelVocab.build(example.label for example in train_examples)
     config = resolve_char_features(config, train_tokens)
@@ -281,15 +334,12 @@ def train_classifier(
     if data.vectors:
         log(str(load_word_vectors(data.vectors, model.encoder.embedding, vocab.tokens)))
 
-    # A dev text with no token (e.g. only characters the tokenizer drops) is read as one <unk>.
-    dev_tokens = tokenize_examples(dev_examples, tokenizer)
+    dev_examples, dev_tokens = drop_empty(
+        dev_examples, tokenize_examples(dev_examples, tokenizer), "dev texts"
+    )
     encoding = WordEncoding(vocab, chars=chars, max_word_chars=data.max_word_chars)
-    dev_ids = [encoding.encode(tokens or [UNK]) for tokens in dev_tokens]
+    dev_ids = [encoding.encode(tokens) for tokens in dev_tokens]
     warn_unseen([unseen_labels(dev_examples, labels)], DEV_UNSEEN)
-
-    def loss_fn(model: SequenceClassifier, batch: TextBatch) -> torch.Tensor:
-        logits = model(batch.ids, batch.lengths, batch.char_ids, batch.char_lengths)
-        return F.cross_entropy(logits, batch.labels)
 
     def evaluate_fn(model: SequenceClassifier) -> dict[str, float]:
         report = evaluate_examples(model, vocab, labels, dev_examples, dev_ids)
@@ -297,15 +347,52 @@ def train_classifier(
 
     saved_config = {
         **config_to_dict(dataclasses.replace(config, model=model_config)),
-        "task": TASK,
+        "task": task,
         **report_fast_path(model),
     }
     files = model_files(saved_config, tokenizer, vocab, labels)
     if chars is not None:
         files[CHARS_FILE] = chars.to_dict()
     trainer = Trainer(
-        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
-        files=files,
+        model, config.trainer, evaluate_fn=evaluate_fn, out_dir=out_dir, files=files,
         tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
     )  # fmt: skip
     return trainer.fit(loader, resume=resume)
+
+
+CLASSIFY = Task(
+    name=TASK,
+    summary="Train a text classifier (N→1): intents, sentiment, a name's language.",
+    example="rnnkit train classify --train data/train.csv --dev data/dev.csv --out runs/intent "
+    "--cell lstm --bidirectional --epochs 10",
+    config_class=ClassifyConfig,
+    train=train_classifier,
+    predictor=Classifier,
+    metrics=("accuracy", "macro_f1", "weighted_f1"),
+    print_report=print_classification_report,
+    print_prediction=print_prediction,
+    train_options=(
+        *data_options("Training data (any layout the task reads).", AUTO_TOKENIZER_HELP, True),
+        TrainOption(
+            "text_column",
+            ("data.text_column",),
+            "Column / JSON field holding the text (guessed if omitted).",
+        ),
+        TrainOption(
+            "label_column",
+            ("data.label_column",),
+            "Column / JSON field holding the label (guessed if omitted).",
+        ),
+        *encoder_options("model"),
+        TrainOption(
+            "pooling",
+            ("model.pooling",),
+            "last, mean, max, attention or concat (last, max and mean side by side).",
+        ),
+        CHAR_FEATURES_OPTION,
+        *trainer_options(),
+    ),
+    onnx="classifier",
+    serving="classification",
+    gradient_flow=measure_gradient_flow,
+)

@@ -32,6 +32,7 @@ from rnnkit.tasks.integrity import (
     build_model,
     format_versions,
     read_config,
+    read_data_section,
     read_tokenizer,
     read_vocabularies,
 )
@@ -53,6 +54,47 @@ CHAR_FEATURES_MIN_MEAN_LENGTH = 1.5
 
 def log(message: str) -> None:
     logger.info(message)
+
+
+# Texts with no tokens after tokenization (a BPE tokenizer drops characters it never saw, say)
+# follow one rule in every task: training and evaluation data leave them out, counted and
+# reported in one log line (`drop_empty`); prediction raises a `DataError` naming the text
+# (`tokens_or_error`), since an answer for it would be made up.
+
+
+def drop_empty(
+    examples: Sequence[Any], token_lists: Sequence[Sequence[Any]], what: str
+) -> tuple[list[Any], list[Any]]:
+    """The examples whose token list is not empty, and those lists; logs how many were left
+    out and where the first one is (``what``: e.g. ``"training texts"``)."""
+    kept = [
+        (example, tokens) for example, tokens in zip(examples, token_lists, strict=True) if tokens
+    ]
+    dropped = len(examples) - len(kept)
+    if dropped:
+        first = next(e for e, tokens in zip(examples, token_lists, strict=True) if not tokens)
+        place = f"{getattr(first, 'path', None)}:{getattr(first, 'line', None)}"
+        log(
+            f"{dropped} {what} have no tokens after tokenization and were left out (first: {place})"
+        )
+    return [example for example, _ in kept], [tokens for _, tokens in kept]
+
+
+def tokens_or_error(tokenizer: Tokenizer, texts: Sequence[str], action: str) -> list[list[str]]:
+    """Each text's tokens; a text with no tokens is a `DataError` naming it (``action``: what
+    the model would do with it, e.g. ``"classify"``)."""
+    return nonempty_or_error(tokenizer.tokenize_batch(list(texts)), texts, action)
+
+
+def nonempty_or_error(
+    token_lists: list[list[str]], texts: Sequence[str], action: str
+) -> list[list[str]]:
+    """``token_lists`` (those of ``texts``) when none is empty, else a `DataError` naming the
+    first text with no tokens (see `tokens_or_error`)."""
+    for index, tokens in enumerate(token_lists):
+        if not tokens:
+            raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to {action}")
+    return token_lists
 
 
 def report_fast_path(
@@ -85,6 +127,8 @@ class DataSettings:
     max_word_chars: int = 20  # character features read at most this many characters a word
     vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
     on_error: str = "raise"  # malformed rows: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
 
 
 def mean_token_length(token_lists: Iterable[Sequence[str]]) -> float:
@@ -157,6 +201,7 @@ class EvaluateOptions:
     label_column: str | None = None  # classification: column / JSON field of the label
     unknown_labels: str = "wrong"  # labels/tags unseen in training: "wrong" or "error"
     beam: int = 5  # translation: beam size (1: greedy decoding)
+    encoding_errors: str = "strict"  # bytes that are not UTF-8: an error, or "replace" (U+FFFD)
 
     def __post_init__(self) -> None:
         check_unknown_labels(self.unknown_labels)
@@ -242,6 +287,7 @@ class SavedModel:
     vocab: Vocab
     labels: LabelVocab | None  # None when the directory has no labels.json
     config: dict[str, Any]
+    data: Any  # config.json's data section, checked and typed
 
 
 def read_task_name(directory: str | Path) -> str:
@@ -270,16 +316,19 @@ def read_model_directory(
     config_class: type,
     model_class: type[nn.Module],
     sizes: Mapping[str, str],
+    data: tuple[type, tuple[str, ...]],
     required: tuple[str, ...] = REQUIRED_FILES,
 ) -> SavedModel:
     """Rebuilds the model, tokenizer and vocabularies saved in ``directory`` for ``task``.
 
     ``required`` lists the files the task needs; ``sizes`` maps each vocabulary file to the
-    model-config field holding its size (``labels.json`` is read when present). Any damage
-    is a `ModelDirectoryError` naming the file (see `rnnkit.tasks.integrity`).
+    model-config field holding its size (``labels.json`` is read when present); ``data`` is
+    the task's data-settings class and the keys of it the predictor reads. Any damage is a
+    `ModelDirectoryError` naming the file (see `rnnkit.tasks.integrity`).
     """
     directory = check_model_directory(directory, required)
     config = read_config(directory, task)
+    data_settings = read_data_section(directory, config, *data)
     model = build_model(directory, config, config_class, model_class)
     vocabularies = read_vocabularies(directory, model.config, sizes)
     return SavedModel(
@@ -288,6 +337,7 @@ def read_model_directory(
         vocab=vocabularies["vocab.json"],
         labels=vocabularies.get("labels.json"),
         config=config,
+        data=data_settings,
     )
 
 

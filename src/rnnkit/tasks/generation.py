@@ -28,10 +28,16 @@ from rnnkit.data import BucketBatchSampler, LabelVocab, Tokenizer, Vocab
 from rnnkit.errors import ConfigError
 from rnnkit.models.decoding import Hypothesis, beam_search, greedy_decode, sample_decode
 from rnnkit.models.language_model import (
-    DecoderState,
     LanguageModel,
     LanguageModelConfig,
-    next_token_nll,
+    LanguageModelState,
+)
+from rnnkit.tasks.base import (
+    AUTO_TOKENIZER_HELP,
+    ENCODING_ERRORS_OPTION,
+    Task,
+    TrainOption,
+    trainer_options,
 )
 from rnnkit.tasks.common import (
     EvaluateOptions,
@@ -39,23 +45,29 @@ from rnnkit.tasks.common import (
     model_files,
     read_model_directory,
     report_fast_path,
+    tokens_or_error,
 )
+from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.lm_data import (
     GenerateData,
     LMBatch,
     SequenceDataset,
     encode_texts,
-    length_batches,
     read_texts,
     stream_chunks,
     subsample,
 )
+from rnnkit.tasks.reports import print_perplexity_report
 from rnnkit.training import FitResult, Trainer, TrainerConfig
+from rnnkit.training.checkpoint import unwrap_model
 from rnnkit.training.distributed import rank, world_size
+from rnnkit.training.loss import contract_loss, dataset_batches, evaluate_loss
 
 TASK = "generate"
 STRATEGIES = ("sample", "greedy", "beam")
 REQUIRED_FILES = ("config.json", "vocab.json", "model.safetensors")
+# The keys of config.json's data section evaluation reads (the file's layout, the truncation).
+PREDICTOR_DATA_KEYS = ("text_column", "condition_column", "side", "max_length")
 
 
 @dataclass(frozen=True)
@@ -84,16 +96,6 @@ class Generated:
         return dataclasses.asdict(self)
 
 
-def sequence_loss(model: LanguageModel, batch: LMBatch, state=None) -> tuple[Tensor, Any]:
-    """Summed next-token NLL over non-pad targets of ``batch``, and the final state."""
-    logits, final = model(batch.inputs, batch.conditions, state)  # (B, T, V); DDP-safe call
-    return next_token_nll(logits, batch.targets, model_pad_id(model)), final
-
-
-def model_pad_id(model: torch.nn.Module) -> int:
-    return getattr(model, "module", model).config.pad_id  # DDP wraps the model in .module
-
-
 class TruncatedBPTT:
     """``loss_fn`` for running text: each chunk starts from the previous chunk's final state,
     detached, so gradients flow ``bptt_length`` steps back (Williams & Peng 1990).
@@ -108,23 +110,17 @@ class TruncatedBPTT:
 
     def __call__(self, model: LanguageModel, batch: LMBatch) -> Tensor:
         state = None if batch.first else self.state
-        total, final = sequence_loss(model, batch, state)
-        self.state = final.map(torch.Tensor.detach)
-        return total / max(1, batch.n_tokens)
+        outputs = model(batch.inputs, batch.conditions, state)  # DDP-safe call
+        self.state = outputs[1].map(torch.Tensor.detach)
+        return unwrap_model(model).loss(outputs, batch)
 
 
 def perplexity(model: LanguageModel, dataset: SequenceDataset, batch_size: int = 256) -> dict:
     """``{"perplexity", "n_tokens", "nll"}`` of ``dataset`` (texts from ``<bos>``, one by one)."""
-    was_training = model.training
-    model.eval()
-    total, tokens = 0.0, 0
-    with torch.no_grad():
-        for indices in length_batches(dataset.lengths, batch_size):
-            batch = dataset.collate([dataset[i] for i in indices])
-            total += float(sequence_loss(model, batch)[0])
-            tokens += batch.n_tokens
-    model.train(was_training)
-    nll = total / max(1, tokens)
+    batches = dataset_batches(dataset, batch_size)
+    nll = evaluate_loss(model, batches, weight=lambda batch: batch.n_tokens)
+    tokens = sum(dataset.lengths)
+    nll = 0.0 if math.isnan(nll) else nll
     return {"perplexity": math.exp(min(nll, 700.0)), "n_tokens": tokens, "nll": nll}
 
 
@@ -152,6 +148,7 @@ def train_generator(
     )
     torch.manual_seed(config.trainer.seed)
     model = LanguageModel(model_config)
+    loss_fn = contract_loss
     if data.bptt_length:
         loader = stream_chunks(train_set, data.batch_size, data.bptt_length, vocab)
         loss_fn = TruncatedBPTT()
@@ -161,9 +158,6 @@ def train_generator(
             num_replicas=world_size(), rank=rank(),
         )  # fmt: skip
         loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
-
-        def loss_fn(model: LanguageModel, batch: LMBatch) -> Tensor:
-            return sequence_loss(model, batch)[0] / max(1, batch.n_tokens)
 
     def evaluate_fn(model: LanguageModel) -> dict[str, float]:
         report = perplexity(model, dev_set)
@@ -204,8 +198,9 @@ class TextGenerator:
         """Rebuilds the generator saved in ``directory`` (JSON + safetensors; no pickle)."""
         sizes = {"vocab.json": "vocab_size", "labels.json": "num_conditions"}
         saved = read_model_directory(
-            directory, TASK, LanguageModelConfig, LanguageModel, sizes, REQUIRED_FILES
-        )
+            directory, TASK, LanguageModelConfig, LanguageModel, sizes,
+            (GenerateData, PREDICTOR_DATA_KEYS), REQUIRED_FILES,
+        )  # fmt: skip
         return cls(saved.model, saved.tokenizer, saved.vocab, saved.labels, saved.config)
 
     @property
@@ -241,10 +236,10 @@ class TextGenerator:
     @torch.no_grad()
     def prepare(
         self, n: int, condition: str | Sequence[float] | None, prefix: str
-    ) -> tuple[DecoderState, Tensor, list[str]]:
+    ) -> tuple[LanguageModelState, Tensor, list[str]]:
         """The decoding state after ``<bos>`` + all but the prompt's last token, the start
         tokens ``(n,)`` (the prompt's last token, or ``<bos>``) and the prompt's tokens."""
-        prefix_tokens = self.tokenizer.tokenize(prefix) if prefix else []
+        prefix_tokens = tokens_or_error(self.tokenizer, [prefix], "continue")[0] if prefix else []
         fed = [self.vocab.bos_id, *self.vocab.encode(prefix_tokens)]
         state = self.model.start_state(self.condition_tensor(condition, n), n)
         if len(fed) > 1:
@@ -281,7 +276,7 @@ class TextGenerator:
         if strategy == "beam":
             state, start, prompt = self.prepare(1, condition, prefix)
             hypotheses = beam_search(
-                self.model.step, self.model.select, state, start, eos, max_length,
+                self.model.step, state, start, eos, max_length,
                 beam_size=beam_size, n_best=n, length_penalty=length_penalty,
             )[0]  # fmt: skip
         else:
@@ -317,6 +312,7 @@ class TextGenerator:
             data,
             text_column=options.text_column or data.text_column,
             condition_column=options.label_column or data.condition_column,
+            encoding_errors=options.encoding_errors,
         )
         examples = read_texts(path, data)
         unknown = "skip" if options.unknown_labels == "wrong" else "error"
@@ -324,3 +320,59 @@ class TextGenerator:
             examples, self.tokenizer, self.vocab, self.conditions, data, unknown
         )
         return {**perplexity(self.model, dataset), "n": len(dataset)}
+
+
+GENERATE = Task(
+    name=TASK,
+    summary="Train a language model (1→N), optionally conditioned on a category.",
+    example="rnnkit train generate --train data/names/train.tsv --dev data/names/dev.tsv --out "
+    "runs/names --condition-column language --tokenizer char --cell gru --epochs 10",
+    config_class=GenerateConfig,
+    train=train_generator,
+    predictor=TextGenerator,
+    metrics=("perplexity", "nll"),
+    print_report=print_perplexity_report,
+    print_prediction=None,
+    train_options=(
+        TrainOption(
+            "train",
+            ("data.train",),
+            "Training texts: a labelled file (with --condition-column), one side of a "
+            "source<TAB>target file (--side), or one text per line.",
+        ),
+        TrainOption("dev", ("data.dev",), "Dev texts for model selection (same layout)."),
+        TrainOption(
+            "condition_column",
+            ("data.condition_column",),
+            "Condition each text on this column of a labelled file (e.g. language).",
+        ),
+        TrainOption("text_column", ("data.text_column",), "Column / JSON field holding the text."),
+        TrainOption("side", ("data.side",), "source or target side of a source<TAB>target file."),
+        TrainOption("tokenizer", ("data.tokenizer",), AUTO_TOKENIZER_HELP),
+        TrainOption(
+            "bptt_length",
+            ("data.bptt_length",),
+            "Train on running text in chunks of this many steps (truncated BPTT).",
+            int,
+        ),
+        TrainOption(
+            "batch_size", ("data.batch_size",), "Texts (or running-text streams) per batch.", int
+        ),
+        ENCODING_ERRORS_OPTION,
+        TrainOption("cell", ("model.cell",), "lstm, gru or rnn."),
+        TrainOption("layers", ("model.num_layers",), "Stacked recurrent layers.", int),
+        TrainOption("hidden_size", ("model.hidden_size",), "Hidden units.", int),
+        TrainOption("embedding_dim", ("model.embedding_dim",), "Embedding size.", int),
+        TrainOption(
+            "tie_embeddings",
+            ("model.tie_embeddings",),
+            "Share input and output embeddings.",
+            bool,
+            "--tie-embeddings/--no-tie-embeddings",
+        ),
+        *trainer_options(),
+    ),
+    onnx="language-model",
+    serving="generation",
+    gradient_flow=measure_gradient_flow,
+)

@@ -4,8 +4,9 @@ Model directories get copied, synced, edited and half-downloaded, so nothing in 
 trusted until checked. Each check names the file and says what is wrong:
 
 - ``config.json``: valid UTF-8 JSON holding an object, a known task, known top-level keys, a
-  model section that builds, and a ``format_version`` this rnnkit reads (a newer one says
-  which rnnkit wrote it, the version to upgrade to);
+  model section that builds, a data section of known, well-typed keys holding every key the
+  predictor reads, and a ``format_version`` this rnnkit reads (a newer one says which rnnkit
+  wrote it, the version to upgrade to);
 - ``model.safetensors``: a readable header (truncated, empty and random files fail here,
   in safetensors' own parser), exactly the tensors the configured model has, each with the
   model's shape and dtype, none holding NaN or inf;
@@ -27,12 +28,12 @@ import safetensors
 import torch
 from torch import Tensor, nn
 
-import rnnkit
 from rnnkit.config import config_from_dict
 from rnnkit.data import LabelVocab, Tokenizer, Vocab, tokenizer_from_config
 from rnnkit.errors import ConfigError, ModelDirectoryError, RnnkitError
 from rnnkit.training import TrainerConfig
 from rnnkit.training.checkpoint import WEIGHTS_FILE
+from rnnkit.version import __version__
 
 CONFIG_FILE = "config.json"
 # The layout of a model directory; raise it when a change makes old readers misread new
@@ -48,7 +49,7 @@ METADATA_KEYS = (
 def format_versions() -> dict[str, Any]:
     """What ``config.json`` records about its writer: the layout and the library versions."""
     return {
-        "rnnkit_version": rnnkit.__version__,
+        "rnnkit_version": __version__,
         "torch_version": torch.__version__,
         "format_version": FORMAT_VERSION,
     }
@@ -98,6 +99,22 @@ def read_section(path: Path, config: dict[str, Any], name: str, config_class: ty
         return config_from_dict(config_class, config[name], where=f"{path}: {name}")
     except ConfigError as error:
         raise ModelDirectoryError(str(error)) from None
+
+
+def read_data_section(
+    directory: Path, config: dict[str, Any], data_class: type, needed: tuple[str, ...]
+) -> Any:
+    """The typed ``data`` section of ``directory/config.json``: unknown and ill-typed keys are
+    refused (`read_section`), and so is a missing key of ``needed`` (those the predictor
+    reads; the others are training's and keep their defaults)."""
+    path = directory / CONFIG_FILE
+    section = config["data"]
+    missing = [key for key in needed if isinstance(section, dict) and key not in section]
+    if missing:
+        raise ModelDirectoryError(
+            f"{path}: data: no {missing[0]!r} recorded (the predictor reads {', '.join(needed)})"
+        )
+    return read_section(path, config, "data", data_class)
 
 
 def read_json_file(path: Path) -> Any:

@@ -31,7 +31,7 @@ from rnnkit.data import (
 from rnnkit.data.batching import pad_ids
 from rnnkit.data.report import ReadReport, check_on_error, iter_lines
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.tasks.common import describe_read, log
+from rnnkit.tasks.common import describe_read, drop_empty, log
 
 SIDES = ("source", "target")
 
@@ -55,6 +55,8 @@ class GenerateData:
     batch_size: int = 64  # texts per batch (or parallel streams with bptt_length)
     bptt_length: int | None = None  # running text in chunks of this many steps; None: per text
     on_error: str = "raise"  # malformed rows: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
 
     def __post_init__(self) -> None:
         check_on_error(self.on_error)
@@ -105,16 +107,19 @@ class SequenceDataset(Dataset):
 def read_texts(path: str, data: GenerateData) -> list[TextExample]:
     """The texts of ``path`` (label = condition, or ``""``), in the layout ``data`` names."""
     if data.condition_column is not None:
-        result = read_classification(path, data.text_column, data.condition_column, data.on_error)
+        result = read_classification(
+            path, data.text_column, data.condition_column, data.on_error,
+            encoding_errors=data.encoding_errors,
+        )  # fmt: skip
         examples, report = result.examples, result.report
     elif data.side is not None:
-        result = read_parallel(path, data.on_error)
+        result = read_parallel(path, data.on_error, data.encoding_errors)
         examples = [
             TextExample(getattr(p, data.side), "", None, p.path, p.line) for p in result.examples
         ]
         report = result.report
     else:
-        report = ReadReport(str(path), data.on_error)
+        report = ReadReport(str(path), data.on_error, data.encoding_errors)
         examples = []
         for number, line in iter_lines(path, report):
             if not line.strip():
@@ -154,6 +159,7 @@ def encode_texts(
             log(f"{len(examples) - len(kept)} texts have conditions unseen in training; skipped")
         examples = kept
     token_lists = [example.tokens or tokenizer.tokenize(example.text) for example in examples]
+    examples, token_lists = drop_empty(examples, token_lists, "texts")
     if vocab is None:
         vocab = Vocab.build(token_lists, min_freq=data.min_freq, max_size=data.max_vocab_size)
     if data.max_length is not None:
@@ -166,12 +172,6 @@ def encode_texts(
     if conditions is not None:
         condition_ids = [conditions.encode(e.label, e.path, e.line) for e in examples]
     return SequenceDataset(sequences, condition_ids, vocab.pad_id), vocab
-
-
-def length_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length (for evaluation: order does not matter)."""
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
 def stream_chunks(

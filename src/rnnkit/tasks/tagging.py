@@ -9,6 +9,7 @@ Legend: B batch, T time (tokens), W characters per word.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,8 @@ from typing import Any
 import torch
 
 from rnnkit.data import LabelVocab, TaggedExample, Tokenizer, read_tagging
-from rnnkit.data.batching import pad_chars, pad_ids
+from rnnkit.data.batching import WordBatch, pad_chars, pad_ids
 from rnnkit.data.datasets import WordEncoding
-from rnnkit.errors import DataError
 from rnnkit.metrics.tagging import tagging_report
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.spans import Span, spans_from_bio
@@ -28,16 +28,22 @@ from rnnkit.tasks.common import (
     CHARS_FILE,
     EvaluateOptions,
     Unseen,
+    drop_empty,
     handle_unseen,
     read_char_vocab,
     read_model_directory,
     required_file,
+    tokens_or_error,
 )
 from rnnkit.tasks.common import log as log_info
+from rnnkit.tasks.tagging_settings import TagDataSettings
+from rnnkit.tasks.token_limit import TokenLimit
 
 TAG_TASK, JOINT_TASK = "tag", "joint"
 INTENTS_FILE = "intents.json"
 EVALUATION_BATCH = 256
+# The keys of config.json's data section a tagger reads (predicting, then evaluating a file).
+PREDICTOR_DATA_KEYS = ("lowercase", "max_word_chars", "token_column", "tag_column", "convert_iob1")
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ def decode_sentences(
         encoded = [encoding.encode(sentences[i]) for i in chunk]
         ids, lengths = pad_ids([item[0] for item in encoded], encoding.vocab.pad_id)
         chars = pad_chars([item[1] for item in encoded]) if encoding.chars else (None, None)
-        result = model.decode(ids, lengths, *chars)
+        result = model.decode(WordBatch(ids, lengths, *chars))
         if joint:
             for row, i in enumerate(chunk):
                 intents[i], probs[i] = result.intents[row], result.intent_probs[row]
@@ -95,6 +101,12 @@ def unseen_tags(
     )
     unseen["n_unknown_tag"] = Unseen.find("tag", found, tags)
     return unseen
+
+
+def scorable(example: TaggedExample, tags: LabelVocab, intents: LabelVocab | None) -> bool:
+    """Whether the loss can score ``example``: every tag (and its intent) seen in training."""
+    known_intent = intents is None or (example.intent or "") in intents
+    return known_intent and all(tag in tags for tag in example.tags)
 
 
 def evaluate_tagging(
@@ -187,6 +199,7 @@ class Tagger:
     task = TAG_TASK
     config_class: type = TaggerConfig
     model_class: type = SequenceTagger
+    token_limit = TokenLimit()  # the longest text it reads; set one per predictor to change it
     # each vocabulary file → the model-config field holding its size
     sizes = MappingProxyType(
         {"vocab.json": "vocab_size", "labels.json": "num_tags", CHARS_FILE: "char_vocab_size"}
@@ -214,11 +227,12 @@ class Tagger:
     def load(cls, directory: str | Path) -> Tagger:
         """Rebuilds the tagger saved in ``directory`` (JSON + safetensors; no pickle)."""
         saved = read_model_directory(
-            directory, cls.task, cls.config_class, cls.model_class, cls.sizes
-        )
-        data = saved.config["data"]
+            directory, cls.task, cls.config_class, cls.model_class, cls.sizes,
+            (TagDataSettings, PREDICTOR_DATA_KEYS),
+        )  # fmt: skip
+        data = saved.data
         chars = read_char_vocab(directory, saved.model)
-        encoding = WordEncoding(saved.vocab, data["lowercase"], chars, data["max_word_chars"])
+        encoding = WordEncoding(saved.vocab, data.lowercase, chars, data.max_word_chars)
         intents = None
         if cls.task == JOINT_TASK:
             intents = LabelVocab.load(required_file(directory, INTENTS_FILE))
@@ -226,11 +240,7 @@ class Tagger:
 
     def tokenize(self, texts: Sequence[str]) -> list[list[str]]:
         """Each text's tokens; a text with no token is a `DataError` naming it."""
-        token_lists = self.tokenizer.tokenize_batch(list(texts))
-        for index, tokens in enumerate(token_lists):
-            if not tokens:
-                raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to tag")
-        return token_lists
+        return self.token_limit.apply(tokens_or_error(self.tokenizer, texts, "tag"))
 
     def predict(self, texts: Sequence[str]) -> list[TagPrediction]:
         """Tags and spans of each text, tokenized with the training run's tokenizer."""
@@ -257,7 +267,18 @@ class Tagger:
         there.
         """
         handle_unseen(unknown_labels, unseen_tags(examples, self.tags, self.intents).values())
-        return evaluate_tagging(self.model, self.encoding, self.tags, examples, self.intents)
+        given = len(examples)
+        examples, _ = drop_empty(examples, [example.tokens for example in examples], "sentences")
+        kept = self.token_limit.apply(
+            [example.tokens for example in examples],
+            lambda i: f"{examples[i].path}:{examples[i].line}",
+        )
+        examples = [
+            dataclasses.replace(example, tokens=tokens, tags=example.tags[: len(tokens)])
+            for example, tokens in zip(examples, kept, strict=True)
+        ]
+        report = evaluate_tagging(self.model, self.encoding, self.tags, examples, self.intents)
+        return {**report, "n_no_tokens": given - len(examples)}
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on the tagged sentences of ``path`` (read with the training run's column
@@ -265,7 +286,7 @@ class Tagger:
         data = self.config["data"]
         examples = read_tagging(
             path, token_column=data["token_column"], tag_column=data["tag_column"],
-            convert_iob1=data["convert_iob1"],
+            convert_iob1=data["convert_iob1"], encoding_errors=options.encoding_errors,
         ).examples  # fmt: skip
         log_info(f"{path}: {len(examples)} sentences")
         return self.evaluate(examples, options.unknown_labels)

@@ -27,16 +27,25 @@ from rnnkit.data import (
     get_tokenizer,
     read_tagging,
 )
-from rnnkit.data.bio import INVALID_BIO, check_bio
+from rnnkit.data.bio import check_bio
 from rnnkit.data.datasets import WordEncoding
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.embeddings import load_word_vectors
+from rnnkit.tasks.base import (
+    CHAR_FEATURES_OPTION,
+    Task,
+    TrainOption,
+    data_options,
+    encoder_options,
+    trainer_options,
+)
 from rnnkit.tasks.common import (
     CHAR_FEATURES_MIN_MEAN_LENGTH,
     CHARS_FILE,
     DEV_UNSEEN,
     describe_read,
+    drop_empty,
     log,
     mean_token_length,
     model_files,
@@ -44,52 +53,23 @@ from rnnkit.tasks.common import (
     resolve_char_features,
     warn_unseen,
 )
+from rnnkit.tasks.gradient_flow import measure_gradient_flow
+from rnnkit.tasks.reports import print_spans, print_tagging_report
 from rnnkit.tasks.tagging import (
+    EVALUATION_BATCH,
     INTENTS_FILE,
     JOINT_TASK,
     TAG_TASK,
+    JointTagger,
+    Tagger,
     evaluate_tagging,
+    scorable,
     unseen_tags,
 )
+from rnnkit.tasks.tagging_settings import TagDataSettings
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.distributed import rank, world_size
-
-# Tokenizers whose tokens are substrings of the text (so spans get character offsets).
-# "auto": char when the training tokens are single characters (Chinese NER), else word.
-TAGGING_TOKENIZERS = ("auto", "word", "whitespace", "char", "zh-char", "jieba")
-
-
-@dataclass(frozen=True)
-class TagDataSettings:
-    """Where the tagged data is and how sentences become ids (both tagging tasks)."""
-
-    train: str = ""  # CoNLL column file, character-per-line Chinese NER file, ATIS/SNIPS folder
-    dev: str = ""  # dev data for model selection, same layouts
-    token_column: int = 0  # CoNLL: the column of the token
-    tag_column: int = -1  # CoNLL: the column of the tag (-1: the last)
-    convert_iob1: bool = False  # the tags are IOB1 (original CoNLL-2003): convert to BIO
-    invalid_bio: str = "error"  # invalid BIO moves in training data: error, repair or keep
-    tokenizer: str = "auto"  # splits raw text at prediction time: auto, word, whitespace, char...
-    lowercase: bool = True  # look words up lower-cased (character features keep the case)
-    min_freq: int = 1  # rarer words map to <unk>
-    max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap
-    max_length: int | None = None  # truncate longer sentences (counted); None: keep all
-    max_word_chars: int = 20  # character features read at most this many characters a word
-    batch_size: int = 32  # sentences per training batch (length-bucketed)
-    vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
-    on_error: str = "raise"  # malformed sentences: "raise" or "skip" (skips are counted)
-
-    def __post_init__(self) -> None:
-        if self.tokenizer not in TAGGING_TOKENIZERS:
-            raise ConfigError(
-                f"data.tokenizer: expected one of {list(TAGGING_TOKENIZERS)} for tagging, "
-                f"got {self.tokenizer!r}"
-            )
-        if self.invalid_bio not in INVALID_BIO:
-            raise ConfigError(
-                f"data.invalid_bio: expected one of {list(INVALID_BIO)}, got {self.invalid_bio!r}"
-            )
-
+from rnnkit.training.loss import dataset_batches, evaluate_loss
 
 # The measured tagging recipe (BENCHMARKS.md, "Sequence tagging"): character features where
 # tokens are words, dropout on the word representations, a CRF; AdamW at 2e-3.
@@ -124,13 +104,15 @@ class JointTaskConfig:
     )
 
 
-def read_sentences(path: str, data: TagDataSettings) -> list[TaggedExample]:
-    """Reads tagged sentences from any tagging layout, logging what was skipped."""
+def read_sentences(path: str, data: TagDataSettings, what: str) -> list[TaggedExample]:
+    """Reads tagged sentences from any tagging layout, logging what was skipped (sentences
+    with no tokens too, ``what`` naming them)."""
     result = read_tagging(
-        path, data.on_error, data.token_column, data.tag_column, data.convert_iob1
-    )
+        path, data.on_error, data.token_column, data.tag_column, data.convert_iob1,
+        data.encoding_errors,
+    )  # fmt: skip
     describe_read(path, result.report, len(result.examples))
-    return result.examples
+    return drop_empty(result.examples, [example.tokens for example in result.examples], what)[0]
 
 
 def prediction_tokenizer(data: TagDataSettings, examples: Sequence[TaggedExample]):
@@ -179,8 +161,8 @@ def train_tagger(
     ``out_dir`` (``config.json``, ``vocab.json``, ``labels.json`` (tags), ``chars.json``,
     ``intents.json`` (joint), ``model.safetensors``, ``metrics.jsonl``)."""
     data, joint = config.data, isinstance(config, JointTaskConfig)
-    bio = check_bio(read_sentences(data.train, data), data.invalid_bio)
-    train_examples, dev_examples = bio.examples, read_sentences(data.dev, data)
+    bio = check_bio(read_sentences(data.train, data, "training sentences"), data.invalid_bio)
+    train_examples, dev_examples = bio.examples, read_sentences(data.dev, data, "dev sentences")
     if joint and any(example.intent is None for example in train_examples):
         raise DataError(
             "joint training needs an intent for every sentence (an ATIS/SNIPS folder with "
@@ -215,16 +197,17 @@ def train_tagger(
         log(str(load_word_vectors(data.vectors, model.encoder.embedding, vocab.tokens)))
     encoding = WordEncoding(vocab, data.lowercase, chars, data.max_word_chars)
     warn_unseen(unseen_tags(dev_examples, tags, intents).values(), DEV_UNSEEN)
-
-    def loss_fn(model: SequenceTagger | JointIntentSlot, batch: TaggedBatch) -> torch.Tensor:
-        chars_in = (batch.char_ids, batch.char_lengths)
-        if joint:
-            return model.loss(batch.ids, batch.lengths, batch.tags, batch.intents, *chars_in)
-        return model.loss(batch.ids, batch.lengths, batch.tags, *chars_in)
+    # The dev loss: the training loss on the dev sentences whose tags (and intent) are known.
+    dev_set = encode_tagging(
+        [e for e in dev_examples if scorable(e, tags, intents)], vocab, tags, intents,
+        lowercase=data.lowercase, chars=chars, max_word_chars=data.max_word_chars,
+    )  # fmt: skip
 
     def evaluate_fn(model: SequenceTagger | JointIntentSlot) -> dict[str, float]:
         report = evaluate_tagging(model, encoding, tags, dev_examples, intents)
-        return {key: value for key, value in report.items() if isinstance(value, float)}
+        metrics = {key: value for key, value in report.items() if isinstance(value, float)}
+        batches = dataset_batches(dev_set, EVALUATION_BATCH)
+        return {**metrics, "loss": evaluate_loss(model, batches, weight=tagged_tokens)}
 
     task = JOINT_TASK if joint else TAG_TASK
     saved = {
@@ -238,7 +221,66 @@ def train_tagger(
     if intents is not None:
         files[INTENTS_FILE] = intents.to_dict()
     trainer = Trainer(
-        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
-        files=files, tokens_in_batch=lambda batch: int(batch.lengths.sum()), progress=progress,
+        model, config.trainer, evaluate_fn=evaluate_fn, out_dir=out_dir,
+        files=files, tokens_in_batch=tagged_tokens, progress=progress,
     )  # fmt: skip
     return trainer.fit(loader, resume=resume)
+
+
+def tagged_tokens(batch: TaggedBatch) -> int:
+    """The tokens of a batch: what the per-token loss is a mean over."""
+    return int(batch.lengths.sum())
+
+
+TAGGING_OPTIONS = (
+    *data_options(
+        "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS.",
+        "Splits raw text when predicting: auto (default: char when the training tokens are "
+        "single characters, else word), word, whitespace, char, zh-char, jieba.",
+        vectors=True,
+    ),
+    TrainOption(
+        "iob1", ("data.convert_iob1",), "Tags are IOB1 (original CoNLL-2003).", bool, "--iob1/--bio"
+    ),
+    TrainOption(
+        "invalid_bio",
+        ("data.invalid_bio",),
+        "Invalid BIO moves in training data: error, repair or keep.",
+    ),
+    *encoder_options("model"),
+    TrainOption("crf", ("model.use_crf",), "A CRF over tag scores.", bool, "--crf/--no-crf"),
+    CHAR_FEATURES_OPTION,
+    *trainer_options(),
+)
+TAG = Task(
+    name=TAG_TASK,
+    summary="Train a sequence tagger (N→N): slot filling, named entities, Chinese NER.",
+    example="rnnkit train tag --train conll2003/train.bio.tsv --dev conll2003/dev.bio.tsv "
+    "--out runs/ner --char-features --crf",
+    config_class=TagConfig,
+    train=train_tagger,
+    predictor=Tagger,
+    metrics=("f1", "precision", "recall"),
+    print_report=print_tagging_report,
+    print_prediction=print_spans,
+    train_options=TAGGING_OPTIONS,
+    onnx="tagger",
+    serving="tagging",
+    gradient_flow=measure_gradient_flow,
+)
+JOINT = Task(
+    name=JOINT_TASK,
+    summary="Train a joint intent + slot model (N→1 and N→N on one encoder).",
+    example="rnnkit train joint --train atis/train --dev atis/valid --out runs/atis "
+    "--char-features",
+    config_class=JointTaskConfig,
+    train=train_tagger,
+    predictor=JointTagger,
+    metrics=("f1", "precision", "recall", "intent_accuracy", "sentence_accuracy"),
+    print_report=print_tagging_report,
+    print_prediction=print_spans,
+    train_options=TAGGING_OPTIONS,
+    onnx="joint",
+    serving="joint",
+    gradient_flow=measure_gradient_flow,
+)

@@ -22,21 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
 
-from rnnkit.config import config_from_dict, config_to_dict
+from rnnkit.config import config_from_dict
 from rnnkit.data import (
-    BucketBatchSampler,
-    EncodedDataset,
-    ParallelBatch,
     ParallelExample,
     Tokenizer,
     Vocab,
-    encode_parallel,
     read_parallel,
 )
 from rnnkit.data.batching import pad_ids
-from rnnkit.errors import DataError
 from rnnkit.metrics.translation import bleu_tokenizer, corpus_scores
 from rnnkit.models.decoding import Hypothesis
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -46,24 +40,26 @@ from rnnkit.tasks.common import (
     build_tokenizer,
     check_model_directory,
     describe_read,
-    log,
-    report_fast_path,
+    drop_empty,
+    tokens_or_error,
 )
 from rnnkit.tasks.integrity import (
     build_model,
-    format_versions,
     read_config,
+    read_data_section,
     read_tokenizer,
     read_vocabularies,
 )
-from rnnkit.training import FitResult, Trainer, TrainerConfig
-from rnnkit.training.checkpoint import WEIGHTS_FILE, unwrap_model
-from rnnkit.training.distributed import rank, world_size
+from rnnkit.tasks.token_limit import NO_LIMIT, TokenLimit
+from rnnkit.training import TrainerConfig
+from rnnkit.training.checkpoint import WEIGHTS_FILE
 
 TASK = "translate"
 DECODE_BATCH = 64
 SOURCE_VOCAB, TARGET_VOCAB = "source_vocab.json", "target_vocab.json"
 FILES = ("config.json", SOURCE_VOCAB, TARGET_VOCAB, WEIGHTS_FILE)
+# The keys of config.json's data section evaluation reads (the layout, BLEU's tokens and case).
+PREDICTOR_DATA_KEYS = ("source_lang", "target_lang", "reverse", "lowercase", "target_tokenizer")
 
 
 @dataclass(frozen=True)
@@ -87,6 +83,8 @@ class TranslationData:
     max_examples: int | None = None  # use N training pairs spread evenly over the file
     dev_max_examples: int | None = None  # use N dev pairs (spread evenly) for model selection
     on_error: str = "raise"  # malformed lines: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
 
 
 @dataclass(frozen=True)
@@ -140,7 +138,7 @@ def read_pairs(path: str, data: TranslationData, limit: int | None = None) -> li
     source: str | tuple[str, str] = path
     if data.source_lang and data.target_lang and not Path(path).is_file():
         source = (f"{path}.{data.source_lang}", f"{path}.{data.target_lang}")
-    result = read_parallel(source, on_error=data.on_error)
+    result = read_parallel(source, data.on_error, data.encoding_errors)
     examples = spread_sample(result.examples, limit)
     if data.reverse:
         examples = [ParallelExample(ex.target, ex.source, ex.path, ex.line) for ex in examples]
@@ -208,145 +206,31 @@ def score_translations(
     return corpus_scores(hypotheses, references, tokenize=tokenize, lowercase=data.lowercase)
 
 
-def encode_sources(texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocab) -> list[list[int]]:
-    """Source ids of each text; a text with no token is a `DataError` naming it."""
-    ids = []
-    for index, tokens in enumerate(tokenizer.tokenize_batch(list(texts))):
-        if not tokens:
-            raise DataError(f"text {index + 1} ({texts[index]!r}) has no tokens to translate")
-        ids.append(vocab.encode(tokens))
-    return ids
+def encode_sources(
+    texts: Sequence[str], tokenizer: Tokenizer, vocab: Vocab, limit: TokenLimit = NO_LIMIT
+) -> list[list[int]]:
+    """Source ids of each text; a text with no token is a `DataError` naming it, a longer one
+    than ``limit`` allows is truncated or refused."""
+    token_lists = tokens_or_error(tokenizer, texts, "translate")
+    return [vocab.encode(tokens) for tokens in limit.apply(token_lists)]
 
 
-@dataclass(frozen=True)
-class PreparedData:
-    """Tokenizers, vocabularies and encoded pairs built from the training data."""
-
-    source_tokenizer: Tokenizer
-    target_tokenizer: Tokenizer
-    source_vocab: Vocab
-    target_vocab: Vocab
-    train_set: EncodedDataset
-    dev_examples: list[ParallelExample]
-    dev_set: EncodedDataset
-
-
-def prepare_data(data: TranslationData) -> PreparedData:
-    """Reads both splits, builds the tokenizers (BPE trains here) and vocabularies, encodes."""
-    train_examples = read_pairs(data.train, data, data.max_examples)
-    dev_examples = read_pairs(data.dev, data, data.dev_max_examples)
-    sources, targets = [ex.source for ex in train_examples], [ex.target for ex in train_examples]
-    source_tokenizer = build_side_tokenizer(data.source_tokenizer, data, sources)
-    target_tokenizer = build_side_tokenizer(data.target_tokenizer, data, targets)
-    vocabs = build_vocabularies(train_examples, source_tokenizer, target_tokenizer, data)
-    log(f"vocabularies: source {len(vocabs[0])}, target {len(vocabs[1])}")
-    tools = (source_tokenizer, target_tokenizer, *vocabs)
-    train_set = encode_parallel(train_examples, *tools, data.max_length)
-    if train_set.truncated:
-        log(f"{train_set.truncated} training pairs truncated to {data.max_length} tokens")
-    dev_set = encode_parallel(dev_examples, *tools)
-    return PreparedData(*tools, train_set, dev_examples, dev_set)
-
-
-def train_translator(
-    config: TranslateConfig,
-    out_dir: str | Path,
-    *,
-    resume: bool = False,
-    progress: bool = True,
-) -> FitResult:
-    """Trains a `Seq2Seq` on ``config.data.train``, selecting on dev BLEU (greedy decoding).
-
-    Writes the model directory ``out_dir`` (``config.json``, ``source_vocab.json``,
-    ``target_vocab.json``, ``model.safetensors``, ``metrics.jsonl``).
-    """
-    prepared = prepare_data(config.data)
-    train_set, target_vocab = prepared.train_set, prepared.target_vocab
-    sampler = BucketBatchSampler(
-        train_set.lengths, config.data.batch_size, seed=config.trainer.seed,
-        num_replicas=world_size(), rank=rank(),
-    )  # fmt: skip
-    loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
-    model_config = resolve_model_config(config.model, prepared.source_vocab, target_vocab)
-    torch.manual_seed(config.trainer.seed)
-    model = Seq2Seq(model_config)
-    dev_ids = [source for source, _ in prepared.dev_set.items]
-
-    def loss_fn(model: Seq2Seq, batch: ParallelBatch) -> torch.Tensor:
-        logits = model(batch.source, batch.source_lengths, batch.target[:, :-1])
-        return unwrap_model(model).loss(logits, batch.target[:, 1:])
-
-    def evaluate_fn(model: Seq2Seq) -> dict[str, float]:
-        detokenize = prepared.target_tokenizer.detokenize
-        texts = [
-            detokenize(target_vocab.decode(h[0].tokens)) for h in translate_ids(model, dev_ids)
-        ]
-        scores = score_translations(texts, prepared.dev_examples, config.data)
-        return {**scores, "loss": dev_loss(model, prepared.dev_set)}
-
-    saved_config = {
-        **config_to_dict(dataclasses.replace(config, model=model_config)),
-        "task": TASK,
-        **report_fast_path(model, {"encoder.": "model.encoder.", "decoder.": "model.decoder."}),
-    }
-    trainer = Trainer(
-        model, config.trainer, loss_fn=loss_fn, evaluate_fn=evaluate_fn, out_dir=out_dir,
-        files=model_directory_files(saved_config, prepared), tokens_in_batch=target_tokens,
-        progress=progress,
-    )  # fmt: skip
-    return trainer.fit(loader, resume=resume)
-
-
-def target_tokens(batch: ParallelBatch) -> int:
-    """Target tokens predicted in a batch (``<eos>`` included, ``<bos>`` not): for tokens/s."""
-    return int(batch.target_lengths.sum()) - len(batch.target_lengths)
-
-
-@torch.no_grad()
-def dev_loss(model: Seq2Seq, dev_set) -> float:
-    """Mean teacher-forced cross-entropy per target token on the dev pairs (label-smoothed
-    when the model trains with label smoothing)."""
-    total, tokens = 0.0, 0
-    for start in range(0, len(dev_set), DECODE_BATCH):
-        batch = dev_set.collate(
-            [dev_set[i] for i in range(start, min(start + DECODE_BATCH, len(dev_set)))]
-        )
-        logits = model(batch.source, batch.source_lengths, batch.target[:, :-1])
-        count = int((batch.target[:, 1:] != model.config.pad_id).sum())
-        total += float(model.loss(logits, batch.target[:, 1:])) * count
-        tokens += count
-    return total / max(tokens, 1)
-
-
-def resolve_model_config(config: Seq2SeqConfig, source: Vocab, target: Vocab) -> Seq2SeqConfig:
-    """The model config with vocabulary sizes and special ids taken from the vocabularies."""
-    return dataclasses.replace(
-        config,
-        encoder=dataclasses.replace(
-            config.encoder, vocab_size=len(source), pad_id=source.pad_id, unk_id=source.unk_id
-        ),
-        decoder=dataclasses.replace(config.decoder, vocab_size=len(target)),
-        pad_id=target.pad_id, bos_id=target.bos_id, eos_id=target.eos_id,
-    )  # fmt: skip
-
-
-def model_directory_files(config: dict[str, Any], prepared: PreparedData) -> dict[str, Any]:
-    """The JSON files of a translation model directory."""
-    tokenizers = {
-        "source": prepared.source_tokenizer.to_config(),
-        "target": prepared.target_tokenizer.to_config(),
-    }
-    return {
-        "config.json": {**config, "tokenizer": tokenizers, **format_versions()},
-        SOURCE_VOCAB: prepared.source_vocab.to_dict(),
-        TARGET_VOCAB: prepared.target_vocab.to_dict(),
-    }
+def nonempty_pairs(
+    examples: Sequence[ParallelExample], source: Tokenizer, target: Tokenizer, what: str
+) -> list[ParallelExample]:
+    """The pairs whose source and target both have tokens (`drop_empty`: the others are left
+    out, counted and reported)."""
+    sources = source.tokenize_batch([ex.source for ex in examples])
+    targets = target.tokenize_batch([ex.target for ex in examples])
+    both = [s if t else [] for s, t in zip(sources, targets, strict=True)]
+    return drop_empty(examples, both, what)[0]
 
 
 class Translator:
     """A trained translator with its tokenizers and vocabularies: what `rnnkit.load` returns."""
 
     task = TASK
+    token_limit = TokenLimit()  # the longest source it reads; set one per predictor to change it
 
     def __init__(
         self, model: Seq2Seq, source_tokenizer: Tokenizer, target_tokenizer: Tokenizer,
@@ -363,6 +247,7 @@ class Translator:
         """Rebuilds the translator saved in ``directory`` (JSON + safetensors; no pickle)."""
         directory = check_model_directory(directory, FILES)
         config = read_config(directory, TASK)
+        read_data_section(directory, config, TranslationData, PREDICTOR_DATA_KEYS)
         model = build_model(directory, config, Seq2SeqConfig, Seq2Seq)
         sizes = {SOURCE_VOCAB: "encoder.vocab_size", TARGET_VOCAB: "decoder.vocab_size"}
         vocabularies = read_vocabularies(directory, model.config, sizes)
@@ -383,7 +268,7 @@ class Translator:
         self, texts: Sequence[str], beam: int = 5, n_best: int = 1, length_penalty: float = 1.0
     ) -> list[Translation]:
         """The ``n_best`` best translations of each text (``beam=1``: greedy decoding)."""
-        ids = encode_sources(texts, self.source_tokenizer, self.source_vocab)
+        ids = encode_sources(texts, self.source_tokenizer, self.source_vocab, self.token_limit)
         results = translate_ids(
             self.model, ids, beam, n_best, length_penalty, self.source_vocab.pad_id
         )
@@ -415,8 +300,11 @@ class Translator:
         return AttentionMap(source_tokens, [*target_tokens, "<eos>"], weights[0].tolist())
 
     def evaluate(self, examples: Sequence[ParallelExample], beam: int = 5) -> dict[str, Any]:
-        """Corpus BLEU and chrF of the translations of ``examples`` against their targets."""
+        """Corpus BLEU and chrF of the translations of ``examples`` against their targets
+        (pairs with no tokens on a side left out, ``n_no_tokens`` of them)."""
         started = time.perf_counter()
+        given = len(examples)
+        examples = nonempty_pairs(examples, self.source_tokenizer, self.target_tokenizer, "pairs")
         texts = (
             [t.best for t in self.translate([ex.source for ex in examples], beam=beam)]
             if examples
@@ -426,10 +314,12 @@ class Translator:
         return {
             **scores,
             "n": len(examples),
+            "n_no_tokens": given - len(examples),
             "beam": beam,
             "seconds": round(time.perf_counter() - started, 3),
         }
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on parallel data in the layout the model was trained on."""
-        return self.evaluate(read_pairs(path, self.data), beam=options.beam)
+        data = dataclasses.replace(self.data, encoding_errors=options.encoding_errors)
+        return self.evaluate(read_pairs(path, data), beam=options.beam)

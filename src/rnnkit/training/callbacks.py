@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rnnkit.training.checkpoint import append_jsonl, atomic_write, read_jsonl
-
-if TYPE_CHECKING:
-    from rnnkit.training.trainer import Trainer
+from rnnkit.training.state import TrainerView
 
 logger = logging.getLogger("rnnkit.training")
 
 
+METRICS_FILE = "metrics.jsonl"
 CURVES_FILE = "curves.png"
 
 
-def attach_default_callbacks(trainer: Trainer) -> None:
+def attach_default_callbacks(trainer: TrainerView) -> None:
     """Attaches the gradient monitor, the metrics log, the progress bar, TensorBoard and the
     training curves.
 
@@ -42,13 +41,11 @@ def attach_default_callbacks(trainer: Trainer) -> None:
 class MetricsLog:
     """Appends ``trainer.last_record`` to ``OUT/metrics.jsonl`` after every epoch."""
 
-    def attach(self, trainer: Trainer) -> None:
+    def attach(self, trainer: TrainerView) -> None:
         trainer.add_callback("epoch_end", self.on_epoch_end)
 
-    def on_epoch_end(self, trainer: Trainer) -> None:
+    def on_epoch_end(self, trainer: TrainerView) -> None:
         if trainer.is_main:
-            from rnnkit.training.trainer import METRICS_FILE
-
             append_jsonl(trainer.out_dir / METRICS_FILE, trainer.last_record)
 
 
@@ -58,11 +55,11 @@ class ProgressBar:
     def __init__(self) -> None:
         self.progress: Any = None
 
-    def attach(self, trainer: Trainer) -> None:
+    def attach(self, trainer: TrainerView) -> None:
         for event in ("fit_start", "epoch_start", "step_end", "epoch_end", "fit_end"):
             trainer.add_callback(event, getattr(self, f"on_{event}"))
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: TrainerView) -> None:
         if not trainer.is_main:
             return
         from rich.console import Console
@@ -84,7 +81,7 @@ class ProgressBar:
         )
         self.progress.start()
 
-    def on_epoch_start(self, trainer: Trainer) -> None:
+    def on_epoch_start(self, trainer: TrainerView) -> None:
         if self.progress is None:
             return
         epoch = trainer.state.epoch + 1
@@ -96,7 +93,7 @@ class ProgressBar:
         )
         self.started, self.loss_sum, self.loss_steps, self.tokens = time.perf_counter(), 0.0, 0, 0
 
-    def on_step_end(self, trainer: Trainer) -> None:
+    def on_step_end(self, trainer: TrainerView) -> None:
         if self.progress is None:
             return
         info = trainer.last_step
@@ -107,7 +104,7 @@ class ProgressBar:
         if trainer.state.step % trainer.config.log_every == 0:
             self.progress.update(self.task, info=self._speed_text(trainer))
 
-    def _speed_text(self, trainer: Trainer) -> str:
+    def _speed_text(self, trainer: TrainerView) -> str:
         seconds = max(time.perf_counter() - self.started, 1e-9)
         loss = self.loss_sum / max(1, self.loss_steps)
         norm = f"  |grad| {trainer.last_step.grad_norm:.3g}"
@@ -116,7 +113,7 @@ class ProgressBar:
         rate = self.progress.tasks[self.task].completed / seconds
         return f"loss {loss:.4f}{norm}  {rate:.1f} batch/s"
 
-    def on_epoch_end(self, trainer: Trainer) -> None:
+    def on_epoch_end(self, trainer: TrainerView) -> None:
         if self.progress is None:
             return
         record, monitor = trainer.last_record, trainer.config.monitor
@@ -125,7 +122,7 @@ class ProgressBar:
         )
         self.progress.update(self.task, info=text)
 
-    def on_fit_end(self, trainer: Trainer) -> None:
+    def on_fit_end(self, trainer: TrainerView) -> None:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
@@ -137,11 +134,11 @@ class TensorBoardLog:
     def __init__(self) -> None:
         self.writer: Any = None
 
-    def attach(self, trainer: Trainer) -> None:
+    def attach(self, trainer: TrainerView) -> None:
         for event in ("fit_start", "step_end", "epoch_end", "fit_end"):
             trainer.add_callback(event, getattr(self, f"on_{event}"))
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: TrainerView) -> None:
         if not trainer.is_main:
             return
         try:
@@ -151,7 +148,7 @@ class TensorBoardLog:
             return
         self.writer = SummaryWriter(log_dir=str(trainer.out_dir / "tensorboard"))
 
-    def on_step_end(self, trainer: Trainer) -> None:
+    def on_step_end(self, trainer: TrainerView) -> None:
         info = trainer.last_step
         if self.writer is None or info.skipped:
             return
@@ -161,7 +158,7 @@ class TensorBoardLog:
             self.writer.add_scalar("train/loss", info.loss, info.step)
             self.writer.add_scalar("train/lr", info.lr, info.step)
 
-    def on_epoch_end(self, trainer: Trainer) -> None:
+    def on_epoch_end(self, trainer: TrainerView) -> None:
         if self.writer is None:
             return
         record = trainer.last_record
@@ -169,17 +166,16 @@ class TensorBoardLog:
             if name not in ("epoch", "step") and isinstance(value, (int, float)):
                 self.writer.add_scalar(f"epoch/{name}", value, record["epoch"])
 
-    def on_fit_end(self, trainer: Trainer) -> None:
+    def on_fit_end(self, trainer: TrainerView) -> None:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
 
 
-def write_curves(trainer: Trainer) -> None:
+def write_curves(trainer: TrainerView) -> None:
     """Draws ``OUT/metrics.jsonl`` (train loss and the monitored dev metric per epoch, the kept
     epoch marked) into ``OUT/curves.png``, atomically; only when the run finished (not when
     ``fit`` failed) and logged at least one epoch."""
-    from rnnkit.training.trainer import METRICS_FILE
 
     if not trainer.is_main or trainer.state.stop_reason is None:
         return

@@ -34,6 +34,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import TrainingError
 from rnnkit.training.rng import capture_rng, restore_rng
+from rnnkit.version import __version__
 
 logger = logging.getLogger("rnnkit")
 WEIGHTS_FILE = "model.safetensors"
@@ -97,8 +98,6 @@ def _fsync_dir(path: Path) -> None:
 
 def library_versions() -> dict[str, str]:
     """The versions to record in a model's ``config.json``: rnnkit and torch."""
-    from rnnkit import __version__
-
     return {"rnnkit": __version__, "torch": torch.__version__}
 
 

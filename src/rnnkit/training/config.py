@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rnnkit.errors import ConfigError
+from rnnkit.training.device import PRECISIONS, check_device_name
 
 SCHEDULERS = ("none", "warmup-linear", "plateau")
 MODES = ("max", "min")
@@ -71,6 +72,11 @@ class TrainerConfig:
     # Measure the per-step gradient flow ‖∂L/∂h_t‖ on the current batch every this many
     # steps and warn if it vanishes; 0 turns it off. One extra loop-backend pass each time.
     flow_check_every: int = 200
+    # Where to train: "auto" (a GPU when torch sees one, else the CPU), "cpu", "cuda" or
+    # "cuda:N" (rnnkit.training.device). The saved weights load on any device.
+    device: str = "auto"
+    # "fp32", or mixed precision on CUDA: "bf16" (autocast) or "fp16" (autocast + loss scaling).
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
 
     def __post_init__(self) -> None:
         positive = {"epochs": self.epochs, "lr": self.lr, "log_every": self.log_every}
@@ -103,5 +109,10 @@ class TrainerConfig:
         for name in ("warmup_steps", "checkpoint_every", "plateau_patience", "flow_check_every"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"trainer.{name} must be >= 0, got {getattr(self, name)!r}")
+        check_device_name(self.device)
+        if self.precision not in PRECISIONS:
+            raise ConfigError(
+                f"trainer.precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
         if self.patience is not None and self.patience < 1:
             raise ConfigError(f"trainer.patience must be >= 1 or None, got {self.patience!r}")

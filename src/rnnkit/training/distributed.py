@@ -1,4 +1,5 @@
-"""Data-parallel training under ``torchrun`` (gloo on CPU): set-up and the few collectives.
+"""Data-parallel training under ``torchrun`` (gloo on CPU, nccl on GPUs): set-up and the few
+collectives.
 
 The trainer calls :func:`init_distributed` at the start of ``fit``. Outside ``torchrun``
 (``WORLD_SIZE`` unset or 1) every function here is a no-op for a single process.
@@ -11,7 +12,7 @@ environment, so the data can be built before the process group exists.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
@@ -27,6 +28,8 @@ class DistContext:
     world_size: int = 1
     # Whether init_distributed created the process group (and so must destroy it).
     owns_group: bool = False
+    # Where this rank trains; nccl's collectives take tensors on this rank's GPU.
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     @property
     def enabled(self) -> bool:
@@ -48,14 +51,18 @@ def rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
-def init_distributed() -> DistContext:
-    """Joins the ``torchrun`` job (gloo backend) when ``WORLD_SIZE`` is above 1."""
+def init_distributed(device: torch.device | None = None) -> DistContext:
+    """Joins the ``torchrun`` job when ``WORLD_SIZE`` is above 1: the nccl backend when this
+    rank trains on ``device`` a GPU, else gloo."""
+    device = device or torch.device("cpu")
     if world_size() <= 1:
-        return DistContext()
+        return DistContext(device=device)
     owns = not dist.is_initialized()
     if owns:
-        dist.init_process_group("gloo")
-    return DistContext(dist.get_rank(), dist.get_world_size(), owns)
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return DistContext(dist.get_rank(), dist.get_world_size(), owns, device)
 
 
 def shutdown_distributed(context: DistContext) -> None:
@@ -65,15 +72,19 @@ def shutdown_distributed(context: DistContext) -> None:
 
 
 def wrap_model(model: nn.Module, context: DistContext) -> nn.Module:
-    """``DistributedDataParallel(model)`` when distributed (rank 0's weights are broadcast)."""
-    return DistributedDataParallel(model) if context.enabled else model
+    """``DistributedDataParallel(model)`` when distributed (rank 0's weights are broadcast);
+    on a GPU, the wrapper owns that one device."""
+    if not context.enabled:
+        return model
+    device_ids = [context.device] if context.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=device_ids)
 
 
 def all_reduce_sum(values: list[float], context: DistContext) -> list[float]:
     """Sums each value over the ranks (float64)."""
     if not context.enabled:
         return values
-    tensor = torch.tensor(values, dtype=torch.float64)
+    tensor = torch.tensor(values, dtype=torch.float64, device=context.device)
     dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
     return tensor.tolist()
 
@@ -91,6 +102,7 @@ def broadcast_metrics(metrics: dict[str, float], context: DistContext) -> dict[s
     if not context.enabled:
         return metrics
     names = sorted(metrics)
-    tensor = torch.tensor([metrics[name] for name in names], dtype=torch.float64)
+    tensor = torch.tensor([metrics[name] for name in names], dtype=torch.float64,
+                          device=context.device)  # fmt: skip
     dist.broadcast(tensor, src=0)
     return dict(zip(names, tensor.tolist(), strict=True))

@@ -5,9 +5,11 @@ counts it when it is non-finite (the trainer skips such steps and warns), and wa
 when it is far above both its running median and the clipping threshold — the exploding
 gradients of Pascanu et al. (2013), which clipping keeps from wrecking the update. Every
 ``TrainerConfig.flow_check_every`` steps it measures the per-step gradient flow
-``‖∂L/∂h_t‖`` of the model on the current batch (`rnnkit.diagnostics.gradient_flow`) and
-warns once when it vanishes. Each epoch's record in ``metrics.jsonl`` gets the counts and the
-last measured flow; the progress bar shows the latest norm.
+``‖∂L/∂h_t‖`` of the model on the current batch (a task model's adapter in
+`rnnkit.diagnostics.model_flow`, which measures per-step losses at one step; else the trainer's
+loss) and warns once when it vanishes. Each epoch's record in ``metrics.jsonl`` gets the counts
+and the last measured flow, with the layer and direction that gave its verdict; the progress bar
+shows the latest norm.
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ import logging
 import math
 import statistics
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-if TYPE_CHECKING:
-    from rnnkit.training.trainer import Trainer
+from rnnkit.training.state import TrainerView
 
 logger = logging.getLogger("rnnkit.training")
 
@@ -39,11 +40,11 @@ class GradientMonitor:
         self.flow: dict[str, Any] | None = None
         self.warned: set[str] = set()
 
-    def attach(self, trainer: Trainer) -> None:
+    def attach(self, trainer: TrainerView) -> None:
         trainer.add_callback("step_end", self.on_step_end)
         trainer.add_callback("epoch_end", self.on_epoch_end)
 
-    def on_step_end(self, trainer: Trainer) -> None:
+    def on_step_end(self, trainer: TrainerView) -> None:
         step = trainer.last_step
         if not math.isfinite(step.grad_norm):
             self.nonfinite += 1  # counted only: the trainer already warns as it skips the step
@@ -66,31 +67,38 @@ class GradientMonitor:
         if every and step.step % every == 0 and trainer.last_batch is not None:
             self.check_flow(trainer)
 
-    def check_flow(self, trainer: Trainer) -> None:
+    def check_flow(self, trainer: TrainerView) -> None:
         from rnnkit.diagnostics.gradients import gradient_flow
+        from rnnkit.diagnostics.model_flow import get_flow_adapter
         from rnnkit.training.checkpoint import unwrap_model
 
         batch = trainer.last_batch
         model = unwrap_model(trainer.model)
-        lengths = getattr(batch, "lengths", None)
+        adapter = get_flow_adapter(model)
         with torch.random.fork_rng(devices=[]):  # dropout here must not shift training's RNG
-            flow = gradient_flow(model, lambda m: trainer.loss_fn(m, batch), lengths)
+            if adapter is not None:  # a task model: the loss and states that fit its shape
+                flow = adapter(model, batch)
+            else:
+                lengths = getattr(batch, "lengths", None)
+                flow = gradient_flow(model, lambda m: trainer.loss_fn(m, batch), lengths)
         if not flow.directions:
             return  # no recurrent layer to measure
+        deciding = flow.deciding
         self.flow = {
             "step": trainer.last_step.step,
             "verdict": flow.verdict,
-            "ratio": min(direction.ratio for direction in flow.directions),
+            "ratio": deciding.ratio,  # of the layer and direction that gave the verdict
+            "direction": deciding.name,
         }
         if flow.verdict == "vanishing":
             self.warn_once(
                 "vanishing",
-                f"step {trainer.last_step.step}: the gradient flow vanishes: ‖∂L/∂h_t‖ at the "
-                f"farthest step is {self.flow['ratio']:.2g} of that at the loss "
+                f"step {trainer.last_step.step}: the gradient flow vanishes in {deciding.name}: "
+                f"‖∂L/∂h_t‖ at the farthest step is {deciding.ratio:.2g} of that at the loss "
                 "(try an LSTM/GRU, orthogonal init, or shorter sequences)",
             )
 
-    def on_epoch_end(self, trainer: Trainer) -> None:
+    def on_epoch_end(self, trainer: TrainerView) -> None:
         trainer.last_record["grad_explosions"] = self.explosions
         trainer.last_record["grad_nonfinite"] = self.nonfinite
         if self.flow is not None:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
+
+from torch import nn
+
+from rnnkit.training.config import TrainerConfig
 
 
 @dataclass
@@ -58,3 +64,26 @@ def add_to_totals(totals: dict[str, float], info: StepInfo) -> None:
     totals["loss"] = totals.get("loss", 0.0) + info.loss
     totals["grad_norm"] = totals.get("grad_norm", 0.0) + info.grad_norm
     totals["grad_norm_max"] = max(totals.get("grad_norm_max", 0.0), info.grad_norm)
+
+
+class TrainerView(Protocol):
+    """What a callback sees of the `Trainer` it is attached to.
+
+    Declared here, below both, so that callbacks.py and monitor.py need not import trainer.py,
+    which attaches them.
+    """
+
+    model: nn.Module
+    config: TrainerConfig
+    loss_fn: Callable[[nn.Module, Any], Any]
+    out_dir: Path
+    state: TrainState
+    is_main: bool
+    show_progress: bool
+    steps_per_epoch: int | None
+    tokens_in_batch: Callable[[Any], int] | None
+    last_step: StepInfo | None
+    last_batch: Any
+    last_record: dict[str, Any]
+
+    def add_callback(self, event: str, callback: Callable[[Any], None]) -> None: ...

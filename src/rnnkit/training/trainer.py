@@ -3,8 +3,10 @@
 The task supplies two functions and the trainer does the rest:
 
 - ``loss_fn(model, batch) -> Tensor``: a scalar loss for one batch, ``batch`` being whatever
-  the ``DataLoader`` yields. Call ``model(...)`` for the forward pass: under ``torchrun`` the
-  model is a ``DistributedDataParallel`` wrapper (``unwrap_model(model)`` reaches methods).
+  the ``DataLoader`` yields. The default, `rnnkit.training.loss.contract_loss`, is the model
+  contract's ``model.loss(model(*model.inputs(batch)), batch)``. A custom one calls
+  ``model(...)`` for the forward pass: under ``torchrun`` the model is a
+  ``DistributedDataParallel`` wrapper (``unwrap_model(model)`` reaches methods).
 - ``evaluate_fn(model) -> dict[str, float]``: dev-set metrics, called once per epoch in
   eval mode under ``torch.no_grad()``; ``TrainerConfig.monitor`` names the one that picks
   the best checkpoint.
@@ -22,6 +24,7 @@ replay a killed run exactly.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import math
@@ -39,8 +42,9 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from rnnkit.config import config_to_dict
 from rnnkit.errors import ConfigError, TrainingError
 from rnnkit.training import checkpoint
-from rnnkit.training.callbacks import CURVES_FILE, attach_default_callbacks
+from rnnkit.training.callbacks import CURVES_FILE, METRICS_FILE, attach_default_callbacks
 from rnnkit.training.config import TrainerConfig
+from rnnkit.training.device import autocast, check_precision, grad_scaler, move_to, resolve_device
 from rnnkit.training.distributed import (
     all_reduce_sum,
     any_rank,
@@ -49,7 +53,15 @@ from rnnkit.training.distributed import (
     shutdown_distributed,
     wrap_model,
 )
+from rnnkit.training.epochs import (
+    describe_end,
+    epoch_seed,
+    is_improvement,
+    set_sampler_epoch,
+    warn_if_config_changed,
+)
 from rnnkit.training.interrupt import StopSignals
+from rnnkit.training.loss import contract_loss
 from rnnkit.training.rng import capture_rng, restore_rng, seed_everything
 from rnnkit.training.schedule import build_optimizer, build_scheduler
 from rnnkit.training.state import FitResult, StepInfo, TrainState, add_to_totals
@@ -57,7 +69,6 @@ from rnnkit.training.state import FitResult, StepInfo, TrainState, add_to_totals
 logger = logging.getLogger("rnnkit.training")
 
 EVENTS = ("fit_start", "epoch_start", "step_end", "epoch_end", "fit_end")
-METRICS_FILE = "metrics.jsonl"
 
 LossFn = Callable[[nn.Module, Any], Tensor]
 EvaluateFn = Callable[[nn.Module], Mapping[str, float]]
@@ -70,7 +81,7 @@ class Trainer:
     Args:
         model: the module to train (its weights are initialised by the caller).
         config: the loop's settings.
-        loss_fn: ``loss_fn(model, batch) -> scalar Tensor``.
+        loss_fn: ``loss_fn(model, batch) -> scalar Tensor`` (default: the model contract's).
         evaluate_fn: ``evaluate_fn(model) -> {"metric": value}`` on the dev set.
         out_dir: the model directory: ``files`` + ``model.safetensors`` (best weights),
             ``metrics.jsonl``, ``checkpoints/`` (resume states), ``tensorboard/``.
@@ -85,7 +96,7 @@ class Trainer:
         model: nn.Module,
         config: TrainerConfig,
         *,
-        loss_fn: LossFn,
+        loss_fn: LossFn = contract_loss,
         evaluate_fn: EvaluateFn,
         out_dir: str | Path,
         files: Mapping[str, Any] | None = None,
@@ -125,7 +136,9 @@ class Trainer:
         ends exactly as an uninterrupted run would. Raises ``TrainingError`` after
         ``config.max_bad_steps`` non-finite steps in a row.
         """
-        self.dist = init_distributed()
+        self.device = resolve_device(self.config.device)
+        check_precision(self.config.precision, self.device)
+        self.dist = init_distributed(self.device)
         self.is_main = self.dist.is_main
         try:
             self._setup(train_loader, resume)
@@ -151,8 +164,10 @@ class Trainer:
         )
 
     def _setup(self, train_loader: Iterable, resume: bool) -> None:
+        self.model.to(self.device)  # before the optimizer, which holds the parameters
         self.trained_model = wrap_model(self.model, self.dist)
         self.optimizer = build_optimizer(self.model, self.config)
+        self.scaler = grad_scaler(self.config.precision, self.device)
         try:
             self.steps_per_epoch = len(train_loader)
         except TypeError:
@@ -209,6 +224,8 @@ class Trainer:
         self._epoch_started = time.perf_counter()
         self.trigger("epoch_start")
         for batch in batches:
+            if self.device.type != "cpu":  # DataLoader batches are CPU tensors already
+                batch = move_to(batch, self.device)
             self.last_batch = batch  # the gradient monitor measures gradient flow on it
             self.last_step = self._train_step(batch)
             self.state.batch_in_epoch += 1
@@ -231,26 +248,32 @@ class Trainer:
     def _train_step(self, batch: Any) -> StepInfo:
         """One forward/backward; the update is skipped when the loss or gradient is non-finite."""
         self.trained_model.train()
-        loss = self.loss_fn(self.trained_model, batch)
+        with autocast(self.config.precision, self.device):
+            loss = self.loss_fn(self.trained_model, batch)
         if not isinstance(loss, Tensor) or loss.dim() != 0 or not loss.requires_grad:
             raise TrainingError(
                 "loss_fn must return a scalar tensor that requires grad, got "
                 f"{type(loss).__name__} {getattr(loss, 'shape', '')}"
             )
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        self.scaler.scale(loss).backward()  # fp16: scaled up; otherwise as is
+        self.scaler.unscale_(self.optimizer)  # clipping sees the true gradients
         max_norm = self.config.max_grad_norm or math.inf
         grad_norm = float(torch.nn.utils.clip_grad_norm_(self.model.parameters(), max_norm))
         loss_value = float(loss.detach())
-        bad = any_rank(not (math.isfinite(loss_value) and math.isfinite(grad_norm)), self.dist)
+        # With fp16 loss scaling an overflowing gradient is routine: the scaler skips that
+        # update and lowers the scale, so only a non-finite loss counts as a bad step.
+        finite_grad = math.isfinite(grad_norm) or self.scaler.is_enabled()
+        bad = any_rank(not (math.isfinite(loss_value) and finite_grad), self.dist)
         lr = self.optimizer.param_groups[0]["lr"]
         if bad:
             self._skip_step(loss_value, grad_norm)
         else:
-            self.optimizer.step()
+            self.scaler.step(self.optimizer)
             if self.scheduler is not None and not isinstance(self.scheduler, ReduceLROnPlateau):
                 self.scheduler.step()
             self.state.bad_steps = 0
+        self.scaler.update()
         tokens = self.tokens_in_batch(batch) if self.tokens_in_batch else 0
         info = StepInfo(
             self.state.step + 1, self.state.epoch + 1, loss_value, grad_norm, lr, tokens, bad
@@ -311,8 +334,11 @@ class Trainer:
 
     def _evaluate(self) -> dict[str, float]:
         self.model.eval()
+        # The tasks' evaluation builds its tensors on the CPU, so a model trained on a GPU is
+        # evaluated as a CPU copy (one copy of the weights per epoch).
+        model = copy.deepcopy(self.model).cpu() if self.device.type != "cpu" else self.model
         with torch.no_grad():
-            metrics = {name: float(v) for name, v in self.evaluate_fn(self.model).items()}
+            metrics = {name: float(v) for name, v in self.evaluate_fn(model).items()}
         metrics = broadcast_metrics(metrics, self.dist)
         if self.config.monitor not in metrics:
             raise ConfigError(
@@ -360,59 +386,3 @@ class Trainer:
                 keep=self.config.keep_checkpoints,
             )
         return self.out_dir / checkpoint.CHECKPOINTS_DIR / f"step-{self.state.step}"
-
-
-def warn_if_config_changed(saved: dict[str, Any], current: dict[str, Any]) -> None:
-    """Logs the trainer settings that differ from those of the run being resumed."""
-    changed = [
-        f"{key}: {saved.get(key)!r} -> {value!r}"
-        for key, value in current.items()
-        if saved.get(key) != value
-    ]
-    if changed:
-        logger.warning("resuming with changed trainer settings (%s)", "; ".join(changed))
-
-
-def describe_end(state: TrainState, config: TrainerConfig) -> str:
-    """The run's last log line: the kept epoch, its dev metric, and why training stopped; e.g.
-    ``kept epoch 6 of 9 (dev accuracy 0.9780); stopped early: no improvement for 3 epochs``."""
-    if state.best_epoch:
-        kept = (
-            f"kept epoch {state.best_epoch} of {state.epoch} "
-            f"(dev {config.monitor} {state.best_value:.4f})"
-        )
-    else:
-        kept = f"kept no epoch of {state.epoch}: dev {config.monitor} was never finite"
-    if state.stop_reason == "early_stopping":
-        why = f"stopped early: no improvement for {config.patience} epochs (trainer.patience)"
-    elif state.stop_reason == "time_budget":
-        why = f"stopped at the time budget, {config.max_minutes:g} minutes (trainer.max_minutes)"
-    else:
-        why = f"ran all {config.epochs} epochs (trainer.epochs)"
-    return f"{kept}; {why}"
-
-
-def is_improvement(value: float, best: float | None, mode: str, min_delta: float) -> bool:
-    """Whether ``value`` beats ``best`` by more than ``min_delta`` (NaN never does)."""
-    if not math.isfinite(value):
-        return False
-    if best is None:
-        return True
-    return value > best + min_delta if mode == "max" else value < best - min_delta
-
-
-def epoch_seed(seed: int, epoch: int) -> int:
-    """The seed of one epoch: distinct for every (seed, epoch) pair in practice."""
-    return (seed * 1_000_003 + epoch) % 2**63
-
-
-def set_sampler_epoch(loader: Iterable, epoch: int) -> None:
-    """Calls ``set_epoch(epoch)`` on the loader and its samplers where they have one."""
-    batch_sampler = getattr(loader, "batch_sampler", None)
-    candidates = (loader, getattr(loader, "sampler", None), batch_sampler)
-    candidates += (getattr(batch_sampler, "sampler", None),)
-    seen: set[int] = set()
-    for candidate in candidates:
-        if hasattr(candidate, "set_epoch") and id(candidate) not in seen:
-            seen.add(id(candidate))
-            candidate.set_epoch(epoch)

@@ -1,0 +1,47 @@
+"""The data settings of the tagging tasks (``tag`` and ``joint``), shared by training and by the
+predictor, which reads its own from ``config.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnnkit.data.bio import INVALID_BIO
+from rnnkit.errors import ConfigError
+
+# Tokenizers whose tokens are substrings of the text (so spans get character offsets).
+# "auto": char when the training tokens are single characters (Chinese NER), else word.
+TAGGING_TOKENIZERS = ("auto", "word", "whitespace", "char", "zh-char", "jieba")
+
+
+@dataclass(frozen=True)
+class TagDataSettings:
+    """Where the tagged data is and how sentences become ids (both tagging tasks)."""
+
+    train: str = ""  # CoNLL column file, character-per-line Chinese NER file, ATIS/SNIPS folder
+    dev: str = ""  # dev data for model selection, same layouts
+    token_column: int = 0  # CoNLL: the column of the token
+    tag_column: int = -1  # CoNLL: the column of the tag (-1: the last)
+    convert_iob1: bool = False  # the tags are IOB1 (original CoNLL-2003): convert to BIO
+    invalid_bio: str = "error"  # invalid BIO moves in training data: error, repair or keep
+    tokenizer: str = "auto"  # splits raw text at prediction time: auto, word, whitespace, char...
+    lowercase: bool = True  # look words up lower-cased (character features keep the case)
+    min_freq: int = 1  # rarer words map to <unk>
+    max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap
+    max_length: int | None = None  # truncate longer sentences (counted); None: keep all
+    max_word_chars: int = 20  # character features read at most this many characters a word
+    batch_size: int = 32  # sentences per training batch (length-bucketed)
+    vectors: str | None = None  # word2vec/GloVe/fastText text file to initialise embeddings
+    on_error: str = "raise"  # malformed sentences: "raise" or "skip" (skips are counted)
+    # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
+    encoding_errors: str = "strict"
+
+    def __post_init__(self) -> None:
+        if self.tokenizer not in TAGGING_TOKENIZERS:
+            raise ConfigError(
+                f"data.tokenizer: expected one of {list(TAGGING_TOKENIZERS)} for tagging, "
+                f"got {self.tokenizer!r}"
+            )
+        if self.invalid_bio not in INVALID_BIO:
+            raise ConfigError(
+                f"data.invalid_bio: expected one of {list(INVALID_BIO)}, got {self.invalid_bio!r}"
+            )
