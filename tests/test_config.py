@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -168,6 +169,7 @@ def test_load_errors_name_the_file_and_line(tmp_path):
 class DataConfig:
     train: str = ""
     batch_size: int = 32
+    tokenizer: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -192,14 +194,62 @@ def test_run_config_layers_defaults_file_options_then_set(tmp_path):
     assert config.model.dropout == ModelConfig().dropout  # the default, set nowhere
 
 
-def test_run_config_of_a_resumed_run_starts_from_its_saved_config(tmp_path):
-    saved = config_to_dict(TaskRunConfig(model=ModelConfig(hidden_size=8)))
-    (tmp_path / "config.json").write_text(json.dumps({**saved, "task": "classify"}))
-    config = resolve_run_config(TaskRunConfig, resume=tmp_path, options={"trainer": {"epochs": 3}})
-    assert config.model.hidden_size == 8 and config.trainer.epochs == 3
-    with pytest.raises(ConfigError, match=r"--resume continues a run with its saved config; "
-                       r"drop --config"):  # fmt: skip
-        resolve_run_config(TaskRunConfig, resume=tmp_path, config_file=tmp_path / "run.yaml")
+def save_run(directory, config) -> None:
+    (directory / "config.json").write_text(json.dumps({**config_to_dict(config), "task": "x"}))
+
+
+def test_a_resumed_run_keeps_its_saved_config_and_may_train_longer(tmp_path):
+    saved = TaskRunConfig(model=ModelConfig(hidden_size=8), trainer=TrainerConfig(epochs=2))
+    save_run(tmp_path, saved)
+    path = tmp_path / "run.yaml"
+    path.write_text("model:\n  hidden_size: 8\ntrainer:\n  epochs: 4\n")  # same model
+    config = resolve_run_config(
+        TaskRunConfig,
+        resume=tmp_path,
+        config_file=path,
+        options={"trainer": {"epochs": 5, "lr": None}, "model": {"hidden_size": 8}},
+        overrides=["trainer.max_minutes=30", "trainer.device=cpu"],
+    )
+    # the flag over the file; the run's length and device may change, nothing else does
+    assert config == dataclasses.replace(
+        saved, trainer=dataclasses.replace(saved.trainer, epochs=5, max_minutes=30.0, device="cpu")
+    )
+    assert resolve_run_config(TaskRunConfig, resume=tmp_path) == saved
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"overrides": ["model.hidden_size=16"]}, "model.hidden_size=16 (saved: 8)"),
+        ({"options": {"data": {"batch_size": 4}}}, "data.batch_size=4 (saved: 32)"),
+        ({"overrides": ["trainer.lr=0.1"]}, "trainer.lr=0.1 (saved: 0.001)"),
+        ({"file": "model:\n  cell: gru\n"}, "model.cell='gru' (saved: 'lstm')"),
+    ],
+)
+def test_a_resumed_run_refuses_a_changed_model_data_or_optimiser_key(tmp_path, given, message):
+    save_run(tmp_path, TaskRunConfig(model=ModelConfig(hidden_size=8)))
+    config_file = None
+    if "file" in given:
+        config_file = tmp_path / "run.yaml"
+        config_file.write_text(given["file"])
+    with pytest.raises(ConfigError) as error:
+        resolve_run_config(
+            TaskRunConfig, resume=tmp_path, config_file=config_file,
+            options=given.get("options"), overrides=given.get("overrides", ()),
+        )  # fmt: skip
+    assert str(error.value) == (
+        f"--resume {tmp_path}: a resumed run keeps its saved config, but {message} was given; "
+        "drop it, or train into a new --out (only trainer.epochs, trainer.max_minutes, "
+        "trainer.device may change)"
+    )
+
+
+def test_auto_given_to_a_resumed_run_is_what_the_run_resolved(tmp_path):
+    save_run(tmp_path, TaskRunConfig(data=DataConfig(tokenizer="whitespace")))
+    config = resolve_run_config(TaskRunConfig, resume=tmp_path, overrides=["data.tokenizer=auto"])
+    assert config.data.tokenizer == "whitespace"
+    with pytest.raises(ConfigError, match=r"data\.tokenizer='char' \(saved: 'whitespace'\)"):
+        resolve_run_config(TaskRunConfig, resume=tmp_path, overrides=["data.tokenizer=char"])
 
 
 def test_a_file_and_the_command_line_read_the_same_types_alike():

@@ -6,7 +6,7 @@ module is the machinery that every config shares:
 
 - :func:`config_to_dict` / :func:`config_from_dict` — to and from JSON-able dicts (nested
   dataclasses, tuples as lists), rejecting unknown keys and values of the wrong type;
-- :func:`load_config_file` — a YAML or JSON file to a dict;
+- :func:`load_config_file` — a YAML or JSON file to a dict (`rnnkit.config_files`);
 - :func:`apply_overrides` — ``["model.hidden_size=256", "trainer.lr=1e-3"]`` parsed by each
   field's declared type (``int``, ``float``, ``bool``, ``str``, ``Literal``, ``tuple``,
   ``list``, ``Optional``), so ``--set`` on the command line is checked before training starts;
@@ -30,15 +30,13 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import json
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
-import yaml
-
+from rnnkit.config_files import load_config_file
 from rnnkit.errors import ConfigError
 
 T = TypeVar("T")
@@ -201,36 +199,6 @@ def _check_tuple_length(tp: Any, items: list, key: str, where: str) -> None:
         )
 
 
-def load_config_file(path: str | Path) -> dict[str, Any]:
-    """Reads a YAML (``.yaml``/``.yml``, via ``yaml.safe_load``) or JSON file into a dict.
-
-    Raises ``ConfigError`` naming the file (and line, when the parser knows it) for a missing
-    or malformed file, an unknown suffix, or a top level that is not a mapping.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".yaml", ".yml", ".json"):
-        raise ConfigError(f"{path}: unknown config file type {suffix!r}; use .yaml, .yml or .json")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read config file: {error.strerror or error}") from None
-    try:
-        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"{path}:{error.lineno}: invalid JSON: {error.msg}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return data
-
-
 def apply_overrides(config: T, overrides: Iterable[str]) -> T:
     """Returns a copy of ``config`` with each ``"dotted.key=value"`` applied in order.
 
@@ -316,6 +284,11 @@ def _parse_error(key: str, tp: Any, text: str) -> ConfigError:
     return ConfigError(f"config key {key!r}: expected {expected}, got {text!r}")
 
 
+# With --resume these may differ from the saved run: they say how much longer it trains and
+# where (as Keras's fit(epochs=...) and Lightning's max_epochs extend a resumed run).
+RESUME_MAY_CHANGE = ("trainer.epochs", "trainer.max_minutes", "trainer.device")
+
+
 def resolve_run_config(
     config_class: type[T],
     *,
@@ -325,35 +298,73 @@ def resolve_run_config(
     overrides: Iterable[str] = (),
 ) -> T:
     """The run config of ``rnnkit train TASK``, resolved in one place for the CLI and for
-    library users: defaults ← ``config_file`` (or, with ``resume``, the resumed run's
-    ``config.json``) ← ``options`` ← ``overrides``.
+    library users: defaults ← ``config_file`` ← ``options`` ← ``overrides`` ← the resumed
+    run's ``config.json`` (with ``resume``, a model directory).
 
     ``options`` maps a dotted section (``"model.encoder"``) to the fields the command-line
     flags set in it (None: not given); ``overrides`` are ``--set`` strings (`apply_overrides`).
+    A resumed run keeps its saved config: a key given in the file, a flag or ``--set`` with
+    another value than the saved one is a `ConfigError`, except `RESUME_MAY_CHANGE`, which
+    are applied (``--epochs 20`` continues a finished 10-epoch run).
 
     Example::
 
         config = resolve_run_config(ClassifyConfig, config_file="run.yaml",
                                     overrides=["model.hidden_size=128"])
     """
-    if resume is not None:
-        if config_file is not None:
-            raise ConfigError("--resume continues a run with its saved config; drop --config")
-        saved = load_config_file(Path(resume) / "config.json")
-        config = config_from_dict(
-            config_class, {key: saved[key] for key in ("data", "model", "trainer")}
-        )
-    elif config_file is not None:
-        config = config_from_dict(
-            config_class, load_config_file(config_file), where=str(config_file)
-        )
-    else:
-        config = config_class()
-    for section, values in (options or {}).items():
+    data = {} if config_file is None else load_config_file(config_file)
+    config = config_from_dict(config_class, data, where=str(config_file or ""))
+    options = options or {}
+    for section, values in options.items():
         given = {key: value for key, value in values.items() if value is not None}
         if given:
             config = replace_section(config, section.split("."), given)
-    return apply_overrides(config, overrides)
+    config = apply_overrides(config, overrides)
+    if resume is None:
+        return config
+    saved = load_config_file(Path(resume) / "config.json")
+    saved = config_from_dict(
+        config_class, {key: saved[key] for key in ("data", "model", "trainer")}
+    )
+    keys = set(_dotted_keys(data)) | {override.partition("=")[0].strip() for override in overrides}
+    keys |= {f"{section}.{key}" for section, values in options.items()
+             for key, value in values.items() if value is not None}  # fmt: skip
+    return _keep_saved(saved, config, sorted(keys), resume)
+
+
+def _keep_saved(saved: T, requested: T, given: list[str], resume: str | Path) -> T:
+    """``saved`` with the given `RESUME_MAY_CHANGE` keys of ``requested``; an error naming any
+    other given key whose value differs from the saved one."""
+    # "auto" (a tokenizer, character features) was resolved by the run into the saved value.
+    differ = [key for key in given if _get(requested, key) not in ("auto", _get(saved, key))]
+    refused = [key for key in differ if key not in RESUME_MAY_CHANGE]
+    if refused:
+        found = "; ".join(
+            f"{key}={_get(requested, key)!r} (saved: {_get(saved, key)!r})" for key in refused
+        )
+        raise ConfigError(
+            f"--resume {resume}: a resumed run keeps its saved config, but {found} was given; "
+            f"drop it, or train into a new --out (only {', '.join(RESUME_MAY_CHANGE)} may change)"
+        )
+    for key in differ:
+        *section, name = key.split(".")
+        saved = replace_section(saved, section, {name: _get(requested, key)})
+    return saved
+
+
+def _dotted_keys(data: Mapping[str, Any], prefix: str = "") -> Iterable[str]:
+    """The dotted keys of the leaves of a nested config mapping (a file's)."""
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            yield from _dotted_keys(value, f"{prefix}{key}.")
+        else:
+            yield prefix + key
+
+
+def _get(config: Any, key: str) -> Any:
+    for name in key.split("."):
+        config = config[name] if isinstance(config, Mapping) else getattr(config, name)
+    return config
 
 
 def replace_section(config: T, path: list[str], values: Mapping[str, Any]) -> T:

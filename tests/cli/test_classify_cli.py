@@ -160,6 +160,21 @@ def test_resume_finished_run_keeps_model(model_dir):
     assert (model_dir / "model.safetensors").read_bytes() == before
 
 
+def test_resume_refuses_a_changed_model_and_runs_the_same_command_again(model_dir, data):
+    again = ["train", "classify", "--train", str(data[0]), "--dev", str(data[1]), *TINY,
+             "--resume", str(model_dir)]  # fmt: skip
+    assert runner.invoke(app, again).exit_code == 0
+    changed = list(again)
+    changed[changed.index("--hidden-size") + 1] = "32"
+    result = runner.invoke(app, changed)
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: --resume {model_dir}: a resumed run keeps its saved config, but "
+        "model.hidden_size=32 (saved: 16) was given; drop it, or train into a new --out (only "
+        "trainer.epochs, trainer.max_minutes, trainer.device may change)"
+    ]
+
+
 def test_max_minutes_stops_at_the_first_epoch_end(tmp_path, data):
     out = tmp_path / "budget"
     arguments = ["train", "classify", "--train", str(data[0]), "--dev", str(data[1]),
