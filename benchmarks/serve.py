@@ -191,13 +191,13 @@ def single_sentence_latency(model_dir: Path, sentences: list[str], rounds: int) 
     import torch
 
     import rnnkit
-    from rnnkit.data.batching import pad_ids
+    from rnnkit.data.batching import pad_words
 
     predictors = {"torch": rnnkit.load(model_dir), "onnx": rnnkit.load(model_dir, "onnx")}
-    encoded = [pad_ids(predictors["torch"].encode([text]), 0) for text in sentences]
+    encoded = [pad_words(predictors["torch"].encode([text]), 0) for text in sentences]
     calls = {}
     for runtime, predictor in predictors.items():
-        calls[f"{runtime} model"] = lambda i, p=predictor: p.model(*encoded[i % len(encoded)])
+        calls[f"{runtime} model"] = lambda i, p=predictor: p.model(encoded[i % len(encoded)])
         calls[f"{runtime} predict"] = lambda i, p=predictor: p.predict(
             [sentences[i % len(sentences)]]
         )

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from rnnkit.data import TextBatch
+from rnnkit.data.batching import WordBatch
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ClassifierConfig, EncoderConfig, RecurrentEncoder, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
@@ -26,13 +27,13 @@ def test_padding_never_changes_a_prediction(pooling, cell):
     model = make_model(pooling, cell, num_layers=2)
     tokens = torch.randint(1, 20, (3, 6))
     lengths = torch.tensor([6, 2, 4])
-    logits = model(tokens, lengths)
+    logits = model(WordBatch(tokens, lengths))
     assert logits.shape == (3, 3)
     padded = torch.cat([tokens, torch.randint(1, 20, (3, 5))], dim=1)
-    torch.testing.assert_close(model(padded, lengths), logits, atol=1e-5, rtol=0)
+    torch.testing.assert_close(model(WordBatch(padded, lengths)), logits, atol=1e-5, rtol=0)
     # Each sequence alone gives the same logits as in the batch.
     for b in range(3):
-        alone = model(tokens[b : b + 1, : lengths[b]], lengths[b : b + 1])
+        alone = model(WordBatch(tokens[b : b + 1, : lengths[b]], lengths[b : b + 1]))
         torch.testing.assert_close(alone[0], logits[b], atol=1e-5, rtol=0)
 
 
@@ -64,7 +65,7 @@ def test_concat_pooling_is_last_max_and_mean_side_by_side():
 def test_attention_weights_ignore_padding():
     model = make_model("attention")
     tokens = torch.randint(1, 20, (2, 5))
-    _, _, weights = model.forward_with_details(tokens, torch.tensor([5, 2]))
+    _, _, weights = model.forward_with_details(WordBatch(tokens, torch.tensor([5, 2])))
     assert weights[1, 2:].abs().max() == 0
     torch.testing.assert_close(weights.sum(dim=1), torch.ones(2))
 
@@ -75,7 +76,8 @@ def test_prefix_probabilities_equal_running_each_prefix():
     probabilities = model.prefix_probabilities(tokens)
     assert probabilities.shape == (5, 3)
     for t in range(5):
-        expected = model(tokens[: t + 1].unsqueeze(0), torch.tensor([t + 1])).softmax(-1)[0]
+        prefix = WordBatch(tokens[: t + 1].unsqueeze(0), torch.tensor([t + 1]))
+        expected = model(prefix).softmax(-1)[0]
         torch.testing.assert_close(probabilities[t], expected, atol=1e-6, rtol=0)
 
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import rnnkit
+from rnnkit.data.batching import WordBatch
 from rnnkit.diagnostics.trace import trace_text
 from rnnkit.errors import ModelDirectoryError, ShapeError
 from rnnkit.export.onnx import export_onnx
@@ -124,9 +125,11 @@ def test_the_model_asks_for_characters_when_it_reads_them():
     model = SequenceClassifier(config)
     tokens, lengths = torch.tensor([[4, 5, 6]]), torch.tensor([3])
     with pytest.raises(ShapeError, match=r"char_ids: expected a tensor .* got None"):
-        model(tokens, lengths)
+        model(WordBatch(tokens, lengths))
     plain = SequenceClassifier(dataclasses.replace(config, char_features=False))
     with pytest.raises(ShapeError, match="this model has no character features"):
-        plain(tokens, lengths, torch.ones(1, 3, 2, dtype=torch.long), torch.ones(1, 3))
-    chars = model(tokens, lengths, torch.ones(1, 3, 2, dtype=torch.long), torch.full((1, 3), 2))
+        plain(WordBatch(tokens, lengths, torch.ones(1, 3, 2, dtype=torch.long), torch.ones(1, 3)))
+    chars = model(
+        WordBatch(tokens, lengths, torch.ones(1, 3, 2, dtype=torch.long), torch.full((1, 3), 2))
+    )
     assert chars.shape == (1, 2)

@@ -126,14 +126,14 @@ def pad_chars(
 
 def pad_words(
     encoded: Sequence[tuple[Sequence[int], Sequence[Sequence[int]] | None]], pad_id: int = 0
-) -> tuple[torch.Tensor, ...]:
-    """``[(word ids, char ids per word or None), ...]`` → ``(ids (B, T), lengths (B,))``, and
-    ``char_ids (B, T, W), char_lengths (B, T)`` after them when every item has characters:
-    a word-level model's inputs, in the order its ``forward`` takes them."""
+) -> WordBatch:
+    """``[(word ids, char ids per word or None), ...]`` → a `WordBatch`: ``ids (B, T)``,
+    ``lengths (B,)``, and ``char_ids (B, T, W), char_lengths (B, T)`` when every item has
+    characters: a word-level model's input."""
     ids, lengths = pad_ids([item[0] for item in encoded], pad_id)
     if not encoded or any(item[1] is None for item in encoded):
-        return ids, lengths
-    return (ids, lengths, *pad_chars([item[1] for item in encoded]))
+        return WordBatch(ids, lengths)
+    return WordBatch(ids, lengths, *pad_chars([item[1] for item in encoded]))
 
 
 def collate_tagging(

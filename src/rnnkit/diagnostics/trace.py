@@ -43,10 +43,11 @@ def trace_text(classifier, text: str) -> Trace:
     """Walks ``classifier`` (an `rnnkit.tasks.classification.Classifier`) through ``text``."""
     model = classifier.model
     tokens = classifier.tokenizer.tokenize(text)
-    inputs = pad_words(classifier.encode([text]), classifier.vocab.pad_id)  # a batch of one
-    ids = inputs[0][0]
-    logits, outputs, weights = model.forward_with_details(*inputs)
-    probabilities = model.prefix_probabilities(ids, *(chars[0] for chars in inputs[2:]))  # (T, C)
+    words = pad_words(classifier.encode([text]), classifier.vocab.pad_id)  # a batch of one
+    ids = words.ids[0]
+    logits, outputs, weights = model.forward_with_details(words)
+    chars = () if words.char_ids is None else (words.char_ids[0], words.char_lengths[0])
+    probabilities = model.prefix_probabilities(ids, *chars)  # (T, C)
     hidden = model.config.hidden_size
     directions = 2 if model.config.bidirectional else 1
     norms = outputs[0].view(len(ids), directions, hidden).norm(dim=-1)  # (T, D)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from rnnkit.data.batching import WordBatch
 from rnnkit.export.graph import GraphBuilder, pooling
 from rnnkit.export.runtime import OnnxRuntimeModel
-from rnnkit.export.tagging import encode_words
+from rnnkit.export.tagging import encode_words, graph_inputs, word_batch
 from rnnkit.models.classifier import SequenceClassifier, prefix_probabilities
 
 
@@ -27,42 +28,25 @@ def build_classifier(model: nn.Module, builder: GraphBuilder) -> None:
 
 
 def classifier_reference(model: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
-    logits, outputs, weights = model.forward_with_details(
-        inputs["tokens"], inputs["lengths"], inputs.get("char_ids"), inputs.get("char_lengths")
-    )
+    logits, outputs, weights = model.forward_with_details(word_batch(inputs))
     found = {"logits": logits, "outputs": outputs}
     return found if weights is None else {**found, "attention": weights}
 
 
 class OnnxClassifierModel(OnnxRuntimeModel):
-    """A `SequenceClassifier`'s inference contract — ``model(tokens, lengths[, char_ids,
-    char_lengths]) -> logits``, ``forward_with_details``, ``prefix_probabilities`` — computed
+    """A `SequenceClassifier`'s inference contract — ``model(words) -> logits``,
+    ``forward_with_details``, ``prefix_probabilities`` — computed
     by ONNX Runtime, and the model contract's ``inputs`` and ``loss`` (which read no weights),
     for evaluation."""
 
     inputs = staticmethod(SequenceClassifier.inputs)
     loss = SequenceClassifier.loss
 
-    def __call__(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> Tensor:
-        found = self.run(["logits"], tokens=tokens, lengths=lengths, char_ids=char_ids,
-                         char_lengths=char_lengths)  # fmt: skip
-        return found["logits"]
+    def __call__(self, words: WordBatch) -> Tensor:
+        return self.run(["logits"], **graph_inputs(words))["logits"]
 
-    def forward_with_details(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor, Tensor | None]:
-        found = self.run(tokens=tokens, lengths=lengths, char_ids=char_ids,
-                         char_lengths=char_lengths)  # fmt: skip
+    def forward_with_details(self, words: WordBatch) -> tuple[Tensor, Tensor, Tensor | None]:
+        found = self.run(**graph_inputs(words))
         return found["logits"], found["outputs"], found.get("attention")
 
     def prefix_probabilities(

@@ -63,8 +63,7 @@ def build_joint(model: nn.Module, builder: GraphBuilder) -> None:
 
 def tagging_reference(model: nn.Module, inputs: dict[str, Tensor]) -> dict[str, Tensor]:
     """The PyTorch values of every graph output."""
-    found = model(WordBatch(inputs["tokens"], inputs["lengths"], inputs.get("char_ids"),
-                            inputs.get("char_lengths")))  # fmt: skip
+    found = model(word_batch(inputs))
     found = {"emissions": found} if isinstance(found, Tensor) else dict(
         zip(("intent_logits", "emissions"), found, strict=True))  # fmt: skip
     crf = model.head.crf
@@ -115,6 +114,13 @@ def graph_inputs(words: WordBatch) -> dict[str, Tensor | None]:
         "char_ids": words.char_ids,
         "char_lengths": words.char_lengths,
     }
+
+
+def word_batch(inputs: dict[str, Tensor]) -> WordBatch:
+    """The graph's named inputs as a `WordBatch` (the inverse of `graph_inputs`)."""
+    return WordBatch(
+        inputs["tokens"], inputs["lengths"], inputs.get("char_ids"), inputs.get("char_lengths")
+    )
 
 
 class OnnxTaggingModel(OnnxRuntimeModel):

@@ -39,8 +39,9 @@ class SequenceClassifier(nn.Module):
     linear.
 
     Shape:
-        tokens: (B, T) long; lengths: (B,) long (true lengths, >= 1); char_ids (B, T, W) and
-        char_lengths (B, T) long, required iff ``config.char_features``.
+        words: a `WordBatch`: ids (B, T) long; lengths (B,) long (true lengths, >= 1);
+        char_ids (B, T, W) and char_lengths (B, T) long, required iff
+        ``config.char_features``.
         Returns logits (B, C).
     """
 
@@ -58,33 +59,20 @@ class SequenceClassifier(nn.Module):
             pooled_size(config.pooling, self.encoder.output_size), config.num_classes
         )
 
-    def forward(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> Tensor:
-        return self.forward_with_details(tokens, lengths, char_ids, char_lengths)[0]
+    def forward(self, words: WordBatch) -> Tensor:
+        return self.forward_with_details(words)[0]
 
-    def forward_with_details(
-        self,
-        tokens: Tensor,
-        lengths: Tensor,
-        char_ids: Tensor | None = None,
-        char_lengths: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor, Tensor | None]:
+    def forward_with_details(self, words: WordBatch) -> tuple[Tensor, Tensor, Tensor | None]:
         """Logits ``(B, C)``, encoder outputs ``(B, T, F)`` and attention weights ``(B, T)``
         (None unless the pooling is ``attention``)."""
-        words = WordBatch(tokens, lengths, char_ids, char_lengths)
         outputs, final = encode_words(self.encoder, self.chars, words)
-        pooled, weights = self.pooling(outputs, lengths, self.encoder.final_features(final))
+        pooled, weights = self.pooling(outputs, words.lengths, self.encoder.final_features(final))
         return self.output(self.dropout(pooled)), outputs, weights
 
     @staticmethod
-    def inputs(batch: TextBatch) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+    def inputs(batch: TextBatch) -> tuple[WordBatch]:
         """The arguments of ``forward`` for a training batch (the model contract)."""
-        return batch.ids, batch.lengths, batch.char_ids, batch.char_lengths
+        return (batch.words,)
 
     def loss(self, logits: Tensor, batch: TextBatch) -> Tensor:
         """Mean cross-entropy of ``forward``'s logits against the batch's ``labels (B,)``."""
@@ -99,7 +87,7 @@ class SequenceClassifier(nn.Module):
 
 @torch.no_grad()
 def prefix_probabilities(
-    model: Callable[..., Tensor],
+    model: Callable[[WordBatch], Tensor],
     tokens: Tensor,
     char_ids: Tensor | None = None,
     char_lengths: Tensor | None = None,
@@ -112,7 +100,7 @@ def prefix_probabilities(
     """
     time = tokens.size(0)
     batch = tokens.unsqueeze(0).expand(time, time)  # every prefix, padded to T
-    chars = ()
+    chars = (None, None)
     if char_ids is not None and char_lengths is not None:
         chars = (char_ids.unsqueeze(0).expand(time, -1, -1), char_lengths.expand(time, -1))
-    return model(batch, torch.arange(1, time + 1), *chars).softmax(dim=-1)
+    return model(WordBatch(batch, torch.arange(1, time + 1), *chars)).softmax(dim=-1)
