@@ -74,6 +74,33 @@ def test_spectral_radius_decides_the_verdict(radius, verdict):
     assert flow.verdict == verdict
 
 
+def test_a_horizon_bounds_the_distance_the_verdict_spans():
+    x = positive_inputs(2, 40)
+    forgetting = linear_relu_rnn(torch.eye(H) * 0.6)  # keeps 0.6 of the gradient per step
+    whole = layer_gradient_flow(forgetting, x).directions[0]
+    assert whole.distance == 39 and whole.verdict == "vanishing"  # 0.6^39 ≈ 2e-9
+    bounded = layer_gradient_flow(forgetting, x, horizon=10)
+    (direction,) = bounded.directions
+    assert direction.distance == 10 and direction.ratio == pytest.approx(0.6**10, rel=1e-4)
+    assert bounded.verdict == "healthy"
+    assert bounded.to_dict()["distance"] == 10 and bounded.to_dict()["horizon"] == 10
+    np.testing.assert_allclose(direction.h_norms, whole.h_norms)  # the norms are the same
+    squashing = linear_relu_rnn(torch.eye(H) * 0.3)  # 0.3^10 ≈ 6e-6: vanishes within reach
+    assert layer_gradient_flow(squashing, x, horizon=10).verdict == "vanishing"
+    short = layer_gradient_flow(forgetting, x[:, :5], horizon=10).directions[0]
+    assert short.distance == 4 and short.ratio == pytest.approx(0.6**4, rel=1e-4)
+
+
+@pytest.mark.parametrize(("horizon", "align"), [(0, "end"), (3, "start")])
+def test_a_horizon_needs_positive_steps_and_end_alignment(horizon, align):
+    with pytest.raises(
+        ConfigError,
+        match=rf"horizon: expected a positive number of steps with align='end', got {horizon} "
+        rf"with align='{align}'",
+    ):
+        layer_gradient_flow(RNN(2, 2), torch.zeros(1, 2, 2), align=align, horizon=horizon)
+
+
 def test_thresholds_are_configurable_and_checked():
     flow = layer_gradient_flow(
         linear_relu_rnn(rank_one(0.5)),

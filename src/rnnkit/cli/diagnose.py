@@ -55,7 +55,8 @@ def gradients(
     vanishing or exploding (ratio of the farthest to the nearest step's norm below 1e-3,
     above 1e3, or non-finite). With MODEL_DIR, measures a trained model of any task on
     --data; for models with a loss at every step (tagger, joint, language model, translator)
-    it differentiates the loss at one step, so the ratio measures propagation through time.
+    it differentiates the loss at one step, so the ratio measures propagation through time,
+    and compares the norms over at most 10 steps back, the context a per-step loss uses.
     """
     from rich.console import Console
 

@@ -17,6 +17,13 @@ default) the per-sample norms of a variable-length batch are right-aligned, so i
 before it (the distance from a loss on the final state); ``align="start"`` keeps index ``k``
 as step ``k``. Norms are averaged over the samples valid at each index (``counts``); an index
 no sample reaches is NaN.
+
+The verdict compares the norm at the latest step with the one ``distance`` steps before it:
+the farthest step by default (one loss at the end, N→1, must reach the whole sequence), or at
+most ``horizon`` steps back. The bounded distance is for models with a loss at every step
+(N→N, 1→N, N→M): there a step is trained by the losses near it, and a trained model that has
+learned to forget what lies far back decays over a long sentence however well its gradient
+propagates over the context it uses.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ VERDICTS = ("healthy", "vanishing", "exploding")  # in increasing order of sever
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Bounds on ``ratio = norm(earliest step) / norm(latest step)`` for the verdict."""
+    """Bounds on ``ratio = norm(earliest compared step) / norm(latest step)`` for the verdict."""
 
     vanishing_below: float = 1e-3  # the earliest step gets < 0.1 % of the latest's gradient
     exploding_above: float = 1e3  # ... or > 1000 times it
@@ -72,7 +79,8 @@ class DirectionFlow:
     h_norms: np.ndarray  # mean over valid samples of ‖∂L/∂h_t‖
     c_norms: np.ndarray | None  # the same for the LSTM's c_t, else None
     counts: np.ndarray  # samples valid at each index
-    ratio: float  # h_norms at the earliest valid index / at the latest one
+    ratio: float  # h_norms at the earliest compared index / at the latest one
+    distance: int  # steps between the two compared indices (at most the horizon, if any)
     verdict: str  # "healthy", "vanishing" or "exploding"
     nonfinite_grad_step: int | None  # latest step (first reached by backprop) with a NaN/inf ∂L/∂h
     nonfinite_state_step: int | None  # earliest step whose forward state is NaN/inf
@@ -89,6 +97,7 @@ class DirectionFlow:
             "layer": self.layer,
             "direction": self.direction,
             "ratio": finite_or_none(self.ratio),
+            "distance": self.distance,
             "verdict": self.verdict,
             "nonfinite_grad_step": self.nonfinite_grad_step,
             "nonfinite_state_step": self.nonfinite_state_step,
@@ -109,6 +118,7 @@ class GradientFlow:
     thresholds: Thresholds
     directions: list[DirectionFlow]
     parameter_norms: dict[str, float] = field(default_factory=dict)  # ‖∂L/∂p‖ per parameter
+    horizon: int | None = None  # the most steps a ratio spans (None: the whole sequence)
 
     @property
     def deciding(self) -> DirectionFlow:
@@ -132,6 +142,8 @@ class GradientFlow:
             "verdict": self.verdict,
             "deciding": self.deciding.name,
             "ratio": finite_or_none(self.deciding.ratio),
+            "distance": self.deciding.distance,
+            "horizon": self.horizon,
             "align": self.align,
             "thresholds": {
                 "vanishing_below": self.thresholds.vanishing_below,
@@ -153,6 +165,7 @@ def gradient_flow(
     lengths: Tensor | list[int] | Mapping[str, Tensor] | None = None,
     align: str = "end",
     thresholds: Thresholds | None = None,
+    horizon: int | None = None,
 ) -> GradientFlow:
     """Measures ``‖∂L/∂h_t‖`` for every step of every recurrent layer inside ``model``.
 
@@ -169,9 +182,17 @@ def gradient_flow(
             model's encoder and decoder): only those modules are measured.
         align: ``"end"`` or ``"start"`` (see the module docstring).
         thresholds: bounds for the verdicts (default `Thresholds()`).
+        horizon: compare the latest step with the one at most this many steps before it
+            (a model with a loss at every step, see the module docstring); None: with the
+            farthest step. Needs ``align="end"``.
     """
     if align not in ALIGNMENTS:
         raise ConfigError(f"align: expected one of {list(ALIGNMENTS)}, got {align!r}")
+    if horizon is not None and (horizon < 1 or align != "end"):
+        raise ConfigError(
+            f"horizon: expected a positive number of steps with align='end', got {horizon!r} "
+            f"with align={align!r}"
+        )
     thresholds = thresholds or Thresholds()
     trainable = {name: p for name, p in model.named_parameters() if p.requires_grad}
     with torch.enable_grad(), record_steps(model) as records:
@@ -200,14 +221,16 @@ def gradient_flow(
         grads_c = [next(state_grads) for _ in states] if states[0].c is not None else None
         own = lengths.get(name) if isinstance(lengths, Mapping) else lengths
         directions.append(
-            direction_flow(name, key, states, grads_h, grads_c, own, align, thresholds)
+            direction_flow(name, key, states, grads_h, grads_c, own, align, thresholds, horizon)
         )
     parameter_grads = grads[len(targets) :]
     parameter_norms = {
         name: 0.0 if grad is None else float(torch.linalg.vector_norm(grad))
         for name, grad in zip(trainable, parameter_grads, strict=True)
     }
-    return GradientFlow(float(loss.detach()), align, thresholds, directions, parameter_norms)
+    return GradientFlow(
+        float(loss.detach()), align, thresholds, directions, parameter_norms, horizon
+    )
 
 
 def measured(
@@ -225,6 +248,7 @@ def layer_gradient_flow(
     lengths: Tensor | list[int] | None = None,
     align: str = "end",
     thresholds: Thresholds | None = None,
+    horizon: int | None = None,
 ) -> GradientFlow:
     """Gradient flow of a bare layer for ``L = sum of the last layer's final h``.
 
@@ -238,7 +262,7 @@ def layer_gradient_flow(
         _, state = module(x, lengths=lengths)
         return state.h[-directions:].sum()
 
-    return gradient_flow(layer, loss_fn, lengths, align, thresholds)
+    return gradient_flow(layer, loss_fn, lengths, align, thresholds, horizon)
 
 
 def state_tensors(states: list[RNNState]) -> list[Tensor]:
@@ -258,6 +282,7 @@ def direction_flow(
     lengths: Tensor | list[int] | None,
     align: str,
     thresholds: Thresholds,
+    horizon: int | None,
 ) -> DirectionFlow:
     """Per-sample norms of one direction's gradients, averaged; the verdict."""
     h_grads = torch.stack(grads_h, dim=1)  # (B, T, H)
@@ -271,7 +296,7 @@ def direction_flow(
         c_norms, _ = mean_norms(torch.stack(grads_c, dim=1), index, aligned_valid)
     nonfinite_grad = last_step(nonfinite_steps(h_grads, valid))
     nonfinite_state = first_step(nonfinite_steps(torch.stack([s.h for s in states], 1), valid))
-    ratio = earliest_to_latest(h_norms)
+    ratio, span = compared_ratio(h_norms, horizon)
     exploding = nonfinite_grad is not None or nonfinite_state is not None
     return DirectionFlow(
         module=module,
@@ -281,6 +306,7 @@ def direction_flow(
         c_norms=c_norms,
         counts=counts,
         ratio=ratio,
+        distance=span,
         verdict="exploding" if exploding else thresholds.verdict(ratio),
         nonfinite_grad_step=nonfinite_grad,
         nonfinite_state_step=nonfinite_state,
@@ -322,16 +348,20 @@ def last_step(flags: Tensor) -> int | None:
     return int(found[-1]) if len(found) else None
 
 
-def earliest_to_latest(norms: np.ndarray) -> float:
-    """``norms[first reached index] / norms[last reached index]`` (NaN marks unreached ones).
+def compared_ratio(norms: np.ndarray, horizon: int | None = None) -> tuple[float, int]:
+    """``norms[earliest] / norms[latest]`` over the reached indices (NaN marks unreached ones),
+    with ``earliest`` the first reached index, or at most ``horizon`` before ``latest``; and
+    the distance between the two.
 
     A latest norm of 0 gives 0 when the earliest is 0 too (no gradient at all), else infinity.
     """
     reached = np.flatnonzero(~np.isnan(norms))
-    earliest, latest = float(norms[reached[0]]), float(norms[reached[-1]])
+    last = int(reached[-1])
+    first = int(reached[0]) if horizon is None else max(int(reached[0]), last - horizon)
+    earliest, latest = float(norms[first]), float(norms[last])
     if latest == 0.0:
-        return 0.0 if earliest == 0.0 else math.inf
-    return earliest / latest
+        return (0.0 if earliest == 0.0 else math.inf), last - first
+    return earliest / latest, last - first
 
 
 def distance(flow: DirectionFlow) -> float:

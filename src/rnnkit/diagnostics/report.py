@@ -53,7 +53,8 @@ def plot_gradient_flow(flows: Mapping[str, GradientFlow], path: Path, title: str
 
 
 def gradient_table(flows: Mapping[str, GradientFlow]) -> list[dict]:
-    """One row per line of the plot: norms at the loss and farthest from it, ratio, verdict."""
+    """One row per line of the plot: norms at the loss and farthest from it, the ratio (over
+    ``steps``: the whole sequence, or the flow's horizon), the verdict."""
     rows = []
     for label, flow in flows.items():
         for direction in flow.directions:
@@ -67,6 +68,7 @@ def gradient_table(flows: Mapping[str, GradientFlow]) -> list[dict]:
                     "at the loss": float(reached[-1]),
                     "farthest": float(reached[0]),
                     "ratio": direction.ratio,
+                    "steps": direction.distance,
                     "verdict": direction.verdict,
                 }
             )
@@ -77,7 +79,7 @@ def verdict_lines(flows: Mapping[str, GradientFlow]) -> str:
     """One line per model: its verdict and the layer and direction (and ratio) that gave it."""
     return "".join(
         f"- {label}: {flow.verdict}, from {flow.deciding.name} "
-        f"(ratio {format_number(flow.deciding.ratio)})\n"
+        f"(ratio {format_number(flow.deciding.ratio)} over {flow.deciding.distance} steps)\n"
         for label, flow in flows.items()
     )
 

@@ -88,14 +88,15 @@ class GradientMonitor:
             "step": trainer.last_step.step,
             "verdict": flow.verdict,
             "ratio": deciding.ratio,  # of the layer and direction that gave the verdict
+            "distance": deciding.distance,  # steps the ratio spans
             "direction": deciding.name,
         }
         if flow.verdict == "vanishing":
             self.warn_once(
                 "vanishing",
                 f"step {trainer.last_step.step}: the gradient flow vanishes in {deciding.name}: "
-                f"‖∂L/∂h_t‖ at the farthest step is {deciding.ratio:.2g} of that at the loss "
-                "(try an LSTM/GRU, orthogonal init, or shorter sequences)",
+                f"‖∂L/∂h_t‖ {deciding.distance} steps back is {deciding.ratio:.2g} of that at the "
+                "loss (try an LSTM/GRU, orthogonal init, or shorter sequences)",
             )
 
     def on_epoch_end(self, trainer: TrainerView) -> None:
