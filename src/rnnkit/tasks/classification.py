@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader
 
 from rnnkit.config import config_to_dict
 from rnnkit.data import (
-    BucketBatchSampler,
     LabelVocab,
     TextExample,
     Vocab,
@@ -50,6 +48,7 @@ from rnnkit.tasks.common import (
     CHARS_FILE,
     DEV_UNSEEN,
     DataSettings,
+    bucket_loader,
     build_tokenizer,
     describe_read,
     drop_empty,
@@ -62,7 +61,6 @@ from rnnkit.tasks.common import (
 from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.reports import print_classification_report, print_prediction
 from rnnkit.training import FitResult, Trainer, TrainerConfig
-from rnnkit.training.distributed import rank, world_size
 
 __all__ = [  # the predictor's names are imported from here too
     "CLASSIFY",
@@ -138,11 +136,7 @@ def train_classifier(
     )  # fmt: skip
     if train_set.truncated:
         log(f"{train_set.truncated} training texts truncated to {data.max_length} tokens")
-    sampler = BucketBatchSampler(
-        train_set.lengths, data.batch_size, seed=config.trainer.seed,
-        num_replicas=world_size(), rank=rank(),
-    )  # fmt: skip
-    loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
+    loader = bucket_loader(train_set, data.batch_size, config.trainer.seed)
 
     model_config = dataclasses.replace(
         config.model, vocab_size=len(vocab), num_classes=len(labels), pad_id=vocab.pad_id,

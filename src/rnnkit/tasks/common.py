@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from torch import nn
+from torch.utils.data import DataLoader
 
 from rnnkit.data import (
+    BucketBatchSampler,
     LabelVocab,
     ReadReport,
     Tokenizer,
@@ -37,6 +39,7 @@ from rnnkit.tasks.integrity import (
     read_vocabularies,
 )
 from rnnkit.training.checkpoint import WEIGHTS_FILE
+from rnnkit.training.distributed import rank, world_size
 
 logger = logging.getLogger("rnnkit")
 TaskConfig = TypeVar("TaskConfig")
@@ -129,6 +132,15 @@ class DataSettings:
     on_error: str = "raise"  # malformed rows: "raise" or "skip" (skips are counted)
     # bytes that are not UTF-8 text: "strict" (an error, as on_error says) or "replace" (U+FFFD)
     encoding_errors: str = "strict"
+
+
+def bucket_loader(dataset: Any, batch_size: int, seed: int) -> DataLoader:
+    """Training batches of ``dataset`` (with ``lengths`` and ``collate``): texts of similar
+    length together, shuffled by ``seed`` and the epoch, this process's share under DDP."""
+    sampler = BucketBatchSampler(
+        dataset.lengths, batch_size, seed=seed, num_replicas=world_size(), rank=rank()
+    )
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=dataset.collate)
 
 
 def mean_token_length(token_lists: Iterable[Sequence[str]]) -> float:

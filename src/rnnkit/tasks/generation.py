@@ -21,10 +21,9 @@ from typing import Any
 
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader
 
 from rnnkit.config import config_to_dict
-from rnnkit.data import BucketBatchSampler, LabelVocab, Tokenizer, Vocab
+from rnnkit.data import LabelVocab, Tokenizer, Vocab
 from rnnkit.errors import ConfigError
 from rnnkit.models.decoding import Hypothesis, beam_search, greedy_decode, sample_decode
 from rnnkit.models.language_model import (
@@ -41,6 +40,7 @@ from rnnkit.tasks.base import (
 )
 from rnnkit.tasks.common import (
     EvaluateOptions,
+    bucket_loader,
     build_tokenizer,
     model_files,
     read_model_directory,
@@ -60,7 +60,6 @@ from rnnkit.tasks.lm_data import (
 from rnnkit.tasks.reports import print_perplexity_report
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.checkpoint import unwrap_model
-from rnnkit.training.distributed import rank, world_size
 from rnnkit.training.loss import contract_loss, dataset_batches, evaluate_loss
 
 TASK = "generate"
@@ -153,11 +152,7 @@ def train_generator(
         loader = stream_chunks(train_set, data.batch_size, data.bptt_length, vocab)
         loss_fn = TruncatedBPTT()
     else:
-        sampler = BucketBatchSampler(
-            train_set.lengths, data.batch_size, seed=config.trainer.seed,
-            num_replicas=world_size(), rank=rank(),
-        )  # fmt: skip
-        loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
+        loader = bucket_loader(train_set, data.batch_size, config.trainer.seed)
 
     def evaluate_fn(model: LanguageModel) -> dict[str, float]:
         report = perplexity(model, dev_set)

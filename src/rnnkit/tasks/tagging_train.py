@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
 
 from rnnkit.config import config_to_dict
 from rnnkit.data import (
-    BucketBatchSampler,
     LabelVocab,
     TaggedBatch,
     TaggedExample,
@@ -44,6 +42,7 @@ from rnnkit.tasks.common import (
     CHAR_FEATURES_MIN_MEAN_LENGTH,
     CHARS_FILE,
     DEV_UNSEEN,
+    bucket_loader,
     describe_read,
     drop_empty,
     log,
@@ -68,7 +67,6 @@ from rnnkit.tasks.tagging import (
 )
 from rnnkit.tasks.tagging_settings import TagDataSettings
 from rnnkit.training import FitResult, Trainer, TrainerConfig
-from rnnkit.training.distributed import rank, world_size
 from rnnkit.training.loss import dataset_batches, evaluate_loss
 
 # The measured tagging recipe (BENCHMARKS.md, "Sequence tagging"): character features where
@@ -185,11 +183,7 @@ def train_tagger(
     )  # fmt: skip
     if train_set.truncated:
         log(f"{train_set.truncated} training sentences truncated to {data.max_length} tokens")
-    sampler = BucketBatchSampler(
-        train_set.lengths, data.batch_size, seed=config.trainer.seed,
-        num_replicas=world_size(), rank=rank(),
-    )  # fmt: skip
-    loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
+    loader = bucket_loader(train_set, data.batch_size, config.trainer.seed)
     # Invalid moves kept in the training tags must stay possible for the CRF.
     constrain = bio.invalid == 0 or data.invalid_bio == "repair"
     model = build_model(config, vocab, tags, chars, intents, constrain)

@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
 
 from rnnkit.config import config_to_dict
 from rnnkit.data import (
-    BucketBatchSampler,
     EncodedDataset,
     ParallelBatch,
     ParallelExample,
@@ -28,7 +26,7 @@ from rnnkit.data import (
 )
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from rnnkit.tasks.base import Task, TrainOption, data_options, encoder_options, trainer_options
-from rnnkit.tasks.common import log, report_fast_path
+from rnnkit.tasks.common import bucket_loader, log, report_fast_path
 from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.integrity import format_versions
 from rnnkit.tasks.reports import print_translation, print_translation_report
@@ -48,7 +46,6 @@ from rnnkit.tasks.translation import (
     translate_ids,
 )
 from rnnkit.training import FitResult, Trainer
-from rnnkit.training.distributed import rank, world_size
 from rnnkit.training.loss import dataset_batches, evaluate_loss
 
 
@@ -99,11 +96,7 @@ def train_translator(
     """
     prepared = prepare_data(config.data)
     train_set, target_vocab = prepared.train_set, prepared.target_vocab
-    sampler = BucketBatchSampler(
-        train_set.lengths, config.data.batch_size, seed=config.trainer.seed,
-        num_replicas=world_size(), rank=rank(),
-    )  # fmt: skip
-    loader = DataLoader(train_set, batch_sampler=sampler, collate_fn=train_set.collate)
+    loader = bucket_loader(train_set, config.data.batch_size, config.trainer.seed)
     model_config = resolve_model_config(config.model, prepared.source_vocab, target_vocab)
     torch.manual_seed(config.trainer.seed)
     model = Seq2Seq(model_config)
