@@ -24,6 +24,8 @@ def predict(
     trace: bool = typer.Option(
         False, help="Classifiers: walk through each text token by token (O1 … On)."
     ),
+    # The runtime options every inference command takes, as in cli/translate.py: typer reads each
+    # command's options from its own signature; their types are shared in cli/options.py.
     runtime: Runtime = "torch",
     device: InferenceDevice = "cpu",
     encoding_errors: EncodingErrors = "strict",

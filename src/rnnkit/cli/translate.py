@@ -30,6 +30,8 @@ def translate(
     attention_plot: Path = typer.Option(
         None, help="Draw the attention of the first sentence's translation into this PNG file."
     ),
+    # The runtime options every inference command takes, as in cli/predict.py: typer reads each
+    # command's options from its own signature; their types are shared in cli/options.py.
     runtime: Runtime = "torch",
     device: InferenceDevice = "cpu",
     encoding_errors: EncodingErrors = "strict",

@@ -44,6 +44,8 @@ class TextBatch(NamedTuple):
     characters of each word when encoded with a character vocabulary: char_ids (B, T, W)
     padded with 0, char_lengths (B, T) (0 for padding words)."""
 
+    # Alike `TaggedBatch` by design: a NamedTuple (built and unpacked by position) cannot share
+    # fields or methods with another through a base class; the two differ in their gold fields.
     ids: torch.Tensor
     lengths: torch.Tensor
     labels: torch.Tensor
@@ -61,6 +63,8 @@ class TaggedBatch(NamedTuple):
     characters of each word when encoded with a character vocabulary: char_ids (B, T, W)
     padded with 0, char_lengths (B, T) (0 for padding words)."""
 
+    # Alike `TextBatch` by design: a NamedTuple cannot share fields or methods through a base
+    # class (see there).
     ids: torch.Tensor
     lengths: torch.Tensor
     tags: torch.Tensor

@@ -113,6 +113,8 @@ class Vocab:
             tokens.append(self.tokens[i])
         return tokens
 
+    # The JSON round trip is alike `LabelVocab`'s by design: each checks its own type tag and
+    # field, and the two classes share no other behaviour (special tokens, unknown words).
     def to_dict(self) -> dict[str, Any]:
         return {"type": "vocab", "tokens": list(self.tokens)}
 
@@ -186,6 +188,7 @@ class LabelVocab:
             return self.labels[ids]
         return [self.labels[int(i)] for i in ids]
 
+    # The JSON round trip is alike `Vocab`'s by design (see there).
     def to_dict(self) -> dict[str, Any]:
         return {"type": "labels", "labels": list(self.labels)}
 

@@ -95,6 +95,8 @@ def save_confusion_matrix_png(
 
     Cells are coloured by the row-normalised rate (recall per class) and show the counts.
     """
+    # Opens like the attention plot of metrics/translation.py (a checked matrix, then a heatmap);
+    # the checks, colours and axes differ, so each plot keeps its own.
     plt = headless_pyplot()
 
     counts = np.asarray(matrix, dtype=np.int64)

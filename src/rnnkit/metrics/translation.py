@@ -70,6 +70,8 @@ def save_attention_png(
     path: str | Path,
 ) -> Path:
     """Draws attention weights (rows: target tokens, columns: source tokens) to a PNG file."""
+    # Opens like the confusion matrix of metrics/classification.py (a checked matrix, then a
+    # heatmap); the checks, fonts and axes differ, so each plot keeps its own.
     plt = headless_pyplot()
     from matplotlib import font_manager
 

@@ -61,6 +61,8 @@ KERNELS = {
 HOLDING_GATES = {"LSTM": ((0, -1.0), (1, 1.0))}
 
 
+# The same signature as `run_loop` (nn/loop.py) by design: the two backends of a layer are
+# interchangeable, chosen per call.
 def run_fused(
     layer: torch.nn.Module,
     x: Tensor,

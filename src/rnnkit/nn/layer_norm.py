@@ -49,6 +49,8 @@ def layer_norm_projection(
     return projection if bias is None else projection + bias
 
 
+# The LSTM and GRU steps take the same arguments by design (one step contract for the loop);
+# their updates differ.
 def layer_norm_lstm_step(
     input_projection: Tensor,
     state: RNNState,
@@ -64,6 +66,7 @@ def layer_norm_lstm_step(
     return lstm_update(input_projection + recurrent, state.c, norms.cell)
 
 
+# Same arguments as `layer_norm_lstm_step` by design (one step contract for the loop).
 def layer_norm_gru_step(
     input_projection: Tensor,
     state: RNNState,

@@ -27,6 +27,8 @@ Project = Callable[[Tensor], Tensor]  # (B, T, E) -> (B, T, G*H)
 Step = Callable[[Tensor, RNNState], RNNState]  # projection (B, G*H), state (B, H) -> state
 
 
+# The same signature as `run_fused` (nn/fused.py) by design: the two backends of a layer are
+# interchangeable, chosen per call.
 def run_loop(
     layer: torch.nn.Module,
     x: Tensor,

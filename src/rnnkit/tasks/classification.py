@@ -173,6 +173,8 @@ def train_classifier(
     return trainer.fit(loader, resume=resume)
 
 
+# A task's declaration: the same fields in every task module by design (each `Task` is
+# data, filled from its own module), so the registry can check that none is missing.
 CLASSIFY = Task(
     name=TASK,
     summary="Train a text classifier (N→1): intents, sentiment, a name's language.",

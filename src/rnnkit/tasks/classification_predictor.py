@@ -66,6 +66,8 @@ class Classifier:
     task = TASK
     token_limit = TokenLimit()  # the longest text it reads; set one per predictor to change it
 
+    # A predictor's constructor: the model and what reads its inputs, alike the tagging
+    # predictor's (tasks/tagging.py) by design; each task holds its own vocabularies.
     def __init__(
         self,
         model: SequenceClassifier,

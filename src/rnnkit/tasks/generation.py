@@ -73,6 +73,8 @@ PREDICTOR_DATA_KEYS = ("text_column", "condition_column", "side", "max_length")
 class GenerateConfig:
     """Everything a generation run needs; saved in ``config.json`` beside the weights."""
 
+    # The three sections of every task's run config (`config.resolve_run_config` reads them),
+    # alike by design: each task types its own data, model and trainer defaults.
     data: GenerateData = field(default_factory=GenerateData)
     model: LanguageModelConfig = field(default_factory=LanguageModelConfig)
     # Language models keep the checkpoint with the lowest dev perplexity.
@@ -317,6 +319,8 @@ class TextGenerator:
         return {**perplexity(self.model, dataset), "n": len(dataset)}
 
 
+# A task's declaration: the same fields in every task module by design (each `Task` is
+# data, filled from its own module), so the registry can check that none is missing.
 GENERATE = Task(
     name=TASK,
     summary="Train a language model (1→N), optionally conditioned on a category.",

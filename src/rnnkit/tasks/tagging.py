@@ -205,6 +205,8 @@ class Tagger:
         {"vocab.json": "vocab_size", "labels.json": "num_tags", CHARS_FILE: "char_vocab_size"}
     )
 
+    # A predictor's constructor: the model and what reads its inputs, alike the classification
+    # predictor's (tasks/classification_predictor.py) by design.
     def __init__(
         self,
         model: SequenceTagger | JointIntentSlot,

@@ -246,6 +246,8 @@ TAGGING_OPTIONS = (
     CHAR_FEATURES_OPTION,
     *trainer_options(),
 )
+# A task's declaration: the same fields in every task module by design (each `Task` is
+# data, filled from its own module), so the registry can check that none is missing.
 TAG = Task(
     name=TAG_TASK,
     summary="Train a sequence tagger (N→N): slot filling, named entities, Chinese NER.",
@@ -262,6 +264,8 @@ TAG = Task(
     serving="tagging",
     gradient_flow=measure_gradient_flow,
 )
+# A task's declaration: the same fields in every task module by design (each `Task` is
+# data, filled from its own module), so the registry can check that none is missing.
 JOINT = Task(
     name=JOINT_TASK,
     summary="Train a joint intent + slot model (N→1 and N→N on one encoder).",

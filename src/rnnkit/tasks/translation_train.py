@@ -208,6 +208,8 @@ def translation_options() -> tuple[TrainOption, ...]:
     )
 
 
+# A task's declaration: the same fields in every task module by design (each `Task` is
+# data, filled from its own module), so the registry can check that none is missing.
 TRANSLATE = Task(
     name=TASK,
     summary="Train an encoder–decoder translator with attention (N→M).",
