@@ -25,7 +25,7 @@ def test_gradients_writes_plot_json_and_markdown(tmp_path):
     assert document["models"]["lstm"]["directions"][0]["c_norms"] is not None
     assert (out / "gradients.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (out / "gradients.md").read_text()
-    assert "| model | T | at the loss | farthest | ratio | verdict |" in table
+    assert "| model | T | at the loss | farthest | ratio | steps | verdict |" in table
     assert "| lstm | 6 |" in table
     assert "verdict" in result.output
 

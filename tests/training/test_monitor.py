@@ -42,6 +42,7 @@ def test_vanishing_flow_is_measured_and_warned(tmp_path, caplog):
     flow = records(tmp_path)[0]["gradient_flow"]
     assert flow["step"] == 8 and flow["verdict"] == "vanishing" and flow["ratio"] < 1e-3
     assert flow["direction"] == "rnn/l0"  # the layer and direction that gave the verdict
+    assert flow["distance"] > 0  # a model with no task adapter: over the whole sequence
     messages = [
         r.getMessage() for r in caplog.records if "gradient flow vanishes" in r.getMessage()
     ]
