@@ -63,7 +63,8 @@ def test_a_healthy_lstm_tagger_on_long_sentences_is_healthy():
     train(model, tagged, steps=150)
     held_out = tagged(1000)
     valid = held_out.tags != -100
-    predicted = model(held_out.words).argmax(-1)
+    with torch.no_grad():
+        predicted = model(held_out.words).argmax(-1)
     assert (predicted == held_out.tags)[valid].float().mean() > 0.97  # it learned the task
     flow = tagger_flow(model, held_out)
     assert flow.verdict == "healthy", summary(flow)
@@ -72,27 +73,28 @@ def test_a_healthy_lstm_tagger_on_long_sentences_is_healthy():
 
 
 def shifted_copy(seed: int, size: int = 16) -> Any:
-    """Sources of 25 to 30 words 4..11; the target maps each word w to the next one (11 → 4)."""
+    """Sources of 25 to 30 words 4..39; the target maps each word w to the next one (39 → 4)."""
     generator = torch.Generator().manual_seed(seed)
     pairs = []
     for _ in range(size):
         length = int(torch.randint(25, 31, (1,), generator=generator))
-        source = torch.randint(4, 12, (length,), generator=generator).tolist()
-        pairs.append((source, [2, *((word - 3) % 8 + 4 for word in source), 3]))
+        source = torch.randint(4, 40, (length,), generator=generator).tolist()
+        pairs.append((source, [2, *((word - 3) % 36 + 4 for word in source), 3]))
     return collate_parallel(pairs)
 
 
 def test_a_healthy_lstm_seq2seq_on_long_sentences_is_healthy():
     torch.manual_seed(0)
     model = Seq2Seq(Seq2SeqConfig(
-        encoder=EncoderConfig(vocab_size=12, embedding_dim=16, hidden_size=16, cell="lstm",
+        encoder=EncoderConfig(vocab_size=40, embedding_dim=16, hidden_size=16, cell="lstm",
                               bidirectional=True),
-        decoder=DecoderConfig(vocab_size=12, embedding_dim=16, cell="lstm", attention_size=16,
+        decoder=DecoderConfig(vocab_size=40, embedding_dim=16, cell="lstm", attention_size=16,
                               output_dropout=0.0),
     ))  # fmt: skip
-    train(model, shifted_copy, steps=200)
+    train(model, shifted_copy, steps=500)
     held_out = shifted_copy(1000)
-    logits: Tensor = model(*model.inputs(held_out))
+    with torch.no_grad():
+        logits: Tensor = model(*model.inputs(held_out))
     gold = held_out.target[:, 1:]
     valid = gold != 0
     assert (logits.argmax(-1) == gold)[valid].float().mean() > 0.9  # it learned the task
@@ -101,4 +103,5 @@ def test_a_healthy_lstm_seq2seq_on_long_sentences_is_healthy():
     decoder = next(d for d in flow.directions if d.module == "decoder.rnn")
     assert decoder.distance == PER_STEP_HORIZON
     assert flow.to_dict()["distance"] == flow.deciding.distance
-    print(summary(flow), whole_sentence_ratios(flow))
+    # over the whole target the decoder's ratio is two orders of magnitude smaller (8e-4)
+    assert whole_sentence_ratios(flow)[decoder.name] < decoder.ratio / 100, summary(flow)

@@ -56,7 +56,7 @@ def gradients(
     above 1e3, or non-finite). With MODEL_DIR, measures a trained model of any task on
     --data; for models with a loss at every step (tagger, joint, language model, translator)
     it differentiates the loss at one step, so the ratio measures propagation through time,
-    and compares the norms over at most 10 steps back, the context a per-step loss uses.
+    and compares the norms over at most 5 steps back, the context a per-step loss uses.
     """
     from rich.console import Console
 

@@ -43,10 +43,11 @@ from rnnkit.models import (
 FlowAdapter = Callable[[nn.Module, Any], GradientFlow]
 
 # Steps over which the verdict of a model with a loss at every step is taken. With the default
-# thresholds (1e-3, 1e3) the gradient must keep on average more than half its norm per step
-# (0.5^10 ≈ 1e-3) and must not double per step (2^10 ≈ 1e3), over the context of a per-step
-# loss (the few words around a token that decide its tag) rather than the whole sentence.
-PER_STEP_HORIZON = 10
+# thresholds (1e-3, 1e3) the gradient must keep on average more than a quarter of its norm per
+# step (0.25^5 ≈ 1e-3) and must not quadruple per step, over the context of a per-step loss
+# (the few words around a token that decide its tag) rather than the whole sentence. Trained,
+# healthy taggers forget fast: 0.44 to 0.6 per step on a local synthetic task and on ATIS.
+PER_STEP_HORIZON = 5
 StepLoss = Callable[[nn.Module, Tensor], Tensor]  # (model, positions (B,)) -> scalar loss
 
 
