@@ -30,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from paths import SHARED_DATA
+
 TARGETS = {"latency_ratio": 0.4, "throughput_at_32": 1000.0, "p99_ms_at_32": 50.0}
 
 
