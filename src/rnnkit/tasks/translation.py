@@ -69,7 +69,7 @@ class TranslationData:
     train: str = ""  # a source<TAB>target file, or a PATH prefix (see source_lang/target_lang)
     dev: str = ""  # dev pairs for model selection (dev BLEU), same layouts
     source_lang: str = ""  # with target_lang: read PATH.<source_lang> + PATH.<target_lang>
-    target_lang: str = ""
+    target_lang: str = ""  # the target side: PATH.<target_lang> (with source_lang)
     reverse: bool = False  # tab-separated files: translate the second column into the first
     source_tokenizer: str = "word"  # word, whitespace, char, zh-char, jieba or bpe
     target_tokenizer: str = "word"  # e.g. zh-char or jieba for Chinese targets
