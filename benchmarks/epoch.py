@@ -139,7 +139,7 @@ def collate_padded(batch: list[tuple[list[int], int]]) -> tuple[torch.Tensor, ..
 
 
 def plain_epoch(dataset: EncodedDataset, config: ClassifyConfig) -> dict:
-    """One epoch of the tutorial loop: random batches, packing, AdamW, clipping."""
+    """One epoch of the plain loop: random batches, packing, AdamW, clipping."""
     torch.manual_seed(config.trainer.seed)
     model = PlainClassifier(config.model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.trainer.lr)

@@ -336,8 +336,8 @@ def main() -> None:
     from record import write_json
     from timing import gemm_peak_gflops
 
-    # The machine's state: fp32 GEMM at torch's thread count, before and after (PERF-NOTES
-    # measured about 129 GFLOP/s with 1 thread on an idle machine of this kind).
+    # The machine's state: fp32 GEMM at torch's thread count, before and after (about
+    # 129 GFLOP/s with 1 thread on an idle machine of this kind).
     gemm_before = gemm_peak_gflops()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)

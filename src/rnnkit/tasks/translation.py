@@ -7,7 +7,7 @@ translations, attention maps and BLEU/chrF evaluations).
 Parallel data is either a ``source<TAB>target`` file (``data.reverse`` swaps the columns) or,
 when ``data.source_lang`` and ``data.target_lang`` are set and the path is not a file, a
 prefix ``PATH`` naming the line-aligned files ``PATH.<source_lang>`` and ``PATH.<target_lang>``
-(``../shared/data/multi30k/train`` with ``de``/``en`` reads ``train.de`` + ``train.en``).
+(``data/multi30k/train`` with ``de``/``en`` reads ``train.de`` + ``train.en``).
 
 Legend: B batch, S source length, T target length.
 """
@@ -114,11 +114,14 @@ class Translation:
         return self.translations[0][0]
 
     def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of a translation, for ``rnnkit translate --json`` and the
+        service alike: ``{"text", "translation", "hypotheses": [{"text", "score",
+        "log_prob"}, ...]}``, best first."""
         return {
             "text": self.text,
             "translation": self.best,
-            "n_best": [
-                {"translation": t, "score": s, "log_prob": p}
+            "hypotheses": [
+                {"text": t, "score": s, "log_prob": p}
                 for (t, s), p in zip(self.translations, self.log_probs, strict=True)
             ],
         }
