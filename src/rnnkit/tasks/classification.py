@@ -372,7 +372,12 @@ CLASSIFY = Task(
     print_report=print_classification_report,
     print_prediction=print_prediction,
     train_options=(
-        *data_options("Training data (any layout the task reads).", AUTO_TOKENIZER_HELP, True),
+        *data_options(
+            "Training data: a file or folder in any layout the task reads (e.g. a CSV with "
+            "text and label columns), or a Hugging Face data set, hf:NAME[:CONFIG]:SPLIT.",
+            AUTO_TOKENIZER_HELP,
+            True,
+        ),
         TrainOption(
             "text_column",
             ("data.text_column",),

@@ -234,7 +234,8 @@ def tagged_tokens(batch: TaggedBatch) -> int:
 
 TAGGING_OPTIONS = (
     *data_options(
-        "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS.",
+        "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS folder, or a Hugging Face "
+        "data set with tokens and ner_tags/tags columns, hf:NAME[:CONFIG]:SPLIT.",
         "Splits raw text when predicting: auto (default: char when the training tokens are "
         "single characters, else word), word, whitespace, char, zh-char, jieba.",
         vectors=True,
