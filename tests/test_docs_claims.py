@@ -58,6 +58,7 @@ def test_format_is_documented_as_python_only():
 def test_every_readme_training_command_says_what_it_costs():
     sections = re.split(r"\n## ", read("README.md"))
     for section in sections:
-        if "rnnkit train " in section:
+        commands = "".join(re.findall(r"```bash\n(.*?)```", section, re.S))
+        if "rnnkit train " in commands:
             title = section.splitlines()[0]
             assert re.search(r"Cost|minutes|\d+ s\b", section), title
