@@ -37,6 +37,7 @@ from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.base import (
     AUTO_TOKENIZER_HELP,
     CHAR_FEATURES_OPTION,
+    HF_DATA,
     Task,
     TrainOption,
     data_options,
@@ -372,12 +373,7 @@ CLASSIFY = Task(
     print_report=print_classification_report,
     print_prediction=print_prediction,
     train_options=(
-        *data_options(
-            "Training data: a file or folder in any layout the task reads (e.g. a CSV with "
-            "text and label columns), or a Hugging Face data set, hf:NAME[:CONFIG]:SPLIT.",
-            AUTO_TOKENIZER_HELP,
-            True,
-        ),
+        *data_options("Training data: a file in any layout." + HF_DATA, AUTO_TOKENIZER_HELP, True),
         TrainOption(
             "text_column",
             ("data.text_column",),

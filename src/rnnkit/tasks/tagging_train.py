@@ -34,6 +34,7 @@ from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerCo
 from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.base import (
     CHAR_FEATURES_OPTION,
+    HF_DATA,
     Task,
     TrainOption,
     data_options,
@@ -234,8 +235,7 @@ def tagged_tokens(batch: TaggedBatch) -> int:
 
 TAGGING_OPTIONS = (
     *data_options(
-        "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS folder, or a Hugging Face "
-        "data set with tokens and ner_tags/tags columns, hf:NAME[:CONFIG]:SPLIT.",
+        "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS folder." + HF_DATA,
         "Splits raw text when predicting: auto (default: char when the training tokens are "
         "single characters, else word), word, whitespace, char, zh-char, jieba.",
         vectors=True,
