@@ -94,6 +94,15 @@ def source_name(source: Any, dataset: Any, split: str | None) -> str:
     return f"{dataset.info.dataset_name or 'dataset'}[{dataset.split or split or ''}]"
 
 
+def open_hf(
+    source: Any, split: str | None, on_error: str, load_kwargs: dict[str, Any]
+) -> tuple[Any, str, ReadReport]:
+    """The data set of ``source``, the name errors give it, and an empty report to fill."""
+    dataset = load_hf_dataset(source, split, **load_kwargs)
+    name = source_name(source, dataset, split)
+    return dataset, name, ReadReport(name, on_error)
+
+
 def class_names(feature: Any) -> list[str] | None:
     """The names of a `ClassLabel` feature, or of a sequence of them; None for other features."""
     return getattr(getattr(feature, "feature", feature), "names", None)
@@ -112,24 +121,21 @@ def read_hf_classification(
     A `ClassLabel` column gives its class names; a text column holding token lists sets
     ``tokens`` (pre-tokenized data), joined by spaces for ``text``.
     """
-    dataset = load_hf_dataset(source, split, **load_kwargs)
-    name = source_name(source, dataset, split)
-    report = ReadReport(name, on_error)
+    dataset, name, report = open_hf(source, split, on_error, load_kwargs)
     names = list(dataset.column_names)
     text_key = pick_column(names, text_column, TEXT_COLUMNS, "text", name)
     label_key = pick_column(names, label_column, LABEL_COLUMNS, "label", name)
     labels = class_names(dataset.features[label_key])
     examples = []
     for row, record in enumerate(dataset, start=1):
-        text, label = record[text_key], record[label_key]
-        tokens = None
+        text, tokens = record[text_key], None
         if isinstance(text, list) and all(isinstance(t, str) for t in text):
             tokens, text = text, " ".join(text)
-        if labels is not None and isinstance(label, int):
-            if not 0 <= label < len(labels):
-                report.record(DataError(f"label id {label} outside {labels}", name, row))
-                continue
-            label = labels[label]
+        try:
+            label = decode(record[label_key], labels, name, row)
+        except DataError as error:
+            report.record(error)
+            continue
         example = make_example(text, label, name, row, report)
         if example is not None:
             example.tokens = tokens
@@ -153,9 +159,7 @@ def read_hf_tagging(
     the intent (joint models) from `INTENT_COLUMNS` when one is there. Tag ids of a sequence of
     `ClassLabel` become their names (``ner_tags`` of conll2003 → ``B-PER``...).
     """
-    dataset = load_hf_dataset(source, split, **load_kwargs)
-    name = source_name(source, dataset, split)
-    report = ReadReport(name, on_error)
+    dataset, name, report = open_hf(source, split, on_error, load_kwargs)
     names = list(dataset.column_names)
     tokens_key = pick_column(names, tokens_column, TOKEN_COLUMNS, "tokens", name)
     tags_key = pick_column(names, tags_column, TAG_COLUMNS, "tags", name)
@@ -170,12 +174,12 @@ def read_hf_tagging(
     for row, record in enumerate(dataset, start=1):
         try:
             tokens = string_list(record[tokens_key], tokens_key, name, row)
-            tags = [decode(tag, tag_names, name, row) for tag in record[tags_key] or []]
+            tags = [str(decode(tag, tag_names, name, row)) for tag in record[tags_key] or []]
             if len(tags) != len(tokens):
                 raise DataError(f"{len(tokens)} tokens but {len(tags)} tags", name, row)
             intent = None
-            if intent_key is not None:
-                intent = decode(record[intent_key], intent_names, name, row)
+            if intent_key is not None and record[intent_key] is not None:
+                intent = str(decode(record[intent_key], intent_names, name, row))
         except DataError as error:
             report.record(error)
             continue
@@ -193,10 +197,10 @@ def string_list(value: Any, column: str, name: str, row: int) -> list[str]:
     return list(value)
 
 
-def decode(value: Any, names: Sequence[str] | None, name: str, row: int) -> str:
-    """A tag or intent as text: a `ClassLabel` id becomes its name."""
+def decode(value: Any, names: Sequence[str] | None, name: str, row: int) -> Any:
+    """A label, tag or intent with a `ClassLabel` id as its name; other values as they are."""
     if names is not None and isinstance(value, int):
         if not 0 <= value < len(names):
             raise DataError(f"label id {value} outside {list(names)}", name, row)
         return names[value]
-    return str(value)
+    return value
