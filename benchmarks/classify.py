@@ -2,7 +2,7 @@
 
 Trains each cell on each data set (train split), keeps the best dev epoch, and prints dev
 accuracy, macro F1, training time and training tokens/s. Data sets are read from
-``../shared/data`` next to the repository; a missing one is skipped with a note.
+``$RNNKIT_DATA`` (default ``../shared/data``); a missing one is skipped with a note.
 
     python benchmarks/classify.py                              # everything (long)
     python benchmarks/classify.py --datasets atis,names --cells lstm,bilstm
@@ -22,13 +22,13 @@ from rich.console import Console
 from rich.table import Table
 
 import rnnkit
+from paths import SHARED_DATA
 from record import write_json
 from rnnkit.models import ClassifierConfig
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 from rnnkit.tasks.common import DataSettings
 from rnnkit.training import TrainerConfig
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = Path(__file__).resolve().parent / "results" / "classify-runs"
 
 # Per data set: paths, tokenizer and the settings that differ from the defaults below.

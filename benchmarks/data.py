@@ -4,7 +4,8 @@ length bucketing, and loader time against one training epoch of a Bi-LSTM classi
     python benchmarks/data.py            # full run (trains one SST-2 epoch: a few minutes)
     python benchmarks/data.py --quick    # fewer repeats, 100 training steps
 
-Prints a table and writes ``benchmarks/results/data.json``. Needs ``../shared/data``.
+Prints a table and writes ``benchmarks/results/data.json``. Needs the data sets in
+``$RNNKIT_DATA`` (default ``../shared/data``).
 Timings are medians of ``--repeats`` runs after a warm-up; the machine is shared, so compare
 numbers from one run only.
 """
@@ -24,6 +25,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from paths import SHARED_DATA
 from rnnkit.data import (
     BucketBatchSampler,
     LabelVocab,
@@ -37,7 +39,7 @@ from rnnkit.data import (
 from rnnkit.nn import LSTM
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = (ROOT / ".." / "shared" / "data").resolve()
+DATA = SHARED_DATA  # $RNNKIT_DATA, default ../shared/data
 RESULTS = ROOT / "benchmarks" / "results" / "data.json"
 SST2 = DATA / "sst2" / "train.tsv"
 

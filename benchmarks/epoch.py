@@ -26,7 +26,6 @@ import dataclasses
 import logging
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -37,6 +36,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from torch.utils.data import DataLoader
 
 import rnnkit
+from paths import SHARED_DATA
 from record import write_json
 from rnnkit.data import (
     BucketBatchSampler,
@@ -52,7 +52,7 @@ from rnnkit.tasks.classification import ClassifyConfig
 from rnnkit.tasks.common import build_tokenizer
 from rnnkit.training import Trainer
 
-SST2 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "sst2" / "train.tsv"
+SST2 = SHARED_DATA / "sst2" / "train.tsv"
 TARGET = 3.0  # rnnkit's tokens/s over the plain loop's
 
 
@@ -139,7 +139,7 @@ def collate_padded(batch: list[tuple[list[int], int]]) -> tuple[torch.Tensor, ..
 
 
 def plain_epoch(dataset: EncodedDataset, config: ClassifyConfig) -> dict:
-    """One epoch of the tutorial loop: random batches, packing, AdamW, clipping."""
+    """One epoch of the plain loop: random batches, packing, AdamW, clipping."""
     torch.manual_seed(config.trainer.seed)
     model = PlainClassifier(config.model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.trainer.lr)
@@ -175,7 +175,7 @@ def main() -> None:
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if not SST2.is_file():
-        raise SystemExit(f"{SST2} not found: the benchmark needs ../shared/data/sst2")
+        raise SystemExit(f"{SST2} not found: set RNNKIT_DATA to the folder holding sst2/")
     dataset, config = encoded_sst2(arguments.max_examples)
     rows = {"rnnkit": rnnkit_epoch(dataset, config), "plain": plain_epoch(dataset, config)}
     speedup = rows["rnnkit"]["tokens_per_s"] / rows["plain"]["tokens_per_s"]

@@ -11,7 +11,7 @@
 - zh: a character model on the Chinese side of cmn-eng train, dev perplexity per character.
 
 Every training run is single-threaded and bounded (``--epochs``, ``--max-minutes`` per run,
-checked at epoch ends). Data come from ``../shared/data`` next to the repository.
+checked at epoch ends). Data come from ``$RNNKIT_DATA`` (default ``../shared/data``).
 
     OMP_NUM_THREADS=1 python benchmarks/generate.py                  # everything
     OMP_NUM_THREADS=1 python benchmarks/generate.py --parts names --cells lstm
@@ -33,6 +33,7 @@ from rich.table import Table
 
 import rnnkit
 from classify import build_config as classifier_config
+from paths import SHARED_DATA
 from record import write_json
 from rnnkit.models.language_model import LanguageModelConfig
 from rnnkit.tasks.classification import train_classifier
@@ -40,7 +41,6 @@ from rnnkit.tasks.generation import GenerateConfig, TextGenerator, train_generat
 from rnnkit.tasks.lm_data import GenerateData, read_texts
 from rnnkit.training import TrainerConfig
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = Path(__file__).resolve().parent / "results" / "generate-runs"
 CELLS = ("rnn", "lstm", "gru")
 ROW_KEY = ("dataset", "cell")  # a rerun replaces the row of its data set and cell

@@ -1,6 +1,6 @@
 """Benchmark: the adding problem at long delays — LSTM and GRU learn it, the tanh RNN does not.
 
-Issue 6's target: at T=100 the LSTM and the GRU reach a held-out MSE below 0.01 within a few
+The target: at T=100 the LSTM and the GRU reach a held-out MSE below 0.01 within a few
 minutes of CPU each, while the plain tanh RNN stays near the baseline 1/6 ≈ 0.167 (always
 predicting the mean); T=200 reported too. Each run stops at the first evaluation below the
 target, so the table shows the steps and the CPU time it took (or the last MSE if it never did).

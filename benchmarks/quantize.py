@@ -4,8 +4,9 @@ For each model directory: exports it (`rnnkit export`), quantizes it (`rnnkit ex
 int8`, i.e. `rnnkit.export.quantize.quantize_int8`) and reads what that measured: the p50 of
 the model call (``model.onnx``) at batch 1 on a ``--length``-token input, fp32 and int8 timed
 in alternation, and the dev metric of both. By default it trains the two models of the targets
-briefly on ``../shared/data`` (an ATIS intent classifier and a CoNLL-2003 tagger, the tasks'
-default models); ``--model DIR=DEV`` measures a trained model directory instead (on a copy).
+briefly on the data sets in ``$RNNKIT_DATA`` (default ``../shared/data``): an ATIS intent
+classifier and a CoNLL-2003 tagger, the tasks' default models; ``--model DIR=DEV`` measures
+a trained model directory instead (on a copy).
 
 Targets: int8 p50 <= 0.6x fp32 ONNX; the metric drops by at most 0.5 point.
 
@@ -27,13 +28,13 @@ from rich.console import Console
 from rich.table import Table
 
 import rnnkit
+from paths import SHARED_DATA
 from record import write_json
 from rnnkit.export import export_onnx
 from rnnkit.export.quantize import TASK_METRICS, QuantizeSettings, quantize_int8
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 from rnnkit.tasks.tagging_train import TagConfig, TagDataSettings, train_tagger
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = Path(__file__).resolve().parent / "results" / "quantize-runs"
 TARGET_RATIO, TARGET_DROP = 0.6, 0.5
 

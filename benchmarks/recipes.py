@@ -32,17 +32,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from paths import SHARED_DATA
 from record import RESULTS
 from rnnkit.config import apply_overrides
 from rnnkit.data import read_classification
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = RESULTS / "recipes-runs"
 SUBSETS = RUNS / "subsets"
 LOCK = Path.home() / ".rnnkit-cpu.lock"
 
-# Train and dev paths under ../shared/data; nothing else differs per data set.
+# Train and dev paths under $RNNKIT_DATA; nothing else differs per data set.
 DATASETS = {
     "atis": ("atis/train", "atis/valid"),
     "snips": ("snips/train", "snips/valid"),

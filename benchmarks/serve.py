@@ -30,7 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+from paths import SHARED_DATA
+
 TARGETS = {"latency_ratio": 0.4, "throughput_at_32": 1000.0, "p99_ms_at_32": 50.0}
 
 
@@ -335,8 +336,8 @@ def main() -> None:
     from record import write_json
     from timing import gemm_peak_gflops
 
-    # The machine's state: fp32 GEMM at torch's thread count, before and after (PERF-NOTES
-    # measured about 129 GFLOP/s with 1 thread on an idle machine of this kind).
+    # The machine's state: fp32 GEMM at torch's thread count, before and after (about
+    # 129 GFLOP/s with 1 thread on an idle machine of this kind).
     gemm_before = gemm_peak_gflops()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)

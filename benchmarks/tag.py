@@ -27,13 +27,13 @@ from rich.console import Console
 from rich.table import Table
 
 import rnnkit
+from paths import SHARED_DATA
 from record import write_json
 from rnnkit.data import read_tagging
 from rnnkit.models import JointConfig, TaggerConfig
 from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, TagDataSettings, train_tagger
 from rnnkit.training import TrainerConfig
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = Path(__file__).resolve().parent / "results" / "tag-runs"
 
 # Per data set: paths and the settings that differ from the defaults in `build_config`.

@@ -17,13 +17,13 @@ import dataclasses
 import json
 import logging
 import time
-from pathlib import Path
 
 import torch
 from rich.console import Console
 from rich.table import Table
 
 import rnnkit
+from paths import SHARED_DATA
 from record import RESULTS, read_rows, write_json
 from rnnkit.models.encoder import EncoderConfig
 from rnnkit.models.seq2seq import DecoderConfig, Seq2SeqConfig
@@ -31,7 +31,6 @@ from rnnkit.tasks.translation import TranslateConfig, TranslationData, Translato
 from rnnkit.tasks.translation_train import train_translator
 from rnnkit.training import TrainerConfig
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RUNS = RESULTS / "translate-runs"
 
 # Per data set: the files and settings that differ from TranslationData's defaults.

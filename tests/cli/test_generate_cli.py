@@ -55,6 +55,14 @@ def test_generate_json_is_reproducible_by_seed(model_dir):
     assert set(records[0]) == {"text", "tokens", "log_prob", "score", "condition"}
 
 
+def test_sampling_flags_combine(model_dir):
+    arguments = ["--temperature", "0.8", "--top-k", "5", "--top-p", "0.9", "--seed", "1"]
+    result = runner.invoke(app, ["generate", str(model_dir), "--condition", "Ana", "--n", "2",
+                                 *arguments])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 2
+
+
 def test_generate_beam_and_greedy_print_texts(model_dir):
     beam = runner.invoke(
         app, ["generate", str(model_dir), "--condition", "Ana", "--beam", "3", "--n", "2"]
@@ -84,10 +92,10 @@ def test_evaluate_json_reports_perplexity(model_dir, data):
     ("arguments", "message"),
     [
         (
-            ["--temperature", "0.8", "--top-k", "5"],
-            "choose one decoding strategy; got --temperature and --top-k",
+            ["--temperature", "0.8", "--top-k", "5", "--beam", "2"],
+            "choose one decoding strategy; got --temperature and --top-k (sampling) and --beam",
         ),
-        (["--top-p", "0.9", "--beam", "4"], "got --top-p and --beam"),
+        (["--top-p", "0.9", "--beam", "4"], "got --top-p (sampling) and --beam"),
         (["--greedy", "--beam", "2"], "--greedy takes no other flag"),
         (["--condition", "Klingon"], "condition: expected one of ['Ana', 'Bor'], got 'Klingon'"),
         (["--condition", "Ana", "--temperature", "0"], "temperature must be > 0"),

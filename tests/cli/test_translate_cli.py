@@ -51,8 +51,11 @@ def test_translate_json_n_best(model_dir):
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout.splitlines()[0])
     assert record["text"] == "i see the cat ."
-    assert record["translation"] == record["n_best"][0]["translation"]
-    assert len(record["n_best"]) == 2
+    # The service's shape (tests/serving/test_translation_app.py) and Translation.to_dict's.
+    assert set(record) == {"text", "translation", "hypotheses"}
+    assert record["translation"] == record["hypotheses"][0]["text"]
+    assert len(record["hypotheses"]) == 2
+    assert set(record["hypotheses"][0]) == {"text", "score", "log_prob"}
 
 
 def test_translate_reads_stdin_and_plots_attention(model_dir, tmp_path):

@@ -31,7 +31,7 @@ def test_train_save_load_gives_the_same_translations(translator_dir, translation
         assert [
             t.to_dict() for t in loaded.translate(SENTENCES, beam=beam, n_best=beam)
         ] == expected
-        assert all(len(item["n_best"]) == beam for item in expected)
+        assert all(len(item["hypotheses"]) == beam for item in expected)
     names = sorted(path.name for path in translator_dir.iterdir())
     assert {"config.json", "source_vocab.json", "target_vocab.json", "model.safetensors"} <= set(
         names

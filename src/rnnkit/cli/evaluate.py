@@ -18,8 +18,9 @@ def evaluate(
     model_dir: Path = typer.Argument(..., help="A model directory written by rnnkit train."),
     path: str = typer.Argument(
         ...,
-        help="Labelled data in any layout the task reads; translation: pairs in the layout the "
-        "model was trained on (a source<TAB>target file, or the prefix P of P.SRC + P.TGT).",
+        help="Labelled data in any layout the task reads, or hf:NAME[:CONFIG]:SPLIT (classify, "
+        "tag, joint); translation: pairs in the layout the model was trained on (a "
+        "source<TAB>target file, or the prefix P of P.SRC + P.TGT).",
     ),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (the task's metrics and n)."

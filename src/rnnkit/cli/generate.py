@@ -16,17 +16,17 @@ EXAMPLE = 'Example: rnnkit generate runs/names --condition Russian --prefix "Ka"
 def choose_strategy(
     temperature: float | None, top_k: int | None, top_p: float | None, beam: int | None
 ) -> dict:
-    """The decoding options of the strategy flags; flags of two strategies conflict."""
-    given = [
+    """The decoding options of the strategy flags. The sampling flags (temperature, top-k,
+    top-p) combine; a sampling flag with ``--beam`` is two strategies, an error."""
+    sampling = [
         flag
-        for flag, value in (
-            ("--temperature", temperature), ("--top-k", top_k), ("--top-p", top_p),
-            ("--beam", beam),
-        )
+        for flag, value in (("--temperature", temperature), ("--top-k", top_k), ("--top-p", top_p))
         if value is not None
-    ]  # fmt: skip
-    if len(given) > 1:
-        raise ConfigError(f"choose one decoding strategy; got {' and '.join(given)}")
+    ]
+    if beam is not None and sampling:
+        raise ConfigError(
+            f"choose one decoding strategy; got {' and '.join(sampling)} (sampling) and --beam"
+        )
     if beam is not None:
         return {"strategy": "beam", "beam_size": beam}
     return {
@@ -42,11 +42,21 @@ def generate(
     condition: str = typer.Option(None, help="The category to generate for, e.g. Russian."),
     prefix: str = typer.Option("", help="A prompt the texts continue."),
     n: int = typer.Option(10, "--n", min=1, help="How many texts (the n best with --beam)."),
-    temperature: float = typer.Option(None, help="Sample from softmax(logits / T)."),
-    top_k: int = typer.Option(None, help="Sample among the k most probable tokens."),
-    top_p: float = typer.Option(None, help="Sample from the nucleus of probability p."),
-    beam: int = typer.Option(None, help="Beam search with this beam size."),
-    greedy: bool = typer.Option(False, help="Always take the most probable token."),
+    temperature: float = typer.Option(
+        None, help="Sampling (the default strategy): softmax(logits / T); 1.0 when not given."
+    ),
+    top_k: int = typer.Option(
+        None, help="Sampling: among the k most probable tokens (combines with the others)."
+    ),
+    top_p: float = typer.Option(
+        None, help="Sampling: from the nucleus of probability p, after --top-k when both given."
+    ),
+    beam: int = typer.Option(
+        None, help="Beam search with this beam size (no sampling flag with it)."
+    ),
+    greedy: bool = typer.Option(
+        False, help="Always take the most probable token (no other strategy flag with it)."
+    ),
     max_length: int = typer.Option(100, min=0, help="Most tokens to generate per text."),
     seed: int = typer.Option(None, help="Random seed: the same seed gives the same samples."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per text."),

@@ -19,8 +19,10 @@ def serve(
     port: int = typer.Option(8000, min=0, max=65535, help="TCP port."),
     runtime: str = typer.Option(
         "onnx",
-        help="onnx (needs `rnnkit export DIR` first; about 3x faster), onnx-int8 (needs "
-        "`rnnkit export DIR --quantize int8`) or torch.",
+        help="onnx (needs `rnnkit export DIR` first; about 2x faster: an ATIS Bi-LSTM's model "
+        "call took 0.49x the time of eager torch at its best, 1 thread, in BENCHMARKS.md's "
+        "`OMP_NUM_THREADS=1 python benchmarks/serve.py --runtimes onnx --requests 500 "
+        "--concurrency 1`), onnx-int8 (needs `rnnkit export DIR --quantize int8`) or torch.",
     ),
     max_text_length: int = typer.Option(1000, min=1, help="Characters per text; more → 413."),
     max_batch_size: int = typer.Option(64, min=1, help="Texts per request; more → 413."),

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from rnnkit.cli.settings import format_settings, format_value
 from rnnkit.config import resolve_run_config
 from rnnkit.errors import ConfigError
 from rnnkit.tasks import TASKS, Task, TrainOption
@@ -32,7 +33,7 @@ class TaskCommands(TyperGroup):
         if cmd_name not in TASKS:
             return None
         task = TASKS.get(cmd_name)
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)
         single.command(name=task.name, epilog=f"Example: {task.example}")(train_command(task))
         return typer.main.get_command(single)
 
@@ -70,18 +71,43 @@ RUN_OPTIONS = {
 }
 
 
-def option_parameter(option: TrainOption) -> inspect.Parameter:
-    """A task option as a typer parameter; None (its default) means "not given"."""
+def option_parameter(option: TrainOption, defaults: Any) -> inspect.Parameter:
+    """A task option as a typer parameter; None (its default) means "not given", and the help
+    shows the task's default (the first field it sets, in the default config ``defaults``)."""
     declarations = () if option.flag is None else (option.flag,)
-    annotation = Annotated[option.type | None, typer.Option(*declarations, help=option.help)]
+    default = config_value(defaults, option.fields[0])
+    shown = option.help if default == "" else f"{option.help} \\[default: {format_value(default)}]"
+    info = typer.Option(*declarations, help=shown)
     return inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY, default=None,
-                             annotation=annotation)  # fmt: skip
+                             annotation=Annotated[option.type | None, info])  # fmt: skip
+
+
+def config_value(config: Any, dotted: str) -> Any:
+    """The value of the dotted field ``dotted`` (``model.encoder.cell``) of ``config``."""
+    for name in dotted.split("."):
+        config = getattr(config, name)
+    return config
+
+
+def list_settings_parameter(task: Task) -> inspect.Parameter:
+    """``--list-settings``: prints every ``--set`` key of ``task`` and exits."""
+
+    def show(value: bool) -> None:
+        if value:
+            typer.echo(format_settings(task))
+            raise typer.Exit()
+
+    info = typer.Option("--list-settings", is_eager=True, callback=show, help="Print every "
+                        "--set key with its type, default and meaning, and exit.")  # fmt: skip
+    return inspect.Parameter("list_settings", inspect.Parameter.KEYWORD_ONLY, default=False,
+                             annotation=Annotated[bool, info])  # fmt: skip
 
 
 def train_command(task: Task) -> Callable[..., None]:
     """The ``rnnkit train NAME`` command of ``task``: its options, then the run options."""
 
     def command(**values: Any) -> None:
+        values.pop("list_settings")
         run_values = {name: values.pop(name) for name in RUN_OPTIONS}
         resume, out = run_values["resume"], run_values["out"]
         run_config = resolve_run_config(
@@ -95,11 +121,13 @@ def train_command(task: Task) -> Callable[..., None]:
         )  # fmt: skip
         report_result(result)
 
-    parameters = [option_parameter(option) for option in task.train_options]
+    defaults = task.config_class()
+    parameters = [option_parameter(option, defaults) for option in task.train_options]
     for name, (kind, default, info) in RUN_OPTIONS.items():
         parameters.append(inspect.Parameter(
             name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, info]
         ))  # fmt: skip
+    parameters.append(list_settings_parameter(task))
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
     command.__doc__ = task.summary

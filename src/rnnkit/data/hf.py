@@ -1,21 +1,63 @@
-"""Hugging Face `datasets` as a source of classification examples.
+"""Hugging Face `datasets` as a source of classification and tagging examples.
 
 `datasets` is imported only here and only when called (``pip install rnnkit[hf]``), so the
 core install does not need it. Errors name the data set and the 1-based row as ``name:row``.
+
+Wherever a data path is read (``--train``, ``--dev``, ``rnnkit evaluate``), a path of the form
+``hf:NAME[:CONFIG]:SPLIT`` names a data set instead: ``hf:imdb:train``, ``hf:glue:sst2:validation``,
+or ``hf:path/to/folder:train`` for a folder written by ``Dataset(Dict).save_to_disk`` (read with
+``load_from_disk``, no network). With ``HF_DATASETS_OFFLINE=1`` a Hub id is read from the local
+cache only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from rnnkit.data.examples import ReadResult
+from rnnkit.data.examples import ReadResult, TaggedExample
 from rnnkit.data.report import ReadReport
 from rnnkit.data.text_files import LABEL_COLUMNS, TEXT_COLUMNS, make_example, pick_column
 from rnnkit.errors import ConfigError, DataError
 
+HF_PREFIX = "hf:"
+# Column names guessed for tagging data, in this order (the Hub's NER and slot data sets).
+TOKEN_COLUMNS = ("tokens", "words")
+TAG_COLUMNS = ("ner_tags", "tags", "slot_tags", "slots", "labels")
+INTENT_COLUMNS = ("intent", "intents")
+
+
+@dataclass(frozen=True)
+class HFSpec:
+    """A parsed ``hf:NAME[:CONFIG]:SPLIT`` path."""
+
+    name: str  # a Hub id (``imdb``, ``user/data``) or a folder written by save_to_disk
+    config: str | None  # the Hub configuration (``sst2`` of ``glue``); None: the default one
+    split: str  # train, validation, test...
+
+
+def is_hf_spec(path: Any) -> bool:
+    """Whether ``path`` is an ``hf:...`` string rather than a file or folder."""
+    return isinstance(path, str) and path.startswith(HF_PREFIX)
+
+
+def parse_hf_spec(spec: str) -> HFSpec:
+    """``hf:NAME:SPLIT`` or ``hf:NAME:CONFIG:SPLIT`` as an `HFSpec`; anything else is a
+    `ConfigError` showing the two forms."""
+    parts = spec[len(HF_PREFIX) :].split(":") if is_hf_spec(spec) else []
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ConfigError(
+            f"{spec!r}: expected hf:NAME:SPLIT or hf:NAME:CONFIG:SPLIT "
+            "(e.g. hf:imdb:train, hf:glue:sst2:validation, hf:saved/folder:train)"
+        )
+    return HFSpec(parts[0], parts[1] if len(parts) == 3 else None, parts[-1])
+
 
 def load_hf_dataset(source: Any, split: str | None = None, **load_kwargs: Any) -> Any:
-    """A `datasets.Dataset`: `source` itself, or ``load_dataset(source, split=..., **load_kwargs)``.
+    """A `datasets.Dataset`: `source` itself, an ``hf:`` spec (`parse_hf_spec`; it names its
+    own split), or ``load_dataset(source, split=..., **load_kwargs)``.
 
     Example: ``load_hf_dataset("csv", data_files="reviews.csv", split="train")``.
     """
@@ -35,7 +77,35 @@ def load_hf_dataset(source: Any, split: str | None = None, **load_kwargs: Any) -
         raise ConfigError(
             f"source must be a Dataset or load_dataset's path, got {type(source).__name__}"
         )
+    if is_hf_spec(source):
+        spec = parse_hf_spec(source)
+        if Path(spec.name).is_dir():
+            if spec.config is not None:
+                raise ConfigError(f"{source!r}: a saved folder has no CONFIG; use hf:FOLDER:SPLIT")
+            return load_hf_dataset(datasets.load_from_disk(spec.name), spec.split)
+        return load_hf_dataset(spec.name, spec.split, name=spec.config, **load_kwargs)
     return load_hf_dataset(datasets.load_dataset(source, split=split, **load_kwargs), split)
+
+
+def source_name(source: Any, dataset: Any, split: str | None) -> str:
+    """How errors name the data: the ``hf:`` spec, else ``dataset_name[split]``."""
+    if is_hf_spec(source):
+        return source
+    return f"{dataset.info.dataset_name or 'dataset'}[{dataset.split or split or ''}]"
+
+
+def open_hf(
+    source: Any, split: str | None, on_error: str, load_kwargs: dict[str, Any]
+) -> tuple[Any, str, ReadReport]:
+    """The data set of ``source``, the name errors give it, and an empty report to fill."""
+    dataset = load_hf_dataset(source, split, **load_kwargs)
+    name = source_name(source, dataset, split)
+    return dataset, name, ReadReport(name, on_error)
+
+
+def class_names(feature: Any) -> list[str] | None:
+    """The names of a `ClassLabel` feature, or of a sequence of them; None for other features."""
+    return getattr(getattr(feature, "feature", feature), "names", None)
 
 
 def read_hf_classification(
@@ -51,27 +121,86 @@ def read_hf_classification(
     A `ClassLabel` column gives its class names; a text column holding token lists sets
     ``tokens`` (pre-tokenized data), joined by spaces for ``text``.
     """
-    dataset = load_hf_dataset(source, split, **load_kwargs)
-    name = f"{dataset.info.dataset_name or 'dataset'}[{dataset.split or split or ''}]"
-    report = ReadReport(name, on_error)
+    dataset, name, report = open_hf(source, split, on_error, load_kwargs)
     names = list(dataset.column_names)
     text_key = pick_column(names, text_column, TEXT_COLUMNS, "text", name)
     label_key = pick_column(names, label_column, LABEL_COLUMNS, "label", name)
-    feature = dataset.features[label_key]
-    class_names = getattr(feature, "names", None)
+    labels = class_names(dataset.features[label_key])
     examples = []
     for row, record in enumerate(dataset, start=1):
-        text, label = record[text_key], record[label_key]
-        tokens = None
+        text, tokens = record[text_key], None
         if isinstance(text, list) and all(isinstance(t, str) for t in text):
             tokens, text = text, " ".join(text)
-        if class_names is not None and isinstance(label, int):
-            if not 0 <= label < len(class_names):
-                report.record(DataError(f"label id {label} outside {class_names}", name, row))
-                continue
-            label = class_names[label]
+        try:
+            label = decode(record[label_key], labels, name, row)
+        except DataError as error:
+            report.record(error)
+            continue
         example = make_example(text, label, name, row, report)
         if example is not None:
             example.tokens = tokens
             examples.append(example)
     return ReadResult(examples, report)
+
+
+def read_hf_tagging(
+    source: Any,
+    split: str | None = None,
+    tokens_column: str | None = None,
+    tags_column: str | None = None,
+    intent_column: str | None = None,
+    on_error: str = "raise",
+    **load_kwargs: Any,
+) -> ReadResult:
+    """`TaggedExample`s from a Hugging Face data set of token lists and tag lists (see
+    `load_hf_dataset` for `source`).
+
+    Columns are guessed when None: tokens from `TOKEN_COLUMNS`, tags from `TAG_COLUMNS`, and
+    the intent (joint models) from `INTENT_COLUMNS` when one is there. Tag ids of a sequence of
+    `ClassLabel` become their names (``ner_tags`` of conll2003 → ``B-PER``...).
+    """
+    dataset, name, report = open_hf(source, split, on_error, load_kwargs)
+    names = list(dataset.column_names)
+    tokens_key = pick_column(names, tokens_column, TOKEN_COLUMNS, "tokens", name)
+    tags_key = pick_column(names, tags_column, TAG_COLUMNS, "tags", name)
+    intent_key = intent_column
+    if intent_key is None:
+        intent_key = next((n for n in names if n.lower() in INTENT_COLUMNS), None)
+    elif intent_key not in names:
+        raise DataError(f"missing intent column {intent_key!r}; the data has {names}", name, 1)
+    tag_names = class_names(dataset.features[tags_key])
+    intent_names = None if intent_key is None else class_names(dataset.features[intent_key])
+    examples = []
+    for row, record in enumerate(dataset, start=1):
+        try:
+            tokens = string_list(record[tokens_key], tokens_key, name, row)
+            tags = [str(decode(tag, tag_names, name, row)) for tag in record[tags_key] or []]
+            if len(tags) != len(tokens):
+                raise DataError(f"{len(tokens)} tokens but {len(tags)} tags", name, row)
+            intent = None
+            if intent_key is not None and record[intent_key] is not None:
+                intent = str(decode(record[intent_key], intent_names, name, row))
+        except DataError as error:
+            report.record(error)
+            continue
+        examples.append(TaggedExample(tokens, tags, intent, name, row))
+    report.examples = len(examples)
+    return ReadResult(examples, report)
+
+
+def string_list(value: Any, column: str, name: str, row: int) -> list[str]:
+    """``value`` when it is a non-empty list of strings, else a `DataError`."""
+    if not isinstance(value, Sequence) or isinstance(value, str) or not value:
+        raise DataError(f"column {column!r}: expected a non-empty list of tokens", name, row)
+    if not all(isinstance(item, str) for item in value):
+        raise DataError(f"column {column!r}: expected strings, got {value!r}", name, row)
+    return list(value)
+
+
+def decode(value: Any, names: Sequence[str] | None, name: str, row: int) -> Any:
+    """A label, tag or intent with a `ClassLabel` id as its name; other values as they are."""
+    if names is not None and isinstance(value, int):
+        if not 0 <= value < len(names):
+            raise DataError(f"label id {value} outside {list(names)}", name, row)
+        return names[value]
+    return value

@@ -5,6 +5,9 @@
 - `read_tagging`: CoNLL column files (also character-per-line Chinese NER), ATIS/SNIPS folders.
 - `read_parallel`: a ``source<TAB>target`` file, or a pair of line-aligned files.
 
+`read_classification` and `read_tagging` also take ``hf:NAME[:CONFIG]:SPLIT``, a Hugging Face
+data set (`rnnkit.data.hf`).
+
 Each returns ``ReadResult(examples, report)``; the ``iter_*`` functions they use stream. With
 ``on_error="raise"`` (default) the first malformed row raises a `DataError` naming file and line;
 with ``on_error="skip"`` bad rows are skipped and counted in ``report.skipped``, with the first
@@ -18,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rnnkit.data.examples import ParallelExample, ReadResult, TaggedExample, TextExample
-from rnnkit.data.hf import load_hf_dataset, read_hf_classification
+from rnnkit.data.hf import is_hf_spec, load_hf_dataset, read_hf_classification, read_hf_tagging
 from rnnkit.data.parallel import iter_parallel_files, iter_parallel_tsv
 from rnnkit.data.report import ReadReport, check_on_error, iter_lines
 from rnnkit.data.text_files import (
@@ -52,6 +55,7 @@ __all__ = [
     "load_hf_dataset",
     "read_classification",
     "read_hf_classification",
+    "read_hf_tagging",
     "read_parallel",
     "read_tagging",
 ]
@@ -132,6 +136,8 @@ def read_classification(
         format: one of `CLASSIFICATION_FORMATS` to bypass the guess.
         encoding_errors: ``"strict"`` or ``"replace"`` (bytes that are not UTF-8 → U+FFFD).
     """
+    if is_hf_spec(path):
+        return read_hf_classification(path, None, text_column, label_column, on_error)
     report = ReadReport(str(path), on_error, encoding_errors)
     examples = list(iter_classification(path, report, text_column, label_column, format))
     return ReadResult(examples, report)
@@ -145,13 +151,16 @@ def read_tagging(
     convert_iob1: bool = False,
     encoding_errors: str = "strict",
 ) -> ReadResult:
-    """Reads tagged sentences: an ATIS/SNIPS folder (with intents) or a CoNLL column file.
+    """Reads tagged sentences: an ATIS/SNIPS folder (with intents), a CoNLL column file, or an
+    ``hf:`` data set of token and tag lists (`rnnkit.data.hf.read_hf_tagging`).
 
     Args:
         token_column, tag_column: CoNLL columns (default first and last).
         convert_iob1: convert IOB1 tags (original CoNLL-2003) to BIO.
         encoding_errors: ``"strict"`` or ``"replace"`` (bytes that are not UTF-8 → U+FFFD).
     """
+    if is_hf_spec(path):  # columns guessed: tokens, ner_tags/tags..., intent
+        return read_hf_tagging(path, on_error=on_error)
     report = ReadReport(str(path), on_error, encoding_errors)
     if Path(path).is_dir():
         stream = iter_intent_folder(path, report, need_tags=True)

@@ -23,7 +23,7 @@ from rnnkit.errors import ConfigError
 from rnnkit.nn.init import get_initializer
 from rnnkit.nn.layers import RecurrentLayer
 
-CELL_ALIASES = {"rnn": "rnn_tanh"}  # the tutorial's "RNN" is the tanh one
+CELL_ALIASES = {"rnn": "rnn_tanh"}  # the "RNN" of docs/rnn-tutorial.md is the tanh one
 CELL_NAMES = ("rnn", "rnn_tanh", "rnn_relu", "lstm", "gru")
 EVAL_SEED_OFFSET = 1_000_003  # the held-out set never shares a seed with training batches
 

@@ -1,4 +1,5 @@
-"""The tutorial's walk-through: a sentence read one token at a time (O1 … On).
+"""The RNN tutorial's walk-through (docs/rnn-tutorial.md): a sentence read one token at a
+time (O1 … On).
 
 For each token: the hidden state's norm after reading it (per direction), and the label and
 probability the classifier would give if the sentence ended there. For a unidirectional

@@ -96,7 +96,7 @@ def prefix_probabilities(
 
     ``tokens (T,)`` for one sentence (with ``char_ids (T, W)``, ``char_lengths (T,)`` when the
     model reads characters); returns ``(T, C)`` probabilities, row t for the prefix
-    ``tokens[: t + 1]`` — the tutorial's O1 … On for a unidirectional model.
+    ``tokens[: t + 1]`` — the O1 … On of docs/rnn-tutorial.md for a unidirectional model.
     """
     time = tokens.size(0)
     batch = tokens.unsqueeze(0).expand(time, time)  # every prefix, padded to T

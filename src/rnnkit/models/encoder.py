@@ -31,13 +31,13 @@ class EncoderConfig:
     cell: str = "lstm"  # "lstm", "gru" or "rnn" (tanh)
     hidden_size: int = 256  # H, per direction
     num_layers: int = 1  # L
-    bidirectional: bool = True
+    bidirectional: bool = True  # D = 2: read each sequence both ways
     dropout: float = 0.0  # between stacked recurrent layers
     embedding_dropout: float = 0.0  # on the embeddings, before the first layer
     # Training only: each real token is read as <unk> with this probability, so the model
     # learns what to do with words it never saw (word dropout; unk_id is the Vocab's 1).
     word_dropout: float = 0.0
-    unk_id: int = 1
+    unk_id: int = 1  # the <unk> token id that word_dropout reads a token as
     pad_id: int = 0  # the padding token id; its embedding is kept at zero
     backend: str = "auto"  # "auto", "fused" or "loop" (see rnnkit.nn.layers)
     # Regularisers (docs/training.md, "Regularisation"); all off by default.

@@ -71,7 +71,7 @@ class Seq2SeqConfig:
     bos_id: int = 2  # the token that starts every target
     eos_id: int = 3  # the token that ends every target
     max_length_ratio: float = 2.0  # decoding stops after ratio * S + offset tokens
-    max_length_offset: int = 10
+    max_length_offset: int = 10  # the offset of that decoding limit
 
     def __post_init__(self) -> None:
         if self.bridge not in BRIDGES:

@@ -192,9 +192,9 @@ class RecurrentCell(nn.Module):
 
 
 class RNNCell(RecurrentCell):
-    """The traditional (Elman) RNN cell of the tutorial.
+    """The traditional (Elman) RNN cell of the RNN tutorial (docs/rnn-tutorial.md).
 
-    The tutorial writes one step as a single linear layer over the concatenation of the
+    It writes one step as a single linear layer over the concatenation of the
     current input and the previous hidden state::
 
         h_t = tanh(W · [x_t, h_{t-1}] + b)

@@ -1,7 +1,7 @@
 """Which kernel each recurrent layer of a model trains on, in one line ("fast path" report).
 
 On CPU, torch runs an LSTM on oneDNN (``aten::mkldnn_rnn_layer``) for padded float32 input,
-which is how the fused backend trains (see ``rnnkit.nn.fused`` and PERF-NOTES); GRU and RNN
+which is how the fused backend trains (see ``rnnkit.nn.fused`` and BENCHMARKS.md); GRU and RNN
 run ATen's own per-step kernels; zoneout, layer normalisation and ``backend="loop"`` run the
 Python loop of ``rnnkit.nn.loop``, slower than oneDNN (BENCHMARKS.md, "loop / fused").
 """

@@ -12,7 +12,7 @@ faster for the job:
   computes valid steps only, which beats padding when no backward pass follows;
 - *training*: packing makes the backward pass slow (on CPU it drops the LSTM off oneDNN
   onto a per-step loop that spends most of its time zero-filling gradient slices, see
-  PERF-NOTES), so each layer and direction runs on the padded tensor instead, and
+  BENCHMARKS.md), so each layer and direction runs on the padded tensor instead, and
 
 - the reverse direction reads each sequence reversed *inside its own length*, so it starts
   at the sequence's last token rather than at padding;

@@ -76,19 +76,7 @@ def translate(
     results = predictor.translate(
         texts, beam=options.beam, n_best=options.n_best, length_penalty=options.length_penalty
     )
-    return [
-        {
-            "text": result.text,
-            "translation": result.best,
-            "hypotheses": [
-                {"text": text, "log_prob": log_prob, "score": score}
-                for (text, score), log_prob in zip(
-                    result.translations, result.log_probs, strict=True
-                )
-            ],
-        }
-        for result in results
-    ]
+    return [result.to_dict() for result in results]
 
 
 def trace_attention(predictor: Any, request: AttentionTraceRequest) -> dict[str, Any]:

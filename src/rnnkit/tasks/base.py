@@ -112,6 +112,9 @@ class TaskRegistry:
         return len(self._tasks)
 
 
+# What the --train help of a task that reads `hf:` data sets (rnnkit.data.hf) adds.
+HF_DATA = " Or a Hugging Face data set: hf:NAME[:CONFIG]:SPLIT (docs/data.md)."
+
 AUTO_TOKENIZER_HELP = (
     "auto (default: zh-char for CJK text, char when most texts are one word, else word; the "
     "choice is printed), word, whitespace, char, zh-char, jieba or bpe."

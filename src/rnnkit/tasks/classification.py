@@ -31,6 +31,7 @@ from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.base import (
     AUTO_TOKENIZER_HELP,
     CHAR_FEATURES_OPTION,
+    HF_DATA,
     Task,
     TrainOption,
     data_options,
@@ -187,7 +188,7 @@ CLASSIFY = Task(
     print_report=print_classification_report,
     print_prediction=print_prediction,
     train_options=(
-        *data_options("Training data (any layout the task reads).", AUTO_TOKENIZER_HELP, True),
+        *data_options("Training data: a file in any layout." + HF_DATA, AUTO_TOKENIZER_HELP, True),
         TrainOption(
             "text_column",
             ("data.text_column",),

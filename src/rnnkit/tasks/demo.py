@@ -1,5 +1,6 @@
 """The built-in demo: an intent classifier trained on the bilingual data set shipped inside
-the package (``rnnkit/resources/intents``), then asked the tutorial's question."""
+the package (``rnnkit/resources/intents``), then asked the question of the RNN tutorial
+(docs/rnn-tutorial.md)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def demo_data() -> tuple[Path, Path]:
 def demo_config(seed: int = 0) -> ClassifyConfig:
     """A small unidirectional LSTM over Chinese characters and English words (zh-char keeps
     Latin runs whole), so one tokenizer serves both languages and the trace reads left to
-    right like the tutorial's O1 … On."""
+    right like the O1 … On of docs/rnn-tutorial.md."""
     train, dev = demo_data()
     return ClassifyConfig(
         data=DataSettings(train=str(train), dev=str(dev), tokenizer="zh-char", batch_size=32),

@@ -336,8 +336,8 @@ GENERATE = Task(
         TrainOption(
             "train",
             ("data.train",),
-            "Training texts: a labelled file (with --condition-column), one side of a "
-            "source<TAB>target file (--side), or one text per line.",
+            "Training texts: a labelled file (with --condition-column; or hf:NAME[:CONFIG]:SPLIT), "
+            "one side of a source<TAB>target file (--side), or one text per line.",
         ),
         TrainOption("dev", ("data.dev",), "Dev texts for model selection (same layout)."),
         TrainOption(

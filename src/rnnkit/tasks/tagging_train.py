@@ -32,6 +32,7 @@ from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerCo
 from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.base import (
     CHAR_FEATURES_OPTION,
+    HF_DATA,
     Task,
     TrainOption,
     data_options,
@@ -228,7 +229,7 @@ def tagged_tokens(batch: TaggedBatch) -> int:
 
 TAGGING_OPTIONS = (
     *data_options(
-        "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS.",
+        "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS folder." + HF_DATA,
         "Splits raw text when predicting: auto (default: char when the training tokens are "
         "single characters, else word), word, whitespace, char, zh-char, jieba.",
         vectors=True,

@@ -7,7 +7,7 @@ translations, attention maps and BLEU/chrF evaluations).
 Parallel data is either a ``source<TAB>target`` file (``data.reverse`` swaps the columns) or,
 when ``data.source_lang`` and ``data.target_lang`` are set and the path is not a file, a
 prefix ``PATH`` naming the line-aligned files ``PATH.<source_lang>`` and ``PATH.<target_lang>``
-(``../shared/data/multi30k/train`` with ``de``/``en`` reads ``train.de`` + ``train.en``).
+(``data/multi30k/train`` with ``de``/``en`` reads ``train.de`` + ``train.en``).
 
 Legend: B batch, S source length, T target length.
 """
@@ -69,7 +69,7 @@ class TranslationData:
     train: str = ""  # a source<TAB>target file, or a PATH prefix (see source_lang/target_lang)
     dev: str = ""  # dev pairs for model selection (dev BLEU), same layouts
     source_lang: str = ""  # with target_lang: read PATH.<source_lang> + PATH.<target_lang>
-    target_lang: str = ""
+    target_lang: str = ""  # the target side: PATH.<target_lang> (with source_lang)
     reverse: bool = False  # tab-separated files: translate the second column into the first
     source_tokenizer: str = "word"  # word, whitespace, char, zh-char, jieba or bpe
     target_tokenizer: str = "word"  # e.g. zh-char or jieba for Chinese targets
@@ -116,11 +116,14 @@ class Translation:
         return self.translations[0][0]
 
     def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of a translation, for ``rnnkit translate --json`` and the
+        service alike: ``{"text", "translation", "hypotheses": [{"text", "score",
+        "log_prob"}, ...]}``, best first."""
         return {
             "text": self.text,
             "translation": self.best,
-            "n_best": [
-                {"translation": t, "score": s, "log_prob": p}
+            "hypotheses": [
+                {"text": t, "score": s, "log_prob": p}
                 for (t, s), p in zip(self.translations, self.log_probs, strict=True)
             ],
         }

@@ -213,9 +213,9 @@ def translation_options() -> tuple[TrainOption, ...]:
 TRANSLATE = Task(
     name=TASK,
     summary="Train an encoder–decoder translator with attention (N→M).",
-    example="rnnkit train translate --train ../shared/data/eng-fra/train.txt --dev "
-    "../shared/data/eng-fra/dev.txt --out runs/en-fr --epochs 10  (line-aligned files: --train "
-    "../shared/data/multi30k/train --dev ../shared/data/multi30k/val --source de --target en)",
+    example="rnnkit train translate --train data/eng-fra/train.txt --dev "
+    "data/eng-fra/dev.txt --out runs/en-fr --epochs 10  (line-aligned files: --train "
+    "data/multi30k/train --dev data/multi30k/val --source de --target en)",
     config_class=TranslateConfig,
     train=train_translator,
     predictor=Translator,
