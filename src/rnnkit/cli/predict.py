@@ -22,7 +22,9 @@ def predict(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per text."),
     top_k: int = typer.Option(1, min=1, help="Classifiers: also show the k most probable labels."),
     trace: bool = typer.Option(
-        False, help="Classifiers: walk through each text token by token (O1 … On)."
+        False,
+        help="Classifiers: walk through each text token by token (O1 … On), as in the lesson "
+        "of docs/rnn-tutorial.md.",
     ),
     runtime: Runtime = "torch",
     device: InferenceDevice = "cpu",
