@@ -69,6 +69,7 @@ def test_health_info_docs_and_page(client):
     assert ("onnxruntime" in info["versions"]) == (info["runtime"] == "onnx")
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/predict", "/trace", "/health", "/info"} <= set(paths)
+    assert "docs/rnn-tutorial.md" in paths["/trace"]["post"]["description"]
     assert client.get("/docs").status_code == 200
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")

@@ -23,8 +23,8 @@ def predict(
     top_k: int = typer.Option(1, min=1, help="Classifiers: also show the k most probable labels."),
     trace: bool = typer.Option(
         False,
-        help="Classifiers: walk through each text token by token (O1 … On; see "
-        "docs/rnn-tutorial.md).",
+        help="Classifiers: walk through each text token by token (O1 … On), as in the lesson "
+        "of docs/rnn-tutorial.md.",
     ),
     # The runtime options every inference command takes, as in cli/translate.py: typer reads each
     # command's options from its own signature; their types are shared in cli/options.py.

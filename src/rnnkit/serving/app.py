@@ -216,6 +216,7 @@ def create_app(
             response_model=served.trace_schema,
             responses=posted,
             summary="Walk through one text: token by token (O1 … On), or a translation's attention",
+            description="The token-by-token walk-through is the lesson of docs/rnn-tutorial.md.",
         )
         async def trace(request: served.trace_request) -> dict[str, Any]:
             check_field_lengths(request, limits)
