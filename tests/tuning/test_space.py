@@ -13,7 +13,7 @@ from rnnkit.tasks import TASKS
 from rnnkit.tasks.classification import ClassifyConfig
 from rnnkit.tuning import TuneSettings, default_space, load_space
 from rnnkit.tuning.settings import prepare
-from rnnkit.tuning.space import apply_params, default_params, flat_defaults
+from rnnkit.tuning.space import apply_params, default_params, flat_values
 
 runner = CliRunner()
 
@@ -114,7 +114,26 @@ def test_an_unknown_task_and_missing_data_are_one_line(tmp_path):
     assert result.output == "error: --train is required (or give it in --config)\n"
 
 
-def test_flat_defaults_name_every_nested_key():
-    defaults = flat_defaults(TASKS.get("translate").config_class)
+def test_flat_values_name_every_nested_key():
+    defaults = flat_values(TASKS.get("translate").config_class)
     assert defaults["model.encoder.hidden_size"] == 256
     assert defaults["trainer.lr"] == 1e-3
+
+
+def test_a_storage_that_cannot_be_opened_is_one_line(tmp_path):
+    argv = ["tune", "classify", "--train", "t.csv", "--dev", "d.csv", "--out", str(tmp_path),
+            "--budget-minutes", "1", "--storage", "nosuchdb://nowhere/x"]  # fmt: skip
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 1
+    assert result.output.startswith("error: --storage 'nosuchdb://nowhere/x' cannot be opened: ")
+    assert result.output.count("\n") == 1
+    assert not (tmp_path / "trials.csv").exists()
+
+
+def test_the_space_is_centred_on_the_base_recipe(tmp_path):
+    settings = TuneSettings(
+        "classify", tmp_path, 5, "t.csv", "d.csv", overrides=("model.hidden_size=32",)
+    )
+    plan = prepare(settings)
+    assert plan.space["model.hidden_size"].choices == (32, 16, 64)
+    assert default_params(plan.space, plan.base)["model.hidden_size"] == 32

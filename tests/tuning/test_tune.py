@@ -68,7 +68,7 @@ def wait_for(condition, seconds: float = 120.0) -> None:
     end = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < end, "timed out waiting for the search"
-        time.sleep(0.2)
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def resumed(data, tmp_path_factory):
             if not (out / "study.db").exists():
                 return False
             trials = load(out).get_trials(deepcopy=False)
-            return len(trials) > 1 and "pid" in trials[1].user_attrs
+            return len(trials) > 1 and "config" in trials[1].user_attrs  # training begun
 
         wait_for(trial_1_training)
         first = load(out).get_trials()[0]
@@ -198,3 +198,18 @@ def test_two_processes_share_one_sqlite_study(data, tmp_path):
     assert 4 <= len(finished) <= 5  # a process may start one more while the other finishes
     assert len({t.user_attrs["pid"] for t in finished}) == 2  # both processes ran trials
     assert sum(t.user_attrs.get("recipe") == "defaults" for t in trials) == 1
+
+
+def test_jobs_run_trials_in_worker_processes(data, tmp_path):
+    train, dev, space = data
+    settings = TuneSettings(
+        "classify", tmp_path / "search", 10, train=str(train), dev=str(dev), trials=3,
+        space_file=space, jobs=2, overrides=tuple(BASE[1::2]), progress=False,
+    )  # fmt: skip
+    result = tune(settings)
+    trials = load(tmp_path / "search").get_trials()
+    finished = [t for t in trials if t.state in FINISHED]
+    assert 3 <= len(finished) <= 4 and result.best_number is not None
+    pids = {t.user_attrs["pid"] for t in finished}
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert (tmp_path / "search" / "best" / "model.safetensors").is_file()

@@ -9,11 +9,13 @@ and one line per finished trial, then writes ``trials.csv``, ``best.yaml`` and t
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,7 @@ def tune(settings: TuneSettings) -> TuneResult:
     study = open_study(plan, settings)
     restarted = start_study(study, plan, out / TRIALS_DIR)
     with (
+        quiet_training_logs(),
         BudgetClock(out, settings.budget_minutes) as clock,
         SearchProgress(clock, plan.monitor, settings.progress) as progress,
     ):
@@ -78,6 +81,18 @@ def tune(settings: TuneSettings) -> TuneResult:
     if result.best_number is not None:  # the study's best, also when another machine ran it
         write_best_yaml(study.best_trial, out / BEST_YAML, plan)
     return result
+
+
+@contextmanager
+def quiet_training_logs() -> Iterator[None]:
+    """Only warnings from the trainers: the line per trial says what each run did."""
+    logger = logging.getLogger("rnnkit")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def work(

@@ -68,7 +68,7 @@ def prepare(settings: TuneSettings) -> Plan:
         raise ConfigError(f"pruner must be one of {', '.join(PRUNERS)}, got {settings.pruner!r}")
     task = TASKS.get(settings.task)
     base = base_config(task, settings)
-    space = default_space(task.config_class)
+    space = default_space(base)
     if settings.space_file is not None:
         space = load_space(settings.space_file, task.config_class, space)
     storage = settings.storage or f"sqlite:///{(Path(settings.out) / STUDY_FILE).resolve()}"

@@ -3,9 +3,10 @@ values become a run config.
 
 A space maps dotted config keys (``trainer.lr``, ``model.hidden_size``) to a `Param`: a
 range (``low``, ``high``, ``log``) for an int or float field, or ``choices`` for any field.
-`default_space` builds one around a task's default recipe from its config defaults alone, so
-every registered task has one; ``--space FILE.yaml`` (`load_space`) adds keys, replaces their
-ranges or drops them (``key: null``).
+`default_space` builds one around a recipe (the task's defaults, or the base recipe given
+with ``--config``/``--set``) from its values alone, so every registered task has one;
+``--space FILE.yaml`` (`load_space`) adds keys, replaces their ranges or drops them
+(``key: null``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def _rule(key: str, name: str, default: Any) -> Param | None:
 
     Learning rate: a factor of 3 either way, log scale. Hidden size and batch size: half,
     the default, double. Layers: 1 to one more than the default. Dropouts: 0 to 0.5 (or
-    the default, if higher); word and embedding-row dropout 0 to 0.2. Epochs: half to double (early stopping ends most runs sooner).
+    the default, if higher); word and embedding-row dropout 0 to 0.2. Epochs: half to
+    double (early stopping ends most runs sooner).
     Zoneout and layer norm are left out: they move training onto the slow Python loop.
     """
     if isinstance(default, bool):
@@ -81,18 +83,20 @@ def _rule(key: str, name: str, default: Any) -> Param | None:
     return None
 
 
-def default_space(config_class: type) -> Space:
-    """The search space around ``config_class``'s defaults (the task's measured recipe)."""
+def default_space(recipe: Any) -> Space:
+    """The search space around ``recipe``: a run config, or a config class for its defaults
+    (the task's measured recipe)."""
     space = {}
-    for key, default in flat_defaults(config_class).items():
+    for key, default in flat_values(recipe).items():
         param = _rule(key, key.rpartition(".")[2], default)
         if param is not None:
             space[key] = param
     return space
 
 
-def flat_defaults(config_class: type) -> dict[str, Any]:
-    """Dotted key -> default value of every field of ``config_class``."""
+def flat_values(recipe: Any) -> dict[str, Any]:
+    """Dotted key -> value of every field of the run config ``recipe`` (a config class: its
+    defaults)."""
     flat: dict[str, Any] = {}
 
     def walk(data: Mapping[str, Any], prefix: str) -> None:
@@ -102,7 +106,7 @@ def flat_defaults(config_class: type) -> dict[str, Any]:
             else:
                 flat[prefix + name] = value
 
-    walk(config_to_dict(config_class()), "")
+    walk(config_to_dict(recipe() if isinstance(recipe, type) else recipe), "")
     return flat
 
 
@@ -196,9 +200,9 @@ def apply_params(config: Any, params: Mapping[str, Any]) -> Any:
     return config_from_dict(type(config), data)
 
 
-def default_params(space: Space, config_class: type) -> dict[str, Any]:
-    """The default recipe's value of every key whose range holds it (trial 0's parameters)."""
-    defaults = flat_defaults(config_class)
+def default_params(space: Space, recipe: Any) -> dict[str, Any]:
+    """``recipe``'s value of every key whose range holds it (trial 0's parameters)."""
+    defaults = flat_values(recipe)
     return {key: defaults[key] for key, param in space.items() if param.contains(defaults[key])}
 
 

@@ -42,14 +42,24 @@ def open_study(plan: Plan, settings: TuneSettings) -> Any:
         )
     else:
         pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=settings.warmup_epochs)
-    try:
-        storage = optuna.storages.RDBStorage(plan.storage, engine_kwargs=engine_kwargs(plan))
-    except Exception as error:  # sqlalchemy's errors for a bad URL or an unreachable server
-        raise ConfigError(f"--storage {plan.storage!r} cannot be opened: {error}") from None
     return optuna.create_study(
-        storage=storage, sampler=sampler, pruner=pruner, study_name=plan.study_name,
+        storage=open_storage(plan), sampler=sampler, pruner=pruner, study_name=plan.study_name,
         direction=plan.direction, load_if_exists=True,
     )  # fmt: skip
+
+
+def open_storage(plan: Plan, attempts: int = 3) -> Any:
+    """Optuna's database storage at ``plan.storage``. Processes started together may race to
+    create its tables; the loser finds them made and tries again."""
+    import optuna
+
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(plan.storage, engine_kwargs=engine_kwargs(plan))
+        except Exception as error:  # sqlalchemy's: a bad URL, a server down, a table race
+            failure = str(error).splitlines()[0]
+            time.sleep(0.5 * (attempt + 1))
+    raise ConfigError(f"--storage {plan.storage!r} cannot be opened: {failure}")
 
 
 def engine_kwargs(plan: Plan) -> dict[str, Any]:
@@ -58,10 +68,10 @@ def engine_kwargs(plan: Plan) -> dict[str, Any]:
 
 
 def start_study(study: Any, plan: Plan, trials_dir: Path) -> list[int]:
-    """Queues the default recipe as trial 0 of a new study and restarts the trials of dead
+    """Queues the base recipe as trial 0 of a new study and restarts the trials of dead
     processes on this machine; returns the numbers of the trials restarted."""
     if not study.trials:
-        defaults = default_params(plan.space, plan.task.config_class)
+        defaults = default_params(plan.space, plan.base)
         study.enqueue_trial(defaults, user_attrs={"recipe": "defaults"}, skip_if_exists=True)
     import optuna
 
