@@ -3,6 +3,8 @@ bad input as a one-line error before any trial runs."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -64,7 +66,8 @@ BAD_SPACES = [
     ({"trainer.lr": {"low": 0.01, "high": 0.01}}, "empty range: low = high = 0.01"),
     ({"model.cell": {"choices": []}}, "empty choices"),
     ({"model.cell": {"choices": ["lstm", "tree"]}}, "value 'tree' rejected"),
-    ({"model.dropout": {"low": 0.0, "high": 1.5}}, "model.dropout: value 1.5 rejected"),
+    ({"model.word_dropout": {"choices": [0.1, 1.5]}}, "word_dropout: value 1.5 rejected"),
+    ({"model.dropout": {"low": 0.0, "high": 1.5}}, "a probability range must lie in [0, 1)"),
     ({"trainer.lr": {"low": 0.0, "high": 0.1, "log": True}}, "a log range must be above 0"),
     ({"trainer.lr": [0.001, 0.01]}, "expected {low: L, high: H[, log: true]}"),
 ]
@@ -75,7 +78,7 @@ def test_a_bad_space_is_one_line_before_any_trial(tmp_path, entries, message):
     path = tmp_path / "space.yaml"
     path.write_text(yaml.safe_dump(entries))
     settings = TuneSettings("classify", tmp_path / "out", 5, "t.csv", "d.csv", space_file=path)
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("{", r"\{")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         prepare(settings)
     out = tmp_path / "out"
     argv = ["tune", "classify", "--train", "t.csv", "--dev", "d.csv", "--out", str(out),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import shutil
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -95,7 +96,7 @@ def last_value(trial: Any) -> float | None:
 
 def draw_plots(study: Any, out: Path, monitor: str) -> list[Path]:
     """``history.png`` (each trial's dev metric, pruned ones marked, the best so far) and,
-    when at least two trials finished, ``importances.png`` (Optuna's fANOVA importances)."""
+    when at least two trials finished, ``importances.png`` (Optuna's default importance evaluator)."""
     from optuna.trial import TrialState
 
     from rnnkit.metrics.plotting import headless_pyplot
@@ -125,7 +126,7 @@ def draw_plots(study: Any, out: Path, monitor: str) -> list[Path]:
         figure, axes = plt.subplots(figsize=(7, 0.4 * len(importances) + 1.2))
         names = list(importances)[::-1]
         axes.barh(names, [importances[name] for name in names])
-        axes.set(xlabel=f"importance for dev {monitor} (fANOVA)", title="Parameter importances")
+        axes.set(xlabel=f"importance for dev {monitor}", title="Parameter importances")
         written.append(save(plt, figure, out / IMPORTANCES_PNG))
     return written
 
@@ -135,10 +136,12 @@ def param_importances(study: Any) -> dict[str, float]:
     trials, or no parameter that varied)."""
     import optuna
 
-    try:
-        return dict(optuna.importance.get_param_importances(study))
-    except (RuntimeError, ValueError):
-        return {}
+    with warnings.catch_warnings():  # "importances will be equal" when the trials tie
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            return dict(optuna.importance.get_param_importances(study))
+        except (RuntimeError, ValueError):
+            return {}
 
 
 def save(plt: Any, figure: Any, path: Path) -> Path:

@@ -174,10 +174,20 @@ def _range(key: str, spec: Mapping[str, Any], tp: Any, where: str) -> Param:
         raise ConfigError(f"{where}: {key}: empty range: low = high = {low!r}")
     if log and low <= 0:
         raise ConfigError(f"{where}: {key}: a log range must be above 0, got low {low!r}")
+    if is_probability(key) and not 0 <= low < high < 1:
+        raise ConfigError(
+            f"{where}: {key}: a probability range must lie in [0, 1), got [{low}, {high}]"
+        )
     if tp is int and not (float(low).is_integer() and float(high).is_integer()):
         raise ConfigError(f"{where}: {key}: an int field needs whole low and high")
     cast = int if tp is int else float
     return Param(key, cast(low), cast(high), log=log, integer=tp is int)
+
+
+def is_probability(key: str) -> bool:
+    """Dropouts, DropConnect and zoneout: the config does not check all of them itself."""
+    name = key.rpartition(".")[2]
+    return name.endswith("dropout") or name in ("weight_drop", "zoneout")
 
 
 def check_value(config_class: type, key: str, value: Any, where: str) -> None:
