@@ -96,7 +96,7 @@ def last_value(trial: Any) -> float | None:
 
 def draw_plots(study: Any, out: Path, monitor: str) -> list[Path]:
     """``history.png`` (each trial's dev metric, pruned ones marked, the best so far) and,
-    when at least two trials finished, ``importances.png`` (Optuna's default importance evaluator)."""
+    when at least two trials finished, ``importances.png`` (Optuna's importances)."""
     from optuna.trial import TrialState
 
     from rnnkit.metrics.plotting import headless_pyplot
