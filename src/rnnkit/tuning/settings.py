@@ -39,7 +39,7 @@ class TuneSettings:
     # "median": stop a trial whose dev metric is below the median of earlier trials at the
     # same epoch; "halving": successive halving (Li et al. 2018's ASHA rungs).
     pruner: str = "median"
-    # The first epochs of every trial are never pruned (a slow start is not a bad run).
+    # The first epoch at which a trial may be pruned (one slow epoch is not a bad run).
     warmup_epochs: int = 2
     progress: bool = True  # the budget bar (the lines per trial are always printed)
 
