@@ -21,6 +21,7 @@ LAYERS = [
     {"diagnostics"},
     {"training"},
     {"tasks"},
+    {"tuning"},
     {"export"},
     {"api"},
     {"serving"},

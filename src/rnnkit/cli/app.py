@@ -103,10 +103,12 @@ def register_commands() -> None:
         serve,
         train,
         translate,
+        tune,
     )
 
     app.command(name="demo", epilog=demo.EXAMPLE)(demo.demo)
     app.add_typer(train.app, name="train")
+    app.command(name="tune", epilog=tune.EXAMPLE)(tune.tune)
     app.command(name="evaluate", epilog=evaluate.EXAMPLE)(evaluate.evaluate)
     app.command(name="predict", epilog=predict.EXAMPLE)(predict.predict)
     app.command(name="translate", epilog=translate.EXAMPLE)(translate.translate)

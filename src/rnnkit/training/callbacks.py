@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from rnnkit.training.checkpoint import append_jsonl, atomic_write, read_jsonl
@@ -20,10 +23,33 @@ logger = logging.getLogger("rnnkit.training")
 METRICS_FILE = "metrics.jsonl"
 CURVES_FILE = "curves.png"
 
+# Callbacks that every trainer built inside `scoped_callbacks` attaches: event -> callbacks.
+_SCOPED: ContextVar[tuple[tuple[str, Callable[[Any], None]], ...]] = ContextVar(
+    "rnnkit_scoped_callbacks", default=()
+)
+
+
+@contextmanager
+def scoped_callbacks(callbacks: Mapping[str, Callable[[Any], None]]) -> Iterator[None]:
+    """Every `Trainer` created inside the ``with`` block attaches ``callbacks`` (event ->
+    ``fn(trainer)``) besides its own: how code that calls a task's ``train`` function (the
+    hyper-parameter search, say) hears each epoch without that function passing them on.
+
+    Example::
+
+        with scoped_callbacks({"epoch_end": lambda t: print(t.last_record)}):
+            task.train(config, out_dir)
+    """
+    token = _SCOPED.set(_SCOPED.get() + tuple(callbacks.items()))
+    try:
+        yield
+    finally:
+        _SCOPED.reset(token)
+
 
 def attach_default_callbacks(trainer: TrainerView) -> None:
-    """Attaches the gradient monitor, the metrics log, the progress bar, TensorBoard and the
-    training curves.
+    """Attaches the gradient monitor, the metrics log, the progress bar, TensorBoard, the
+    training curves and any `scoped_callbacks`.
 
     The monitor comes first: it adds its counts to the epoch's record before it is logged.
     """
@@ -36,6 +62,8 @@ def attach_default_callbacks(trainer: TrainerView) -> None:
     if trainer.config.tensorboard:
         TensorBoardLog().attach(trainer)
     trainer.add_callback("fit_end", write_curves)
+    for event, callback in _SCOPED.get():
+        trainer.add_callback(event, callback)
 
 
 class MetricsLog:

@@ -38,6 +38,8 @@ def describe_end(state: TrainState, config: TrainerConfig) -> str:
         why = f"stopped early: no improvement for {config.patience} epochs (trainer.patience)"
     elif state.stop_reason == "time_budget":
         why = f"stopped at the time budget, {config.max_minutes:g} minutes (trainer.max_minutes)"
+    elif state.stop_reason not in (None, "completed"):  # set by a callback, e.g. "pruned"
+        why = f"stopped by a callback: {state.stop_reason}"
     else:
         why = f"ran all {config.epochs} epochs (trainer.epochs)"
     return f"{kept}; {why}"
