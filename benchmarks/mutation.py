@@ -8,10 +8,11 @@ counted apart. The run happens in a scratch copy of ``src/``, ``tests/`` and
 ``benchmarks/results/mutation.json``: one row per module (a rerun replaces that module's row)
 with the surviving mutants' diffs, for reading and explaining them.
 
-CPU-heavy (the tests run once per mutant): run it niced, alone, under a time limit:
+CPU-heavy (the tests run once per mutant): run it niced and alone; it stops mutmut after
+``--minutes`` (the mutants left are "not checked"):
 
     pip install -e '.[mutation]'
-    nice -n 19 timeout 900 python benchmarks/mutation.py data/vocab.py data/bio.py data/batching.py
+    nice -n 19 python benchmarks/mutation.py data/vocab.py data/bio.py data/batching.py
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -52,6 +54,7 @@ def mutmut_config(modules: list[str]) -> str:
     return (
         f'\n[tool.mutmut]\nsource_paths = ["src"]\nonly_mutate = [{only}]\n'
         f'pytest_add_cli_args_test_selection = [{selection}]\npytest_add_cli_args = ["-q", "-x"]\n'
+        "timeout_multiplier = 4.0\n"  # a mutant's wall limit: 4 x (its tests' time + 1 s)
     )
 
 
@@ -99,13 +102,18 @@ def run_mutmut(
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     (scratch / "pyproject.toml").write_text(pyproject + mutmut_config(modules), encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    mutmut = [sys.executable, "-m", "mutmut"]
+    # mutmut forks once per mutant; torch's OpenMP thread pool does not survive a fork, so a
+    # child that runs a threaded kernel hangs until its timeout. One thread each avoids it.
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)]
     start = time.perf_counter()
-    try:
-        subprocess.run([*mutmut, "run", "--max-children", str(max_children)], cwd=scratch,
-                       env=env, timeout=60 * minutes, stdout=subprocess.DEVNULL)  # fmt: skip
-    except subprocess.TimeoutExpired:
-        print(f"stopped after {minutes} minutes; the rest stays 'not checked'", flush=True)
+    with subprocess.Popen(mutmut, cwd=scratch, env=env, stdout=subprocess.DEVNULL,
+                          start_new_session=True) as process:  # fmt: skip
+        try:
+            process.wait(timeout=60 * minutes)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # mutmut and the mutant it is testing
+            print(f"stopped after {minutes} minutes; the rest stays 'not checked'", flush=True)
     seconds = time.perf_counter() - start
     statuses = dict(RESULT_LINE.findall(mutmut_output(scratch, env, "results", "--all", "true")))
     diffs = {
@@ -128,19 +136,14 @@ def main() -> None:
         statuses, diffs, seconds = run_mutmut(
             arguments.modules, Path(scratch), arguments.max_children, arguments.minutes
         )
-    rows = [summarise(module, statuses, diffs) for module in arguments.modules]
+    command = f"nice -n 19 python benchmarks/mutation.py {' '.join(arguments.modules)}"
+    if arguments.minutes != parser.get_default("minutes"):
+        command += f" --minutes {arguments.minutes:g}"
+    run = {"command": command, "seconds": round(seconds, 1)}  # the run that made these rows
+    rows = [{**summarise(module, statuses, diffs), **run} for module in arguments.modules]
     for row in rows:
         print(row["module"], row["counts"], f"score {row['score']} %", flush=True)
-    path = write_json(
-        "mutation",
-        {
-            "command": "nice -n 19 timeout 900 python benchmarks/mutation.py "
-            + " ".join(arguments.modules),
-            "seconds": round(seconds, 1),
-            "rows": rows,
-        },
-        key=("module",),
-    )
+    path = write_json("mutation", {**run, "rows": rows}, key=("module",))
     print(f"wrote {path}")
 
 

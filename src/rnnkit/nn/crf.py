@@ -105,9 +105,10 @@ class CRF(nn.Module):
         exp(A[i, j] - c_j)`` with ``m = max_i α[i]`` and ``c_j = max_i A[i, j]``, so nothing
         overflows; 11x faster than a ``(B, K, K)`` logsumexp at K = 127 on a CPU.
 
-        Note: a sum that underflows (every path into tag j is > ~87 nats below the best one)
-        is clamped to the smallest float instead of giving ``log 0 = -inf`` and NaN
-        gradients; such paths weigh less than ``e^-87`` of ``Z`` either way.
+        Note: ``m + c_j`` only bounds the best path into tag j; when every path is more than
+        ~87 nats below that bound (float32) the product underflows, and the entries where it
+        does are computed again by the exact ``(B, K, K)`` logsumexp (a clamp to the smallest
+        float instead would overstate them, by 30 nats with one transition score of 120).
         """
         transitions, start = self.scores()
         shift = transitions.max(dim=0).values.detach()  # (K,) c_j; any shift is exact
@@ -119,7 +120,12 @@ class CRF(nn.Module):
         for emission, keep in zip(steps[1:], valid[1:], strict=True):
             top = alpha.max(dim=1, keepdim=True).values.detach()  # (B, 1) m
             total = (alpha - top).exp() @ exp_transitions  # (B, K)
-            moved = total.clamp_min(tiny).log() + top + shift + emission
+            moved = total.clamp_min(tiny).log() + top + shift  # finite, exact where >= tiny
+            underflow = total < tiny
+            if bool(underflow.any()):
+                exact = torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1)  # (B, K)
+                moved = torch.where(underflow, exact, moved)
+            moved = moved + emission
             alpha = torch.where(keep.unsqueeze(1), moved, alpha)
         return torch.logsumexp(alpha + self.end_transitions, dim=1)
 
