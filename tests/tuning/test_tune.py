@@ -77,7 +77,9 @@ def resumed(data, tmp_path_factory):
     is run again. Returns the directory, trial 0 as it was before the kill, and the output of
     the second run."""
     out = tmp_path_factory.mktemp("tune") / "search"
-    argv = [sys.executable, "-m", "rnnkit", *command(data, out, "--trials", "3")]
+    # 30 epochs (none early-stopped): trial 1 is still training a while after its first epoch.
+    slow = ("--trials", "3", "--set", "trainer.epochs=30", "--set", "trainer.patience=30")
+    argv = [sys.executable, "-m", "rnnkit", *command(data, out, *slow)]
     process = subprocess.Popen(argv, env=subprocess_env(), stdout=subprocess.DEVNULL)
     try:
 
@@ -85,7 +87,7 @@ def resumed(data, tmp_path_factory):
             if not (out / "study.db").exists():
                 return False
             trials = load(out).get_trials(deepcopy=False)
-            return len(trials) > 1 and "config" in trials[1].user_attrs  # training begun
+            return len(trials) > 1 and bool(trials[1].intermediate_values)  # an epoch done
 
         wait_for(trial_1_training)
         first = load(out).get_trials()[0]
@@ -93,7 +95,9 @@ def resumed(data, tmp_path_factory):
     finally:
         process.wait()
     assert process.returncode == -signal.SIGKILL
-    result = runner.invoke(app, command(data, out, "--trials", "3"))
+    killed = load(out).get_trials()[1]
+    assert killed.state == TrialState.RUNNING  # killed midway
+    result = runner.invoke(app, command(data, out, *slow))
     assert result.exit_code == 0, result.output
     return out, first, result.output
 

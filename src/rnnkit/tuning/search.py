@@ -123,7 +123,9 @@ def work(
             on_trial_end(study.get_trials(deepcopy=False)[trial.number])
 
 
-def run_and_tell(study: Any, trial: Any, plan: Plan, out: Path, left: float, parent: int | None):
+def run_and_tell(
+    study: Any, trial: Any, plan: Plan, out: Path, left: float, parent: int | None
+) -> None:
     """Runs one trial and records how it ended; a finished trial that is the best so far
     becomes ``out/best``. A trial interrupted by a signal is left to be restarted."""
     import optuna
