@@ -87,6 +87,20 @@ def test_an_eos_outside_the_beam_finishes_nothing():
     assert best.log_prob == pytest.approx(math.log(0.6 * 0.5 * 0.9))
 
 
+def test_an_eos_ranked_past_the_beam_finishes_nothing():
+    # Beam of two, second step: the candidates rank A<eos> (0), AA (1), B<eos> (2), BA (3).
+    # B<eos> ranks past the beam, so it finishes nothing, although its log-probability
+    # (-1.75) would beat the second best hypothesis that is kept, A A <eos> (-1.81).
+    table = {START: [0.01, 0.7, 0.29], A: [0.6, 0.39, 0.01], B: [0.6, 0.39, 0.01]}
+    model = Bigram(table)
+    state, start = model.start()
+    [results] = beam_search(
+        model.step, state, start, EOS, 3, beam_size=2, n_best=2, length_penalty=0.0
+    )
+    assert [h.tokens for h in results] == [[A], [A, A]]
+    assert results[1].log_prob == pytest.approx(math.log(0.7 * 0.39 * 0.6))
+
+
 def test_a_row_whose_only_token_is_eos_stops():
     model = Bigram({START: [1.0, 0.0, 0.0]})
     state, start = model.start(2)
