@@ -35,7 +35,7 @@ MODULE_TESTS = {  # module under src/rnnkit/ -> the unit tests that exercise it
     "data/vocab.py": ["tests/data/test_vocab.py"],
     "data/bio.py": ["tests/data/test_bio.py"],
     "data/batching.py": ["tests/data/test_batching.py"],
-    "nn/cells.py": ["tests/nn/test_cells.py"],  # parity reruns too slowly per mutant
+    "nn/cells.py": ["tests/nn/test_cells.py", "tests/nn/test_cells_exact.py"],  # not parity: slow
     "nn/masking.py": ["tests/nn/test_masking.py"],  # fast and exact; the layers use it too
     "nn/fused.py": ["tests/nn/test_layers.py", "tests/nn/test_parity.py"],
     "nn/crf.py": ["tests/nn/test_crf.py", "tests/nn/test_crf_exact.py"],
