@@ -35,11 +35,11 @@ MODULE_TESTS = {  # module under src/rnnkit/ -> the unit tests that exercise it
     "data/vocab.py": ["tests/data/test_vocab.py"],
     "data/bio.py": ["tests/data/test_bio.py"],
     "data/batching.py": ["tests/data/test_batching.py"],
-    "nn/cells.py": ["tests/nn/test_cells.py", "tests/nn/test_parity.py"],
-    "nn/masking.py": ["tests/nn/test_layers.py", "tests/nn/test_parity.py"],
+    "nn/cells.py": ["tests/nn/test_cells.py", "tests/nn/test_cells_exact.py"],  # not parity: slow
+    "nn/masking.py": ["tests/nn/test_masking.py"],  # fast and exact; the layers use it too
     "nn/fused.py": ["tests/nn/test_layers.py", "tests/nn/test_parity.py"],
-    "nn/crf.py": ["tests/nn/test_crf.py"],
-    "models/decoding.py": ["tests/models/test_decoding.py"],
+    "nn/crf.py": ["tests/nn/test_crf.py", "tests/nn/test_crf_exact.py"],
+    "models/decoding.py": ["tests/models/test_decoding.py", "tests/models/test_decoding_exact.py"],
 }
 RESULT_LINE = re.compile(r"^\s+(\S+__mutmut_\d+): (.+)$", re.MULTILINE)
 NOT_KILLED = ("survived", "timeout", "suspicious")  # in the score's denominator
