@@ -1,6 +1,6 @@
 """mkdocs hooks: pages that live outside ``docs/``, and the repository's links between pages.
 
-README.md, BENCHMARKS.md and the tutorial notebook are read on the repository's own web view
+README.md, BENCHMARKS.md and examples/rnn-tutorial.ipynb are read on the repository's own web view
 as they are; the site shows them as pages too (`EXTRA_PAGES`). Their relative links are
 written for the repository (README links ``docs/data.md``, a docs page links
 ``../BENCHMARKS.md``), so every page's relative links are rewritten to the site's pages. A link
