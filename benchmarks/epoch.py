@@ -95,7 +95,7 @@ def rnnkit_epoch(dataset: EncodedDataset, config: ClassifyConfig) -> dict:
 
     def loss_fn(model: nn.Module, batch) -> torch.Tensor:
         clock.start()
-        return F.cross_entropy(model(batch.ids, batch.lengths), batch.labels)
+        return model.loss(model(*model.inputs(batch)), batch)
 
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(
