@@ -18,9 +18,9 @@ def evaluate(
     model_dir: Path = typer.Argument(..., help="A model directory written by rnnkit train."),
     path: str = typer.Argument(
         ...,
-        help="Labelled data in any layout the task reads, or hf:NAME[:CONFIG]:SPLIT (classify, "
-        "tag, joint); translation: pairs in the layout the model was trained on (a "
-        "source<TAB>target file, or the prefix P of P.SRC + P.TGT).",
+        help="Labelled data in any layout the task reads, or hf:NAME[:CONFIG]:SPLIT; "
+        "translation: pairs in the layout the model was trained on (a source<TAB>target file, "
+        "the prefix P of P.SRC + P.TGT, or an hf: data set).",
     ),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (the task's metrics and n)."
@@ -30,6 +30,21 @@ def evaluate(
     ),
     label_column: str = typer.Option(
         None, help="Column / JSON field holding the label (default: the one training read)."
+    ),
+    tokens_column: str = typer.Option(
+        None, help="Taggers, hf: data: the column of token lists (default: training's)."
+    ),
+    tags_column: str = typer.Option(
+        None, help="Taggers, hf: data: the column of tag lists (default: training's)."
+    ),
+    intent_column: str = typer.Option(
+        None, help="Joint models, hf: data: the intent column (default: training's)."
+    ),
+    source_column: str = typer.Option(
+        None, help="Translation, hf: data: the column of source texts (default: training's)."
+    ),
+    target_column: str = typer.Option(
+        None, help="Translation, hf: data: the column of target texts (default: training's)."
     ),
     unknown_labels: Literal["wrong", "error"] = typer.Option(
         "wrong",
@@ -55,7 +70,11 @@ def evaluate(
     limit = TokenLimit(max_tokens, over_length)
     predictor = api.load(model_dir, runtime=runtime, device=device)
     set_token_limit(predictor, limit)
-    options = EvaluateOptions(text_column, label_column, unknown_labels, beam, encoding_errors)
+    options = EvaluateOptions(
+        text_column, label_column, unknown_labels, beam, encoding_errors,
+        tokens_column=tokens_column, tags_column=tags_column, intent_column=intent_column,
+        source_column=source_column, target_column=target_column,
+    )  # fmt: skip
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:
         if "confusion_matrix" not in report:
