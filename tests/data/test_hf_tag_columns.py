@@ -14,6 +14,7 @@ from rnnkit.data import read_tagging
 from rnnkit.errors import DataError
 
 datasets = pytest.importorskip("datasets")
+pytestmark = pytest.mark.usefixtures("hf_offline")  # no code path here may reach the network
 runner = CliRunner()
 TINY = ["--cell", "gru", "--hidden-size", "16", "--embedding-dim", "16", "--batch-size", "8"]
 SENTENCES = [
@@ -31,14 +32,6 @@ def save(folder, names, copies=1):
     columns = [list(column) for column in zip(*(SENTENCES * copies), strict=True)]
     datasets.Dataset.from_dict(dict(zip(names, columns, strict=True))).save_to_disk(str(folder))
     return folder
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No code path here may reach the network."""
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
 
 
 @pytest.fixture(scope="module")

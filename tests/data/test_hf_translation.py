@@ -13,6 +13,7 @@ from rnnkit.data import read_parallel
 from rnnkit.errors import DataError
 
 datasets = pytest.importorskip("datasets")
+pytestmark = pytest.mark.usefixtures("hf_offline")  # no code path here may reach the network
 runner = CliRunner()
 PAIRS = [
     ("i am cold .", "j'ai froid ."),
@@ -21,14 +22,6 @@ PAIRS = [
     ("he is here .", "il est là ."),
 ]
 TINY = ["--cell", "gru", "--hidden-size", "16", "--embedding-dim", "16", "--batch-size", "4"]
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No code path here may reach the network."""
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
 
 
 @pytest.fixture(scope="module")

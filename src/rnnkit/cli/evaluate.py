@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import typer
 
@@ -12,6 +12,11 @@ from rnnkit.cli.options import EncodingErrors, InferenceDevice, MaxTokens, OverL
 from rnnkit.errors import ConfigError
 
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
+
+
+def column(help: str) -> Any:
+    """An option naming a column of the data; not given, the one training read (or a guess)."""
+    return typer.Option(None, help=f"{help} (default: the one training read).")
 
 
 def evaluate(
@@ -25,27 +30,13 @@ def evaluate(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (the task's metrics and n)."
     ),
-    text_column: str = typer.Option(
-        None, help="Column / JSON field holding the text (default: the one training read)."
-    ),
-    label_column: str = typer.Option(
-        None, help="Column / JSON field holding the label (default: the one training read)."
-    ),
-    tokens_column: str = typer.Option(
-        None, help="Taggers, hf: data: the column of token lists (default: training's)."
-    ),
-    tags_column: str = typer.Option(
-        None, help="Taggers, hf: data: the column of tag lists (default: training's)."
-    ),
-    intent_column: str = typer.Option(
-        None, help="Joint models, hf: data: the intent column (default: training's)."
-    ),
-    source_column: str = typer.Option(
-        None, help="Translation, hf: data: the column of source texts (default: training's)."
-    ),
-    target_column: str = typer.Option(
-        None, help="Translation, hf: data: the column of target texts (default: training's)."
-    ),
+    text_column: str = column("Column / JSON field holding the text"),
+    label_column: str = column("Column / JSON field holding the label"),
+    tokens_column: str = column("Taggers, hf: data: the column of token lists"),
+    tags_column: str = column("Taggers, hf: data: the column of tag lists"),
+    intent_column: str = column("Joint models, hf: data: the intent column"),
+    source_column: str = column("Translation, hf: data: the column of source texts"),
+    target_column: str = column("Translation, hf: data: the column of target texts"),
     unknown_labels: Literal["wrong", "error"] = typer.Option(
         "wrong",
         help="Labels, intents or tags unseen in training: 'wrong' (the default) counts them as "
