@@ -121,6 +121,18 @@ def test_train_and_evaluate_translate_on_hf_data(books, columns, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["n"] == len(PAIRS) and 0 <= report["bleu"] <= 100
+    # ... and so are the languages read in a translation column.
+    validation = f"hf:{books}:validation"
+    swapped = ["--source", "fr", "--target", "en", "--beam", "1"]
+    result = runner.invoke(app, ["evaluate", str(out), validation, "--json", *swapped])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n"] == len(PAIRS)
+    result = runner.invoke(app, ["evaluate", str(out), validation, "--target", "de"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"error: {validation}: target column 'translation' holds a text per language "
+        "['en', 'fr']; got target language 'de' (give it with --target LANG, or target_lang=...)"
+    )
 
 
 def test_a_missing_column_is_one_error_line(books, tmp_path):

@@ -14,9 +14,10 @@ from rnnkit.errors import ConfigError
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
 
 
-def column(help: str) -> Any:
-    """An option naming a column of the data; not given, the one training read (or a guess)."""
-    return typer.Option(None, help=f"{help} (default: the one training read).")
+def column(help: str, *flag: str) -> Any:
+    """An option naming where in the data a field is; not given, where training read it (or a
+    guess)."""
+    return typer.Option(None, *flag, help=f"{help} (default: the one training read).")
 
 
 def evaluate(
@@ -37,6 +38,12 @@ def evaluate(
     intent_column: str = column("Joint models, hf: data: the intent column"),
     source_column: str = column("Translation, hf: data: the column of source texts"),
     target_column: str = column("Translation, hf: data: the column of target texts"),
+    source_lang: str = column(
+        "Translation: the source language, the suffix of line-aligned files or the key read in "
+        "an hf: translation column",
+        "--source",
+    ),
+    target_lang: str = column("Translation: the target language, as for --source", "--target"),
     unknown_labels: Literal["wrong", "error"] = typer.Option(
         "wrong",
         help="Labels, intents or tags unseen in training: 'wrong' (the default) counts them as "
@@ -64,7 +71,8 @@ def evaluate(
     options = EvaluateOptions(
         text_column, label_column, unknown_labels, beam, encoding_errors,
         tokens_column=tokens_column, tags_column=tags_column, intent_column=intent_column,
-        source_column=source_column, target_column=target_column,
+        source_column=source_column, target_column=target_column, source_lang=source_lang,
+        target_lang=target_lang,
     )  # fmt: skip
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:

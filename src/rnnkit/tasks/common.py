@@ -220,6 +220,9 @@ class EvaluateOptions:
     intent_column: str | None = None  # joint: the column of intents
     source_column: str | None = None  # translation: the column of source texts
     target_column: str | None = None  # translation: the column of target texts
+    # translation: the languages (line-aligned files' suffixes, an hf: translation column's keys)
+    source_lang: str | None = None
+    target_lang: str | None = None
 
     def __post_init__(self) -> None:
         check_unknown_labels(self.unknown_labels)

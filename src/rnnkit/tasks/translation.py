@@ -64,6 +64,8 @@ SOURCE_VOCAB, TARGET_VOCAB = "source_vocab.json", "target_vocab.json"
 FILES = ("config.json", SOURCE_VOCAB, TARGET_VOCAB, WEIGHTS_FILE)
 # The keys of config.json's data section evaluation reads (the layout, BLEU's tokens and case).
 PREDICTOR_DATA_KEYS = ("source_lang", "target_lang", "reverse", "lowercase", "target_tokenizer")
+# The data settings that `rnnkit evaluate` may change: which files or columns hold the pairs.
+LAYOUT_KEYS = ("source_lang", "target_lang", "source_column", "target_column")
 
 
 @dataclass(frozen=True)
@@ -341,11 +343,8 @@ class Translator:
         }
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
-        """`evaluate` on parallel data in the layout the model was trained on (an ``hf:`` data
-        set's columns: those ``options`` names, else those training read)."""
-        data = dataclasses.replace(
-            self.data, encoding_errors=options.encoding_errors,
-            source_column=options.source_column or self.data.source_column,
-            target_column=options.target_column or self.data.target_column,
-        )  # fmt: skip
+        """`evaluate` on parallel data in the layout the model was trained on: its languages
+        and ``hf:`` columns, where ``options`` names no others."""
+        layout = {key: getattr(options, key) or getattr(self.data, key) for key in LAYOUT_KEYS}
+        data = dataclasses.replace(self.data, encoding_errors=options.encoding_errors, **layout)
         return self.evaluate(read_pairs(path, data), beam=options.beam)
