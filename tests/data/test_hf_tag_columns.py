@@ -100,6 +100,12 @@ def test_train_joint_then_evaluate_with_training_or_named_columns(slots, tmp_pat
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["n"] == len(SENTENCES) and "intent_accuracy" in report
+    # diagnose gradients reads the data as training did.
+    diagnose = ["diagnose", "gradients", str(out), "--data", f"hf:{slots}:train", "--examples"]
+    result = runner.invoke(app, [*diagnose, "4", "--out", str(tmp_path / "flow")])
+    assert result.exit_code == 0, result.output
+    settings = json.loads((tmp_path / "flow" / "gradients.json").read_text())["settings"]
+    assert settings["examples"] == 4
 
 
 def test_only_joint_has_an_intent_column_option():

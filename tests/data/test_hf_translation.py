@@ -109,6 +109,11 @@ def test_train_and_evaluate_translate_on_hf_data(books, columns, tmp_path):
     assert result.exit_code == 0, result.output
     saved = json.loads((out / "config.json").read_text())["data"]
     assert (saved["source_lang"], saved["target_lang"]) == ("en", "fr")
+    diagnose = ["diagnose", "gradients", str(out), "--data", f"hf:{books}:validation"]
+    result = runner.invoke(app, [*diagnose, "--out", str(tmp_path / "flow")])
+    assert result.exit_code == 0, result.output
+    settings = json.loads((tmp_path / "flow" / "gradients.json").read_text())["settings"]
+    assert settings["examples"] == len(PAIRS)
     # The languages training read pick the columns of another data set too ...
     result = runner.invoke(app, ["evaluate", str(out), f"hf:{columns}:train", "--json"])
     assert result.exit_code == 0, result.output
