@@ -15,17 +15,10 @@ from rnnkit.errors import ConfigError, DataError
 from tests.tasks.conftest import PHRASES
 
 datasets = pytest.importorskip("datasets")
+pytestmark = pytest.mark.usefixtures("hf_offline")  # no code path here may reach the network
 runner = CliRunner()
 TINY = ["--cell", "gru", "--hidden-size", "16", "--embedding-dim", "16", "--batch-size", "8"]
 TAGS = ["O", "B-PER", "B-LOC"]
-
-
-@pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No code path here may reach the network."""
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
 
 
 @pytest.fixture(scope="module")

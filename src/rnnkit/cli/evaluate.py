@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import typer
 
@@ -14,23 +14,36 @@ from rnnkit.errors import ConfigError
 EXAMPLE = "Example: rnnkit evaluate runs/intent data/dev.csv --json"
 
 
+def column(help: str, *flag: str) -> Any:
+    """An option naming where in the data a field is; not given, where training read it (or a
+    guess)."""
+    return typer.Option(None, *flag, help=f"{help} (default: the one training read).")
+
+
 def evaluate(
     model_dir: Path = typer.Argument(..., help="A model directory written by rnnkit train."),
     path: str = typer.Argument(
         ...,
-        help="Labelled data in any layout the task reads, or hf:NAME[:CONFIG]:SPLIT (classify, "
-        "tag, joint); translation: pairs in the layout the model was trained on (a "
-        "source<TAB>target file, or the prefix P of P.SRC + P.TGT).",
+        help="Labelled data in any layout the task reads, or hf:NAME[:CONFIG]:SPLIT; "
+        "translation: pairs in the layout the model was trained on (a source<TAB>target file, "
+        "the prefix P of P.SRC + P.TGT, or an hf: data set).",
     ),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object (the task's metrics and n)."
     ),
-    text_column: str = typer.Option(
-        None, help="Column / JSON field holding the text (default: the one training read)."
+    text_column: str = column("Column / JSON field holding the text"),
+    label_column: str = column("Column / JSON field holding the label"),
+    tokens_column: str = column("Taggers, hf: data: the column of token lists"),
+    tags_column: str = column("Taggers, hf: data: the column of tag lists"),
+    intent_column: str = column("Joint models, hf: data: the intent column"),
+    source_column: str = column("Translation, hf: data: the column of source texts"),
+    target_column: str = column("Translation, hf: data: the column of target texts"),
+    source_lang: str = column(
+        "Translation: the source language, the suffix of line-aligned files or the key read in "
+        "an hf: translation column",
+        "--source",
     ),
-    label_column: str = typer.Option(
-        None, help="Column / JSON field holding the label (default: the one training read)."
-    ),
+    target_lang: str = column("Translation: the target language, as for --source", "--target"),
     unknown_labels: Literal["wrong", "error"] = typer.Option(
         "wrong",
         help="Labels, intents or tags unseen in training: 'wrong' (the default) counts them as "
@@ -55,7 +68,12 @@ def evaluate(
     limit = TokenLimit(max_tokens, over_length)
     predictor = api.load(model_dir, runtime=runtime, device=device)
     set_token_limit(predictor, limit)
-    options = EvaluateOptions(text_column, label_column, unknown_labels, beam, encoding_errors)
+    options = EvaluateOptions(
+        text_column, label_column, unknown_labels, beam, encoding_errors,
+        tokens_column=tokens_column, tags_column=tags_column, intent_column=intent_column,
+        source_column=source_column, target_column=target_column, source_lang=source_lang,
+        target_lang=target_lang,
+    )  # fmt: skip
     report = predictor.evaluate_file(path, options)
     if confusion_png is not None:
         if "confusion_matrix" not in report:

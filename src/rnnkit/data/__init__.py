@@ -27,6 +27,7 @@ from rnnkit.data.examples import ParallelExample, ReadResult, TaggedExample, Tex
 from rnnkit.data.readers import (
     read_classification,
     read_hf_classification,
+    read_hf_parallel,
     read_parallel,
     read_tagging,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "padding_fraction",
     "read_classification",
     "read_hf_classification",
+    "read_hf_parallel",
     "read_parallel",
     "read_tagging",
     "tokenize_examples",

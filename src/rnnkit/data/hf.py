@@ -1,4 +1,4 @@
-"""Hugging Face `datasets` as a source of classification and tagging examples.
+"""Hugging Face `datasets` as a source of classification, tagging and translation examples.
 
 `datasets` is imported only here and only when called (``pip install rnnkit[hf]``), so the
 core install does not need it. Errors name the data set and the 1-based row as ``name:row``.
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.data.examples import ReadResult, TaggedExample
+from rnnkit.data.parallel import make_pair
 from rnnkit.data.report import ReadReport
 from rnnkit.data.text_files import LABEL_COLUMNS, TEXT_COLUMNS, make_example, pick_column
 from rnnkit.errors import ConfigError, DataError
@@ -27,6 +28,10 @@ HF_PREFIX = "hf:"
 TOKEN_COLUMNS = ("tokens", "words")
 TAG_COLUMNS = ("ner_tags", "tags", "slot_tags", "slots", "labels")
 INTENT_COLUMNS = ("intent", "intents")
+# Column names guessed for translation pairs, after the side's language (``en``) when given;
+# ``translation`` is the Hub's column of {language: text} (wmt14, opus_books, iwslt2017).
+SOURCE_COLUMNS = ("source", "src", "translation")
+TARGET_COLUMNS = ("target", "tgt", "translation")
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,79 @@ def read_hf_tagging(
         examples.append(TaggedExample(tokens, tags, intent, name, row))
     report.examples = len(examples)
     return ReadResult(examples, report)
+
+
+def read_hf_parallel(
+    source: Any,
+    split: str | None = None,
+    source_column: str | None = None,
+    target_column: str | None = None,
+    source_lang: str | None = None,
+    target_lang: str | None = None,
+    on_error: str = "raise",
+    **load_kwargs: Any,
+) -> ReadResult:
+    """`ParallelExample`s from a Hugging Face data set of translation pairs (see
+    `load_hf_dataset` for `source`).
+
+    Each side is a text column: the one named, else the one called after the side's language
+    (``en``), else ``source``/``src`` and ``target``/``tgt``, else ``translation``. A column of
+    {language: text} (the Hub's `Translation` feature, as in wmt14 or opus_books) is read at
+    the side's language: ``source_lang="en", target_lang="fr"``.
+    """
+    dataset, name, report = open_hf(source, split, on_error, load_kwargs)
+    source_key = side_column(dataset, source_column, source_lang, SOURCE_COLUMNS, "source", name)
+    target_key = side_column(dataset, target_column, target_lang, TARGET_COLUMNS, "target", name)
+    examples = []
+    for row, record in enumerate(dataset, start=1):
+        try:
+            texts = [side_text(record, *key, name, row) for key in (source_key, target_key)]
+        except DataError as error:
+            report.record(error)
+            continue
+        pair = make_pair(*texts, name, row, report)
+        if pair is not None:
+            examples.append(pair)
+    return ReadResult(examples, report)
+
+
+def side_column(
+    dataset: Any,
+    column: str | None,
+    language: str | None,
+    guesses: tuple[str, ...],
+    role: str,
+    name: str,
+) -> tuple[str, str | None]:
+    """The column of one side of a pair (`read_hf_parallel`), and the language to read in it
+    when it holds one text per language (None when it holds plain texts)."""
+    names = list(dataset.column_names)
+    if language:
+        guesses = (language.lower(), *guesses)
+    key = pick_column(names, column, guesses, role, name)
+    feature = dataset.features[key]
+    languages = list(feature) if isinstance(feature, dict) else getattr(feature, "languages", None)
+    if languages is None:
+        return key, None
+    if language not in languages:
+        raise DataError(
+            f"{role} column {key!r} holds a text per language {list(languages)}; got "
+            f"{role} language {language!r} (give it with --{role} LANG, or {role}_lang=...)",
+            name,
+        )
+    return key, language
+
+
+def side_text(
+    record: dict[str, Any], column: str, language: str | None, name: str, row: int
+) -> str:
+    """The text of one side of a pair in ``record``; a missing one is ``""`` (an empty side)."""
+    value = record[column] if language is None else (record[column] or {}).get(language)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DataError(f"column {column!r}: expected text, got {value!r}", name, row)
+    return value
 
 
 def string_list(value: Any, column: str, name: str, row: int) -> list[str]:

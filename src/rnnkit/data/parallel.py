@@ -14,8 +14,8 @@ from rnnkit.data.report import ReadReport, check_file, iter_aligned, iter_lines
 from rnnkit.errors import DataError
 
 
-def _pair(
-    source: str, target: str, path: Path, line: int, report: ReadReport
+def make_pair(
+    source: str, target: str, path: str | Path, line: int, report: ReadReport
 ) -> ParallelExample | None:
     """A `ParallelExample`, or None after recording an empty side with `report`."""
     for side, text in (("source", source), ("target", target)):
@@ -37,7 +37,7 @@ def iter_parallel_tsv(path: str | Path, report: ReadReport) -> Iterator[Parallel
         if len(fields) < 2:
             report.record(DataError("expected source<TAB>target, found no tab", path, number))
             continue
-        pair = _pair(fields[0], fields[1], path, number, report)
+        pair = make_pair(fields[0], fields[1], path, number, report)
         if pair is not None:
             yield pair
 
@@ -53,6 +53,6 @@ def iter_parallel_files(
     for number, texts in iter_aligned(files, report):
         if texts is None:  # invalid UTF-8, already recorded
             continue
-        pair = _pair(texts[0], texts[1], files[0], number, report)
+        pair = make_pair(texts[0], texts[1], files[0], number, report)
         if pair is not None:
             yield pair

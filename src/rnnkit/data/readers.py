@@ -5,8 +5,7 @@
 - `read_tagging`: CoNLL column files (also character-per-line Chinese NER), ATIS/SNIPS folders.
 - `read_parallel`: a ``source<TAB>target`` file, or a pair of line-aligned files.
 
-`read_classification` and `read_tagging` also take ``hf:NAME[:CONFIG]:SPLIT``, a Hugging Face
-data set (`rnnkit.data.hf`).
+All three also take ``hf:NAME[:CONFIG]:SPLIT``, a Hugging Face data set (`rnnkit.data.hf`).
 
 Each returns ``ReadResult(examples, report)``; the ``iter_*`` functions they use stream. With
 ``on_error="raise"`` (default) the first malformed row raises a `DataError` naming file and line;
@@ -21,7 +20,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rnnkit.data.examples import ParallelExample, ReadResult, TaggedExample, TextExample
-from rnnkit.data.hf import is_hf_spec, load_hf_dataset, read_hf_classification, read_hf_tagging
+from rnnkit.data.hf import (
+    is_hf_spec,
+    load_hf_dataset,
+    read_hf_classification,
+    read_hf_parallel,
+    read_hf_tagging,
+)
 from rnnkit.data.parallel import iter_parallel_files, iter_parallel_tsv
 from rnnkit.data.report import ReadReport, check_on_error, iter_lines
 from rnnkit.data.text_files import (
@@ -55,6 +60,7 @@ __all__ = [
     "load_hf_dataset",
     "read_classification",
     "read_hf_classification",
+    "read_hf_parallel",
     "read_hf_tagging",
     "read_parallel",
     "read_tagging",
@@ -150,6 +156,9 @@ def read_tagging(
     tag_column: int = -1,
     convert_iob1: bool = False,
     encoding_errors: str = "strict",
+    tokens_column: str | None = None,
+    tags_column: str | None = None,
+    intent_column: str | None = None,
 ) -> ReadResult:
     """Reads tagged sentences: an ATIS/SNIPS folder (with intents), a CoNLL column file, or an
     ``hf:`` data set of token and tag lists (`rnnkit.data.hf.read_hf_tagging`).
@@ -158,9 +167,12 @@ def read_tagging(
         token_column, tag_column: CoNLL columns (default first and last).
         convert_iob1: convert IOB1 tags (original CoNLL-2003) to BIO.
         encoding_errors: ``"strict"`` or ``"replace"`` (bytes that are not UTF-8 → U+FFFD).
+        tokens_column, tags_column, intent_column: an ``hf:`` data set's columns; None guesses.
     """
-    if is_hf_spec(path):  # columns guessed: tokens, ner_tags/tags..., intent
-        return read_hf_tagging(path, on_error=on_error)
+    if is_hf_spec(path):
+        return read_hf_tagging(
+            path, None, tokens_column, tags_column, intent_column, on_error=on_error
+        )
     report = ReadReport(str(path), on_error, encoding_errors)
     if Path(path).is_dir():
         stream = iter_intent_folder(path, report, need_tags=True)
@@ -173,10 +185,19 @@ def read_parallel(
     path: str | Path | tuple[str | Path, str | Path],
     on_error: str = "raise",
     encoding_errors: str = "strict",
+    source_column: str | None = None,
+    target_column: str | None = None,
+    source_lang: str | None = None,
+    target_lang: str | None = None,
 ) -> ReadResult:
-    """Reads translation pairs: a ``source<TAB>target`` file or a ``(source, target)`` file pair
-    (``encoding_errors="replace"`` reads bytes that are not UTF-8 as U+FFFD)."""
+    """Reads translation pairs: a ``source<TAB>target`` file, a ``(source, target)`` file pair
+    (``encoding_errors="replace"`` reads bytes that are not UTF-8 as U+FFFD), or an ``hf:``
+    data set (its columns and the languages to read in them: `read_hf_parallel`)."""
     check_on_error(on_error)
+    if is_hf_spec(path):
+        return read_hf_parallel(
+            path, None, source_column, target_column, source_lang, target_lang, on_error
+        )
     if isinstance(path, (tuple, list)):
         if len(path) != 2:
             raise ConfigError(f"expected (source_path, target_path), got {len(path)} paths")

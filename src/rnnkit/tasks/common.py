@@ -214,6 +214,15 @@ class EvaluateOptions:
     unknown_labels: str = "wrong"  # labels/tags unseen in training: "wrong" or "error"
     beam: int = 5  # translation: beam size (1: greedy decoding)
     encoding_errors: str = "strict"  # bytes that are not UTF-8: an error, or "replace" (U+FFFD)
+    # The columns of an hf: data set; None: those training read (else guessed)
+    tokens_column: str | None = None  # tagging: the column of token lists
+    tags_column: str | None = None  # tagging: the column of tag lists
+    intent_column: str | None = None  # joint: the column of intents
+    source_column: str | None = None  # translation: the column of source texts
+    target_column: str | None = None  # translation: the column of target texts
+    # translation: the languages (line-aligned files' suffixes, an hf: translation column's keys)
+    source_lang: str | None = None
+    target_lang: str | None = None
 
     def __post_init__(self) -> None:
         check_unknown_labels(self.unknown_labels)

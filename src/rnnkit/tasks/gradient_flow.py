@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from rnnkit.data import read_classification, read_tagging
+from rnnkit.data import read_classification
 from rnnkit.data.datasets import (
     encode_classification,
     encode_parallel,
@@ -31,6 +31,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.tasks.common import drop_empty
 from rnnkit.tasks.lm_data import encode_texts, read_texts
 from rnnkit.tasks.tagging import scorable
+from rnnkit.tasks.tagging_settings import read_tagged
 from rnnkit.tasks.translation import nonempty_pairs, read_pairs
 
 
@@ -55,11 +56,7 @@ def classify_flow_batch(classifier: Any, path: str, limit: int, encoding_errors:
 def tagging_flow_batch(tagger: Any, path: str, limit: int, encoding_errors: str) -> Any:
     """A `TaggedBatch` of the first ``limit`` sentences of ``path`` whose tags (and intent) the
     model knows, read with the training run's column and IOB1 settings."""
-    data = tagger.config["data"]
-    examples = read_tagging(
-        path, token_column=data["token_column"], tag_column=data["tag_column"],
-        convert_iob1=data["convert_iob1"], encoding_errors=encoding_errors,
-    ).examples  # fmt: skip
+    examples, _ = read_tagged(path, tagger.config["data"], encoding_errors=encoding_errors)
     intents = tagger.intents
     examples, _ = drop_empty(examples, [example.tokens for example in examples], "sentences")
     known = [e for e in examples if scorable(e, tagger.tags, intents)][:limit]

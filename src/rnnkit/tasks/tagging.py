@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from rnnkit.data import LabelVocab, TaggedExample, Tokenizer, read_tagging
+from rnnkit.data import LabelVocab, TaggedExample, Tokenizer
 from rnnkit.data.batching import WordBatch, pad_chars, pad_ids
 from rnnkit.data.datasets import WordEncoding
 from rnnkit.metrics.tagging import tagging_report
@@ -36,7 +36,7 @@ from rnnkit.tasks.common import (
     tokens_or_error,
 )
 from rnnkit.tasks.common import log as log_info
-from rnnkit.tasks.tagging_settings import TagDataSettings
+from rnnkit.tasks.tagging_settings import TagDataSettings, read_tagged
 from rnnkit.tasks.token_limit import TokenLimit
 
 TAG_TASK, JOINT_TASK = "tag", "joint"
@@ -284,12 +284,13 @@ class Tagger:
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on the tagged sentences of ``path`` (read with the training run's column
-        and IOB1 settings)."""
-        data = self.config["data"]
-        examples = read_tagging(
-            path, token_column=data["token_column"], tag_column=data["tag_column"],
-            convert_iob1=data["convert_iob1"], encoding_errors=options.encoding_errors,
-        ).examples  # fmt: skip
+        and IOB1 settings; an ``hf:`` data set's columns: those ``options`` names, else those
+        training read)."""
+        examples, _ = read_tagged(
+            path, self.config["data"], encoding_errors=options.encoding_errors,
+            tokens_column=options.tokens_column, tags_column=options.tags_column,
+            intent_column=options.intent_column,
+        )  # fmt: skip
         log_info(f"{path}: {len(examples)} sentences")
         return self.evaluate(examples, options.unknown_labels)
 

@@ -1,16 +1,23 @@
 """The data settings of the tagging tasks (``tag`` and ``joint``), shared by training and by the
-predictor, which reads its own from ``config.json``."""
+predictor, which reads its own from ``config.json``, and how either reads a data file."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from rnnkit.data import TaggedExample, read_tagging
 from rnnkit.data.bio import INVALID_BIO
+from rnnkit.data.report import ReadReport
 from rnnkit.errors import ConfigError
 
 # Tokenizers whose tokens are substrings of the text (so spans get character offsets).
 # "auto": char when the training tokens are single characters (Chinese NER), else word.
 TAGGING_TOKENIZERS = ("auto", "word", "whitespace", "char", "zh-char", "jieba")
+# The settings naming an hf: data set's columns (absent from a model directory saved before
+# they existed: then guessed).
+HF_COLUMNS = ("tokens_column", "tags_column", "intent_column")
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,9 @@ class TagDataSettings:
     token_column: int = 0  # CoNLL: the column of the token
     tag_column: int = -1  # CoNLL: the column of the tag (-1: the last)
     convert_iob1: bool = False  # the tags are IOB1 (original CoNLL-2003): convert to BIO
+    tokens_column: str | None = None  # hf: data: the column of token lists; None guesses it
+    tags_column: str | None = None  # hf: data: the column of tag lists; None guesses it
+    intent_column: str | None = None  # hf: data (joint): the intent column; None guesses it
     invalid_bio: str = "error"  # invalid BIO moves in training data: error, repair or keep
     tokenizer: str = "auto"  # splits raw text at prediction time: auto, word, whitespace, char...
     lowercase: bool = True  # look words up lower-cased (character features keep the case)
@@ -45,3 +55,21 @@ class TagDataSettings:
             raise ConfigError(
                 f"data.invalid_bio: expected one of {list(INVALID_BIO)}, got {self.invalid_bio!r}"
             )
+
+
+def read_tagged(
+    path: str,
+    data: Mapping[str, Any],
+    on_error: str = "raise",
+    encoding_errors: str = "strict",
+    **columns: str | None,
+) -> tuple[list[TaggedExample], ReadReport]:
+    """The tagged sentences of ``path``, read as ``data`` (`TagDataSettings` fields, e.g. the
+    data section of a model's config.json) says: its CoNLL columns and IOB1 conversion, and
+    its ``hf:`` columns where ``columns`` (``tokens_column=...``) does not name others."""
+    hf_columns = {key: columns.get(key) or data.get(key) for key in HF_COLUMNS}
+    result = read_tagging(
+        path, on_error, data["token_column"], data["tag_column"], data["convert_iob1"],
+        encoding_errors, **hf_columns,
+    )  # fmt: skip
+    return result.examples, result.report

@@ -23,10 +23,10 @@ from rnnkit.data import (
     Vocab,
     encode_tagging,
     get_tokenizer,
-    read_tagging,
 )
 from rnnkit.data.bio import check_bio
 from rnnkit.data.datasets import WordEncoding
+from rnnkit.data.hf import INTENT_COLUMNS, TAG_COLUMNS, TOKEN_COLUMNS
 from rnnkit.errors import DataError
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.embeddings import load_word_vectors
@@ -66,7 +66,7 @@ from rnnkit.tasks.tagging import (
     scorable,
     unseen_tags,
 )
-from rnnkit.tasks.tagging_settings import TagDataSettings
+from rnnkit.tasks.tagging_settings import TagDataSettings, read_tagged
 from rnnkit.training import FitResult, Trainer, TrainerConfig
 from rnnkit.training.loss import dataset_batches, evaluate_loss
 
@@ -106,12 +106,11 @@ class JointTaskConfig:
 def read_sentences(path: str, data: TagDataSettings, what: str) -> list[TaggedExample]:
     """Reads tagged sentences from any tagging layout, logging what was skipped (sentences
     with no tokens too, ``what`` naming them)."""
-    result = read_tagging(
-        path, data.on_error, data.token_column, data.tag_column, data.convert_iob1,
-        data.encoding_errors,
-    )  # fmt: skip
-    describe_read(path, result.report, len(result.examples))
-    return drop_empty(result.examples, [example.tokens for example in result.examples], what)[0]
+    examples, report = read_tagged(
+        path, dataclasses.asdict(data), data.on_error, data.encoding_errors
+    )
+    describe_read(path, report, len(examples))
+    return drop_empty(examples, [example.tokens for example in examples], what)[0]
 
 
 def prediction_tokenizer(data: TagDataSettings, examples: Sequence[TaggedExample]):
@@ -227,26 +226,50 @@ def tagged_tokens(batch: TaggedBatch) -> int:
     return int(batch.lengths.sum())
 
 
-TAGGING_OPTIONS = (
-    *data_options(
-        "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS folder." + HF_DATA,
-        "Splits raw text when predicting: auto (default: char when the training tokens are "
-        "single characters, else word), word, whitespace, char, zh-char, jieba.",
-        vectors=True,
-    ),
-    TrainOption(
-        "iob1", ("data.convert_iob1",), "Tags are IOB1 (original CoNLL-2003).", bool, "--iob1/--bio"
-    ),
-    TrainOption(
-        "invalid_bio",
-        ("data.invalid_bio",),
-        "Invalid BIO moves in training data: error, repair or keep.",
-    ),
-    *encoder_options("model"),
-    TrainOption("crf", ("model.use_crf",), "A CRF over tag scores.", bool, "--crf/--no-crf"),
-    CHAR_FEATURES_OPTION,
-    *trainer_options(),
-)
+def tagging_options(joint: bool) -> tuple[TrainOption, ...]:
+    """The options of ``rnnkit train tag`` and, with the intent column, ``train joint``."""
+    intent = TrainOption(
+        "intent_column",
+        ("data.intent_column",),
+        f"hf: data sets: the intent column (guessed: {', '.join(INTENT_COLUMNS)}).",
+    )
+    return (
+        *data_options(
+            "CoNLL column file, char-per-line Chinese NER, ATIS/SNIPS folder." + HF_DATA,
+            "Splits raw text when predicting: auto (default: char when the training tokens are "
+            "single characters, else word), word, whitespace, char, zh-char, jieba.",
+            vectors=True,
+        ),
+        TrainOption(
+            "tokens_column",
+            ("data.tokens_column",),
+            f"hf: data sets: the column of token lists (guessed: {', '.join(TOKEN_COLUMNS)}).",
+        ),
+        TrainOption(
+            "tags_column",
+            ("data.tags_column",),
+            f"hf: data sets: the column of tag lists (guessed: {', '.join(TAG_COLUMNS)}).",
+        ),
+        *((intent,) if joint else ()),
+        TrainOption(
+            "iob1",
+            ("data.convert_iob1",),
+            "Tags are IOB1 (original CoNLL-2003).",
+            bool,
+            "--iob1/--bio",
+        ),
+        TrainOption(
+            "invalid_bio",
+            ("data.invalid_bio",),
+            "Invalid BIO moves in training data: error, repair or keep.",
+        ),
+        *encoder_options("model"),
+        TrainOption("crf", ("model.use_crf",), "A CRF over tag scores.", bool, "--crf/--no-crf"),
+        CHAR_FEATURES_OPTION,
+        *trainer_options(),
+    )
+
+
 # A task's declaration: the same fields in every task module by design (each `Task` is
 # data, filled from its own module), so the registry can check that none is missing.
 TAG = Task(
@@ -260,7 +283,7 @@ TAG = Task(
     metrics=("f1", "precision", "recall"),
     print_report=print_tagging_report,
     print_prediction=print_spans,
-    train_options=TAGGING_OPTIONS,
+    train_options=tagging_options(joint=False),
     onnx="tagger",
     serving="tagging",
     gradient_flow=measure_gradient_flow,
@@ -278,7 +301,7 @@ JOINT = Task(
     metrics=("f1", "precision", "recall", "intent_accuracy", "sentence_accuracy"),
     print_report=print_tagging_report,
     print_prediction=print_spans,
-    train_options=TAGGING_OPTIONS,
+    train_options=tagging_options(joint=True),
     onnx="joint",
     serving="joint",
     gradient_flow=measure_gradient_flow,

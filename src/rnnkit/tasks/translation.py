@@ -7,7 +7,10 @@ translations, attention maps and BLEU/chrF evaluations).
 Parallel data is either a ``source<TAB>target`` file (``data.reverse`` swaps the columns) or,
 when ``data.source_lang`` and ``data.target_lang`` are set and the path is not a file, a
 prefix ``PATH`` naming the line-aligned files ``PATH.<source_lang>`` and ``PATH.<target_lang>``
-(``data/multi30k/train`` with ``de``/``en`` reads ``train.de`` + ``train.en``).
+(``data/multi30k/train`` with ``de``/``en`` reads ``train.de`` + ``train.en``), or a Hugging
+Face data set ``hf:NAME[:CONFIG]:SPLIT`` (`rnnkit.data.hf.read_hf_parallel`: columns named by
+``data.source_column``/``data.target_column`` or guessed, and a column of {language: text}
+read at ``data.source_lang``/``data.target_lang``).
 
 Legend: B batch, S source length, T target length.
 """
@@ -31,6 +34,7 @@ from rnnkit.data import (
     read_parallel,
 )
 from rnnkit.data.batching import pad_ids
+from rnnkit.data.hf import is_hf_spec
 from rnnkit.metrics.translation import bleu_tokenizer, corpus_scores
 from rnnkit.models.decoding import Hypothesis
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
@@ -60,17 +64,27 @@ SOURCE_VOCAB, TARGET_VOCAB = "source_vocab.json", "target_vocab.json"
 FILES = ("config.json", SOURCE_VOCAB, TARGET_VOCAB, WEIGHTS_FILE)
 # The keys of config.json's data section evaluation reads (the layout, BLEU's tokens and case).
 PREDICTOR_DATA_KEYS = ("source_lang", "target_lang", "reverse", "lowercase", "target_tokenizer")
+# The data settings that `rnnkit evaluate` may change: which files or columns hold the pairs.
+LAYOUT_KEYS = ("source_lang", "target_lang", "source_column", "target_column")
 
 
 @dataclass(frozen=True)
 class TranslationData:
     """Where the parallel data is and how each side becomes token ids."""
 
-    train: str = ""  # a source<TAB>target file, or a PATH prefix (see source_lang/target_lang)
+    # a source<TAB>target file, a PATH prefix (see source_lang/target_lang), or
+    # hf:NAME[:CONFIG]:SPLIT
+    train: str = ""
     dev: str = ""  # dev pairs for model selection (dev BLEU), same layouts
-    source_lang: str = ""  # with target_lang: read PATH.<source_lang> + PATH.<target_lang>
-    target_lang: str = ""  # the target side: PATH.<target_lang> (with source_lang)
-    reverse: bool = False  # tab-separated files: translate the second column into the first
+    # with target_lang: read PATH.<source_lang> + PATH.<target_lang>; for hf: data, the
+    # language read in a column of {language: text} (and the first column name guessed)
+    source_lang: str = ""
+    target_lang: str = ""  # the target side: PATH.<target_lang>, or the hf: target language
+    # hf: data: the column of source texts; None guesses (source_lang, source, src, translation)
+    source_column: str | None = None
+    # hf: data: the column of target texts; None guesses (target_lang, target, tgt, translation)
+    target_column: str | None = None
+    reverse: bool = False  # translate the second side (column) into the first
     source_tokenizer: str = "word"  # word, whitespace, char, zh-char, jieba or bpe
     target_tokenizer: str = "word"  # e.g. zh-char or jieba for Chinese targets
     lowercase: bool = True  # lower-case both sides (BLEU/chrF then ignore case)
@@ -141,9 +155,13 @@ class AttentionMap:
 def read_pairs(path: str, data: TranslationData, limit: int | None = None) -> list[ParallelExample]:
     """Reads parallel data in either layout (see the module docstring), logging skipped lines."""
     source: str | tuple[str, str] = path
-    if data.source_lang and data.target_lang and not Path(path).is_file():
+    prefix = not is_hf_spec(path) and not Path(path).is_file()
+    if data.source_lang and data.target_lang and prefix:
         source = (f"{path}.{data.source_lang}", f"{path}.{data.target_lang}")
-    result = read_parallel(source, data.on_error, data.encoding_errors)
+    result = read_parallel(
+        source, data.on_error, data.encoding_errors, data.source_column, data.target_column,
+        data.source_lang or None, data.target_lang or None,
+    )  # fmt: skip
     examples = spread_sample(result.examples, limit)
     if data.reverse:
         examples = [ParallelExample(ex.target, ex.source, ex.path, ex.line) for ex in examples]
@@ -325,6 +343,8 @@ class Translator:
         }
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
-        """`evaluate` on parallel data in the layout the model was trained on."""
-        data = dataclasses.replace(self.data, encoding_errors=options.encoding_errors)
+        """`evaluate` on parallel data in the layout the model was trained on: its languages
+        and ``hf:`` columns, where ``options`` names no others."""
+        layout = {key: getattr(options, key) or getattr(self.data, key) for key in LAYOUT_KEYS}
+        data = dataclasses.replace(self.data, encoding_errors=options.encoding_errors, **layout)
         return self.evaluate(read_pairs(path, data), beam=options.beam)

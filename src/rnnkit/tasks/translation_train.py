@@ -24,8 +24,16 @@ from rnnkit.data import (
     Vocab,
     encode_parallel,
 )
+from rnnkit.data.hf import SOURCE_COLUMNS, TARGET_COLUMNS
 from rnnkit.models.seq2seq import Seq2Seq, Seq2SeqConfig
-from rnnkit.tasks.base import Task, TrainOption, data_options, encoder_options, trainer_options
+from rnnkit.tasks.base import (
+    HF_DATA,
+    Task,
+    TrainOption,
+    data_options,
+    encoder_options,
+    trainer_options,
+)
 from rnnkit.tasks.common import bucket_loader, log, report_fast_path
 from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.integrity import format_versions
@@ -179,20 +187,38 @@ def translation_options() -> tuple[TrainOption, ...]:
     return (
         *data_options(
             "Training pairs: a source<TAB>target file, or with --source/--target a path prefix P "
-            "naming the line-aligned files P.SRC and P.TGT.",
+            "naming the line-aligned files P.SRC and P.TGT." + HF_DATA,
             tokenizer_help=None,
             vectors=False,
         ),
         TrainOption(
-            "source", ("data.source_lang",), "Source suffix of line-aligned files (de reads P.de)."
+            "source",
+            ("data.source_lang",),
+            "Source language: the suffix of line-aligned files (de reads P.de); in an hf: data "
+            "set, the key read in a translation column, or the name of the source column.",
         ),
         TrainOption(
-            "target", ("data.target_lang",), "Target suffix of line-aligned files (en reads P.en)."
+            "target",
+            ("data.target_lang",),
+            "Target language: the suffix of line-aligned files (en reads P.en), or the hf: "
+            "data set's key or column, as for --source.",
+        ),
+        TrainOption(
+            "source_column",
+            ("data.source_column",),
+            "hf: data sets: the column of source texts (guessed: the --source language, "
+            f"{', '.join(SOURCE_COLUMNS)}).",
+        ),
+        TrainOption(
+            "target_column",
+            ("data.target_column",),
+            "hf: data sets: the column of target texts (guessed: the --target language, "
+            f"{', '.join(TARGET_COLUMNS)}).",
         ),
         TrainOption(
             "reverse",
             ("data.reverse",),
-            "Tab-separated files: column 2 into 1.",
+            "Swap the sides: translate the target column (or file) into the source one.",
             bool,
             "--reverse/--no-reverse",
         ),
@@ -215,7 +241,9 @@ TRANSLATE = Task(
     summary="Train an encoder–decoder translator with attention (N→M).",
     example="rnnkit train translate --train data/eng-fra/train.txt --dev "
     "data/eng-fra/dev.txt --out runs/en-fr --epochs 10  (line-aligned files: --train "
-    "data/multi30k/train --dev data/multi30k/val --source de --target en)",
+    "data/multi30k/train --dev data/multi30k/val --source de --target en; a Hugging Face data "
+    "set: --train hf:Helsinki-NLP/opus-100:en-fr:train --dev "
+    "hf:Helsinki-NLP/opus-100:en-fr:validation --source en --target fr)",
     config_class=TranslateConfig,
     train=train_translator,
     predictor=Translator,
