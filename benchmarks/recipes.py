@@ -84,7 +84,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "max-worddrop": ("model.pooling=max", *TUNED, "model.word_dropout=0.1"),
     # character features per word where the tokens are words (auto: off for char tokenizers)
     "max-chars": ("model.pooling=max", *TUNED, "model.char_features=auto"),
-    # the defaults: character features (auto) and 20 epochs
+    # character features (auto) and 20 epochs
     "chars-e20": ("model.pooling=max", *TUNED, "model.char_features=auto", "trainer.epochs=20"),
     # Chinese words (jieba) with a character Bi-LSTM over each word's characters
     "jieba-chars": (
@@ -92,6 +92,12 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     ),
     "max-chars-locked": (
         "model.pooling=max", *TUNED, "model.char_features=auto", "model.locked_dropout=true",
+    ),
+    # max-chars (and chars-e20) evaluating and keeping a weight average over about one epoch
+    "chars-ema1": ("model.pooling=max", *TUNED, "model.char_features=auto", "trainer.ema_epochs=1"),
+    "chars-e20-ema1": (
+        "model.pooling=max", *TUNED, "model.char_features=auto", "trainer.epochs=20",
+        "trainer.ema_epochs=1",
     ),
 }  # fmt: skip
 

@@ -5,6 +5,7 @@ Used by the trainer tests; as a script it is killed mid-training (``--kill-at-st
 
     python tests/training/toy.py OUT [--epochs 3] [--resume] [--kill-at-step N]
         [--kill-at-call replace:N:before|after] [--checkpoint-every N] [--weights-dir DIR]
+        [--ema-epochs E]
 """
 
 from __future__ import annotations
@@ -122,10 +123,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--kill-at-step", type=int)
     parser.add_argument("--kill-at-call")
     parser.add_argument("--weights-dir", type=Path)
+    parser.add_argument("--ema-epochs", type=float, default=0.0)
     args = parser.parse_args(argv)
     config = TrainerConfig(
-        epochs=args.epochs, lr=0.01, checkpoint_every=args.checkpoint_every, patience=None, seed=5
-    )
+        epochs=args.epochs, lr=0.01, checkpoint_every=args.checkpoint_every, patience=None, seed=5,
+        ema_epochs=args.ema_epochs,
+    )  # fmt: skip
     trainer = make_trainer(args.out_dir, config)
     if args.kill_at_step is not None:
 

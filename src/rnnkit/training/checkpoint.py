@@ -170,10 +170,12 @@ def save_resume_state(
     scheduler: Any,
     trainer_state: dict[str, Any],
     keep: int = 2,
+    average: nn.Module | None = None,
 ) -> Path:
     """Writes a resume state for optimizer step ``step`` and publishes it as the latest one.
 
-    Returns the published directory ``out_dir/checkpoints/step-<step>``.
+    ``average`` (the trainer's weight average, if any) is saved beside the model. Returns
+    the published directory ``out_dir/checkpoints/step-<step>``.
     """
     check_finite(model)
     root = Path(out_dir) / CHECKPOINTS_DIR
@@ -183,7 +185,7 @@ def save_resume_state(
     shutil.rmtree(temporary, ignore_errors=True)
     try:
         temporary.mkdir()
-        _write_state_files(temporary, model, optimizer, scheduler, trainer_state)
+        _write_state_files(temporary, model, optimizer, scheduler, trainer_state, average)
         _fsync_dir(temporary)
     except (OSError, SafetensorError) as error:  # nothing is published: `latest` is unchanged
         shutil.rmtree(temporary, ignore_errors=True)
@@ -202,18 +204,18 @@ def publish_resume_state(directory: Path) -> None:
     atomic_write(directory.parent / LATEST_FILE, lambda tmp: tmp.write_text(directory.name + "\n"))
 
 
-def _write_state_files(directory, model, optimizer, scheduler, trainer_state) -> None:
+def _write_state_files(directory, model, optimizer, scheduler, trainer_state, average) -> None:
     # A clone per entry: tied weights become separate tensors, which save_file accepts and
     # load_state_dict copies back into the one shared parameter.
     state = unwrap_model(model).state_dict()
     model_tensors = {k: v.detach().clone().contiguous() for k, v in state.items()}
     optimizer_tensors, optimizer_meta = flatten_optimizer(optimizer.state_dict())
     rng_tensors, rng_meta = capture_rng()
-    for name, tensors in (
-        ("model", model_tensors),
-        ("optimizer", optimizer_tensors),
-        ("rng", rng_tensors),
-    ):
+    files = [("model", model_tensors), ("optimizer", optimizer_tensors), ("rng", rng_tensors)]
+    if average is not None:
+        averaged = average.state_dict().items()
+        files.append(("average", {k: v.detach().clone().contiguous() for k, v in averaged}))
+    for name, tensors in files:
         safetensors.torch.save_file(tensors, directory / f"{name}.safetensors")
         _fsync_file(directory / f"{name}.safetensors")
     meta = {
@@ -238,9 +240,14 @@ def latest_resume_state(out_dir: Path) -> Path | None:
 
 
 def load_resume_state(
-    directory: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
+    directory: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    average: nn.Module | None = None,
 ) -> dict[str, Any]:
-    """Restores model, optimizer, scheduler and RNG states; returns the trainer's metadata.
+    """Restores model, optimizer, scheduler, RNG (and weight-average) states; returns the
+    trainer's metadata.
 
     Raises ``TrainingError`` naming the directory when the state does not fit the objects.
     """
@@ -254,6 +261,8 @@ def load_resume_state(
         if scheduler is not None:
             scheduler.load_state_dict(meta["scheduler"] or {})
         restore_rng(load(directory / "rng.safetensors"), meta["rng"])
+        if average is not None:
+            average.load_state_dict(load(directory / "average.safetensors"))
     except (RuntimeError, KeyError, ValueError, TypeError, OSError, SafetensorError) as error:
         raise TrainingError(
             f"{directory}: cannot resume from this state (was it written for another model, "
@@ -265,7 +274,11 @@ def load_resume_state(
 
 
 def load_newest_resume_state(
-    out_dir: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
+    out_dir: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    average: nn.Module | None = None,
 ) -> tuple[Path, dict[str, Any]] | None:
     """Restores the newest resume state that loads; returns it and the trainer's metadata.
 
@@ -277,7 +290,7 @@ def load_newest_resume_state(
     failures = []
     for directory in resume_candidates(out_dir):
         try:
-            saved = load_resume_state(directory, model, optimizer, scheduler)
+            saved = load_resume_state(directory, model, optimizer, scheduler, average)
         except TrainingError as error:
             failures.append(str(error))
             continue

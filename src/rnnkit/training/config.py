@@ -54,6 +54,10 @@ class TrainerConfig:
     patience: int | None = 3
     # An improvement must beat the best value by more than this to count.
     min_delta: float = 0.0
+    # Evaluate, keep and save an exponential moving average of the weights over about this
+    # many epochs of optimizer steps instead of the raw weights (rnnkit.training.averaging);
+    # 0 turns averaging off.
+    ema_epochs: float = 0.0
     # Seeds python, numpy and torch, and each epoch's data order: same seed, same run (CPU).
     seed: int = 13
     # Optimizer steps between progress-bar / TensorBoard updates.
@@ -106,6 +110,8 @@ class TrainerConfig:
             raise ConfigError(
                 f"trainer.explosion_factor must be > 1, got {self.explosion_factor!r}"
             )
+        if not self.ema_epochs >= 0:
+            raise ConfigError(f"trainer.ema_epochs must be >= 0, got {self.ema_epochs!r}")
         for name in ("warmup_steps", "checkpoint_every", "plateau_patience", "flow_check_every"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"trainer.{name} must be >= 0, got {getattr(self, name)!r}")

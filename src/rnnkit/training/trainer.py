@@ -42,6 +42,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from rnnkit.config import config_to_dict
 from rnnkit.errors import ConfigError, TrainingError
 from rnnkit.training import checkpoint
+from rnnkit.training.averaging import build_average
 from rnnkit.training.callbacks import CURVES_FILE, METRICS_FILE, attach_default_callbacks
 from rnnkit.training.config import TrainerConfig
 from rnnkit.training.device import autocast, check_precision, grad_scaler, move_to, resolve_device
@@ -173,6 +174,7 @@ class Trainer:
         except TypeError:
             self.steps_per_epoch = None
         self.scheduler = build_scheduler(self.optimizer, self.config, self.steps_per_epoch)
+        self.average = build_average(self.model, self.config.ema_epochs, self.steps_per_epoch)
         self.state, self._resumed_rng = TrainState(), None
         self._fit_started = time.perf_counter()
         if self.is_main:
@@ -182,7 +184,9 @@ class Trainer:
                 checkpoint.write_json(self.out_dir / name, data)
         model, optimizer, scheduler = self.model, self.optimizer, self.scheduler
         found = (
-            checkpoint.load_newest_resume_state(self.out_dir, model, optimizer, scheduler)
+            checkpoint.load_newest_resume_state(
+                self.out_dir, model, optimizer, scheduler, self.average
+            )
             if resume
             else None
         )
@@ -272,6 +276,8 @@ class Trainer:
             self.scaler.step(self.optimizer)
             if self.scheduler is not None and not isinstance(self.scheduler, ReduceLROnPlateau):
                 self.scheduler.step()
+            if self.average is not None:
+                self.average.update_parameters(self.model)
             self.state.bad_steps = 0
         self.scaler.update()
         tokens = self.tokens_in_batch(batch) if self.tokens_in_batch else 0
@@ -308,7 +314,7 @@ class Trainer:
             state.best_value, state.best_metrics = value, metrics
             state.best_epoch, state.bad_epochs = state.epoch + 1, 0
             if self.is_main:
-                checkpoint.save_model_dir(self.out_dir, self.model)
+                checkpoint.save_model_dir(self.out_dir, self.kept_model)
         else:
             state.bad_epochs += 1
         if isinstance(self.scheduler, ReduceLROnPlateau):
@@ -332,11 +338,19 @@ class Trainer:
         over = limit is not None and time.perf_counter() - self._fit_started > 60 * limit
         return any_rank(over, self.dist)
 
+    @property
+    def kept_model(self) -> nn.Module:
+        """The weights evaluated and saved: the weight average when ``config.ema_epochs`` is
+        set, else the trained model itself."""
+        return self.average.module if self.average is not None else self.model
+
     def _evaluate(self) -> dict[str, float]:
         self.model.eval()
+        kept = self.kept_model
+        kept.eval()
         # The tasks' evaluation builds its tensors on the CPU, so a model trained on a GPU is
         # evaluated as a CPU copy (one copy of the weights per epoch).
-        model = copy.deepcopy(self.model).cpu() if self.device.type != "cpu" else self.model
+        model = copy.deepcopy(kept).cpu() if self.device.type != "cpu" else kept
         with torch.no_grad():
             metrics = {name: float(v) for name, v in self.evaluate_fn(model).items()}
         metrics = broadcast_metrics(metrics, self.dist)
@@ -384,5 +398,6 @@ class Trainer:
                 self.scheduler,
                 {"state": dataclasses.asdict(self.state), "config": config_to_dict(self.config)},
                 keep=self.config.keep_checkpoints,
+                average=self.average,
             )
         return self.out_dir / checkpoint.CHECKPOINTS_DIR / f"step-{self.state.step}"
