@@ -59,7 +59,8 @@ def _rule(key: str, name: str, default: Any) -> Param | None:
     Learning rate: a factor of 3 either way, log scale. Hidden size and batch size: half,
     the default, double. Layers: 1 to one more than the default. Dropouts: 0 to 0.5 (or
     the default, if higher); word and embedding-row dropout 0 to 0.2. Epochs: half to
-    double (early stopping ends most runs sooner).
+    double (early stopping ends most runs sooner). Weight averaging: off to 2 epochs (or
+    double the default).
     Zoneout and layer norm are left out: they move training onto the slow Python loop.
     """
     if isinstance(default, bool):
@@ -72,6 +73,8 @@ def _rule(key: str, name: str, default: Any) -> Param | None:
         return Param(key, 1, default + 1, integer=True)
     if name == "epochs":
         return Param(key, max(1, default // 2), default * 2, integer=True)
+    if name == "ema_epochs":
+        return Param(key, 0.0, max(2.0, 2 * default))
     if name == "cell":
         return _choices(key, default, ("lstm", "gru"))
     if name == "pooling":
