@@ -14,6 +14,7 @@ from toy import ToyClassifier, loss_fn, make_trainer, train_loader
 
 from rnnkit.errors import ConfigError, TrainingError
 from rnnkit.training import TrainerConfig, load_model_weights, save_model_dir
+from rnnkit.training.epochs import planned_epochs
 
 FAST = {"lr": 0.01, "patience": None, "seed": 5}
 
@@ -300,3 +301,29 @@ def test_progress_bar_and_missing_tensorboard_do_not_break_training(tmp_path, ca
         assert any("tensorboard is not installed" in r.getMessage() for r in caplog.records)
     else:
         assert any((tmp_path / "tensorboard").iterdir())
+
+
+def test_max_steps_caps_the_epochs_and_the_schedule_decays_over_them(tmp_path, caplog):
+    # 8 steps an epoch: 20 steps are reached in the 3rd epoch, so 3 of the 10 epochs run.
+    config = TrainerConfig(epochs=10, max_steps=20, lr=0.01, patience=None, warmup_steps=4)
+    trainer = make_trainer(tmp_path, config)
+    lrs = []
+    trainer.add_callback("step_end", lambda t: lrs.append(t.last_step.lr))
+    with caplog.at_level(logging.INFO, logger="rnnkit.training"):
+        result = trainer.fit(train_loader())
+    assert result.epochs_run == 3 and result.steps == 24 and result.stop_reason == "completed"
+    assert lrs[-1] == pytest.approx(0.01 / 20)  # the decay ends at step 24, not 80
+    messages = [r.getMessage() for r in caplog.records]
+    assert "3 epochs, not 10: 8 steps an epoch reach trainer.max_steps=20 in 3" in messages[0]
+    assert kept_lines(caplog)[0].endswith(
+        "ran 3 epochs, the first to reach 20 steps (trainer.max_steps)"
+    )
+
+
+def test_max_steps_above_the_epochs_changes_nothing():
+    assert planned_epochs(TrainerConfig(epochs=20, max_steps=10_000), 225) == 20
+    assert planned_epochs(TrainerConfig(epochs=20, max_steps=10_000), 1053) == 10
+    assert planned_epochs(TrainerConfig(epochs=20), 1053) == 20
+    assert planned_epochs(TrainerConfig(epochs=20, max_steps=10), None) == 20  # no len()
+    with pytest.raises(ConfigError, match=r"trainer.max_steps must be > 0 or None, got 0"):
+        TrainerConfig(max_steps=0)

@@ -21,6 +21,10 @@ class TrainerConfig:
 
     # Passes over the training data; early stopping may end training sooner.
     epochs: int = 10
+    # A cap in optimizer steps: at most as many epochs as it takes to reach this many steps
+    # (rounded up to a whole epoch), so a large data set trains fewer epochs than
+    # trainer.epochs and the schedule decays over those. None: no cap.
+    max_steps: int | None = None
     # Wall-clock budget: stop at the first epoch end after this many minutes of this fit
     # (stop_reason "time_budget"; a resumed run gets the budget afresh). None: no limit.
     max_minutes: float | None = None
@@ -88,6 +92,8 @@ class TrainerConfig:
         for name, value in positive.items():
             if not value > 0:
                 raise ConfigError(f"trainer.{name} must be > 0, got {value!r}")
+        if self.max_steps is not None and not self.max_steps > 0:
+            raise ConfigError(f"trainer.max_steps must be > 0 or None, got {self.max_steps!r}")
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise ConfigError(f"trainer.max_minutes must be > 0, got {self.max_minutes!r}")
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:

@@ -24,6 +24,14 @@ def warn_if_config_changed(saved: dict[str, Any], current: dict[str, Any]) -> No
         logger.warning("resuming with changed trainer settings (%s)", "; ".join(changed))
 
 
+def planned_epochs(config: TrainerConfig, steps_per_epoch: int | None) -> int:
+    """``config.epochs``, or fewer when ``config.max_steps`` is reached sooner: the whole
+    epochs it takes to reach that many steps of ``steps_per_epoch`` (unknown: no cap)."""
+    if config.max_steps is None or not steps_per_epoch:
+        return config.epochs
+    return min(config.epochs, math.ceil(config.max_steps / steps_per_epoch))
+
+
 def describe_end(state: TrainState, config: TrainerConfig) -> str:
     """The run's last log line: the kept epoch, its dev metric, and why training stopped; e.g.
     ``kept epoch 6 of 9 (dev accuracy 0.9780); stopped early: no improvement for 3 epochs``."""
@@ -42,6 +50,9 @@ def describe_end(state: TrainState, config: TrainerConfig) -> str:
         why = f"stopped by a callback: {state.stop_reason}"
     else:
         why = f"ran all {config.epochs} epochs (trainer.epochs)"
+        if config.max_steps is not None and state.step >= config.max_steps:
+            why = f"ran {config.epochs} epochs, the first to reach {config.max_steps} steps "
+            why += "(trainer.max_steps)"
     return f"{kept}; {why}"
 
 

@@ -58,6 +58,7 @@ from rnnkit.training.epochs import (
     describe_end,
     epoch_seed,
     is_improvement,
+    planned_epochs,
     set_sampler_epoch,
     warn_if_config_changed,
 )
@@ -173,6 +174,7 @@ class Trainer:
             self.steps_per_epoch = len(train_loader)
         except TypeError:
             self.steps_per_epoch = None
+        self._cap_epochs()
         self.scheduler = build_scheduler(self.optimizer, self.config, self.steps_per_epoch)
         self.average = build_average(self.model, self.config.ema_epochs, self.steps_per_epoch)
         self.state, self._resumed_rng = TrainState(), None
@@ -198,6 +200,19 @@ class Trainer:
             (self.out_dir / METRICS_FILE).unlink(missing_ok=True)
             (self.out_dir / CURVES_FILE).unlink(missing_ok=True)
             shutil.rmtree(self.out_dir / checkpoint.CHECKPOINTS_DIR, ignore_errors=True)
+
+    def _cap_epochs(self) -> None:
+        """Lowers ``config.epochs`` to the epochs that reach ``config.max_steps``, saying so."""
+        epochs = planned_epochs(self.config, self.steps_per_epoch)
+        if epochs < self.config.epochs:
+            if self.is_main:
+                logger.info(
+                    "%d epochs, not %d: %d steps an epoch reach trainer.max_steps=%d in %d "
+                    "(--set trainer.max_steps=none lifts the cap)",
+                    epochs, self.config.epochs, self.steps_per_epoch, self.config.max_steps,
+                    epochs,
+                )  # fmt: skip
+            self.config = dataclasses.replace(self.config, epochs=epochs)
 
     def _resume(self, latest: Path, saved: dict[str, Any]) -> None:
         if self.is_main:  # (re)publish the state resumed, dropping any newer, damaged one
