@@ -85,8 +85,7 @@ def test_classification_leaves_them_out_of_train_and_dev(tmp_path, dropping_toke
 def test_tagging_leaves_them_out_of_train_dev_and_evaluation(monkeypatch, tagger_dir, caplog):
     empty = TaggedExample([], [], None, "data.conll", 7)
     found = TaggedExample(["Anna"], ["B-PER"], None, "data.conll", 1)
-    reading = dataclasses.make_dataclass("Read", ["examples", "report"])
-    monkeypatch.setattr(tagging_train, "read_tagging", lambda *a: reading([found, empty], None))
+    monkeypatch.setattr(tagging_train, "read_tagged", lambda *a, **k: ([found, empty], None))
     monkeypatch.setattr(tagging_train, "describe_read", lambda *a: None)
     with caplog.at_level(logging.INFO, logger="rnnkit"):
         settings = tagging_train.TagDataSettings(train="data.conll", dev="data.conll")
