@@ -102,34 +102,35 @@ def test_tag_trains_the_joint_model_and_the_tagger_on_a_training_subset(tiny_dat
     ]  # fmt: skip
 
 
+# The tiny runs whose models decode_runtimes.py reuses: script -> options.
+DECODER_RUNS = {
+    "translate": ["--dataset", "multi30k", "--epochs", "1", "--embedding-dim", "16",
+                  "--hidden-size", "16"],
+    "generate": ["--parts", "names", "--cells", "lstm", "--epochs", "1",
+                 "--classifier-epochs", "1"],
+}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def translated(tiny_data, tmp_path_factory) -> Path:
-    """The results folder of one tiny translate.py run."""
-    results = tmp_path_factory.mktemp("translate")
-    run_script("translate", "--dataset", "multi30k", "--epochs", "1", "--embedding-dim", "16",
-               "--hidden-size", "16", data=tiny_data, results=results)  # fmt: skip
-    return results
+def decoder_runs(tiny_data, tmp_path_factory) -> dict[str, Path]:
+    """The results folder of each of ``DECODER_RUNS``, run once."""
+    folders = {}
+    for script, options in DECODER_RUNS.items():
+        folders[script] = tmp_path_factory.mktemp(script)
+        run_script(script, *options, data=tiny_data, results=folders[script])
+    return folders
 
 
-def test_translate_scores_greedy_and_beam_decoding(translated):
-    (row,) = record(translated, "translate")["rows"]
+def test_translate_scores_greedy_and_beam_decoding(decoder_runs):
+    (row,) = record(decoder_runs["translate"], "translate")["rows"]
     assert (row["name"], row["n_dev"], row["epochs_run"]) == ("multi30k-bigru-dot", DEV, 1)
     for decoding in ("greedy", "beam5"):
         assert 0 <= row[decoding]["bleu"] <= 100 and 0 <= row[decoding]["chrf"] <= 100
     assert row["target_tokens_per_second"] > 0
 
 
-@pytest.fixture(scope="module")
-def generated(tiny_data, tmp_path_factory) -> Path:
-    """The results folder of one tiny generate.py run (the names part)."""
-    results = tmp_path_factory.mktemp("generate")
-    run_script("generate", "--parts", "names", "--cells", "lstm", "--epochs", "1",
-               "--classifier-epochs", "1", data=tiny_data, results=results)  # fmt: skip
-    return results
-
-
-def test_generate_measures_perplexity_fidelity_novelty_and_beam_search(generated):
-    recorded = record(generated, "generate")
+def test_generate_measures_perplexity_fidelity_novelty_and_beam_search(decoder_runs):
+    recorded = record(decoder_runs["generate"], "generate")
     (row,) = recorded["rows"]
     assert (row["dataset"], row["cell"], row["epochs_run"]) == ("names", "lstm", 1)
     assert row["perplexity"] > 1
@@ -142,11 +143,13 @@ def test_generate_measures_perplexity_fidelity_novelty_and_beam_search(generated
     assert "results_dir" not in recorded["args"]
 
 
-def test_decode_runtimes_compares_onnx_with_torch(translated, generated, tiny_data, tmp_path):
+def test_decode_runtimes_compares_onnx_with_torch(decoder_runs, tiny_data, tmp_path):
+    translator = decoder_runs["translate"] / "translate-runs/multi30k-bigru-dot"
+    generator = decoder_runs["generate"] / "generate-runs/names-lstm"
     run_script(
-        "decode_runtimes", "--translator", str(translated / "translate-runs/multi30k-bigru-dot"),
-        "--dev", str(tiny_data / "multi30k/val"), "--sentences", "4",
-        "--generator", str(generated / "generate-runs/names-lstm"), "--condition", "Arabic",
+        "decode_runtimes", "--translator", str(translator), "--dev",
+        str(tiny_data / "multi30k/val"), "--sentences", "4",
+        "--generator", str(generator), "--condition", "Arabic",
         "--texts", "3", "--rounds", "1", data=tiny_data, results=tmp_path,
     )  # fmt: skip
     rows = record(tmp_path, "decode_runtimes")["rows"]
