@@ -6,6 +6,8 @@ accuracy, macro F1, training time and training tokens/s. Data sets are read from
 
     python benchmarks/classify.py                              # everything (long)
     python benchmarks/classify.py --datasets atis,names --cells lstm,bilstm
+    python benchmarks/classify.py --datasets names --cells lstm --epochs 1 \
+        --results-dir /tmp/classify-trial          # a trial run, the record left alone
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import dataclasses
 import json
 import logging
 import time
-from pathlib import Path
 
 import torch
 from rich.console import Console
@@ -23,13 +24,11 @@ from rich.table import Table
 
 import rnnkit
 from paths import SHARED_DATA
-from record import write_json
+from record import add_results_dir, write_json
 from rnnkit.models import ClassifierConfig
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 from rnnkit.tasks.common import DataSettings
 from rnnkit.training import TrainerConfig
-
-RUNS = Path(__file__).resolve().parent / "results" / "classify-runs"
 
 # Per data set: paths, tokenizer and the settings that differ from the defaults below.
 DATASETS = {
@@ -58,7 +57,11 @@ CELLS = {
 }
 
 
-def build_config(dataset: str, cell_name: str, seed: int) -> ClassifyConfig:
+def build_config(
+    dataset: str, cell_name: str, seed: int, epochs: int | None = None
+) -> ClassifyConfig:
+    """The benchmark's classifier for ``dataset`` and ``cell_name``; ``epochs`` overrides
+    the data set's."""
     settings = DATASETS[dataset]
     cell, bidirectional = CELLS[cell_name]
     data = DataSettings(
@@ -79,14 +82,19 @@ def build_config(dataset: str, cell_name: str, seed: int) -> ClassifyConfig:
         output_dropout=0.4,
     )
     trainer = TrainerConfig(
-        epochs=settings["epochs"], lr=2e-3, monitor="accuracy", mode="max", patience=4, seed=seed
+        epochs=epochs or settings["epochs"],
+        lr=2e-3,
+        monitor="accuracy",
+        mode="max",
+        patience=4,
+        seed=seed,
     )
     return ClassifyConfig(data=data, model=model, trainer=trainer)
 
 
-def run_one(dataset: str, cell_name: str, seed: int) -> dict:
-    config = build_config(dataset, cell_name, seed)
-    out = RUNS / f"{dataset}-{cell_name}"
+def run_one(dataset: str, cell_name: str, arguments: argparse.Namespace) -> dict:
+    config = build_config(dataset, cell_name, arguments.seed, arguments.epochs)
+    out = arguments.results_dir / "classify-runs" / f"{dataset}-{cell_name}"
     start = time.perf_counter()
     result = train_classifier(config, out, progress=False)
     seconds = time.perf_counter() - start
@@ -150,6 +158,8 @@ def main() -> None:
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--cells", default=",".join(CELLS))
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--epochs", type=int, default=None, help="override the per-set epochs")
+    add_results_dir(parser)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows = []
@@ -158,12 +168,12 @@ def main() -> None:
             print(f"skipping {dataset}: {SHARED_DATA / DATASETS[dataset]['train']} not found")
             continue
         for cell_name in arguments.cells.split(","):
-            rows.append(run_one(dataset, cell_name, arguments.seed))
+            rows.append(run_one(dataset, cell_name, arguments))
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "config"}), flush=True)
             write_json(f"classify-{arguments.datasets.replace(',', '_')}", {
                 "torch": torch.__version__, "rnnkit": rnnkit.__version__,
                 "threads": torch.get_num_threads(), "rows": rows,
-            }, key=("dataset", "cell"))  # fmt: skip
+            }, key=("dataset", "cell"), results=arguments.results_dir)  # fmt: skip
     show(rows)
 
 

@@ -10,6 +10,7 @@ the ONNX/torch ratio, and whether both runtimes produced the same outputs.
         --translator results/translate-runs/cmn-eng-bilstm-dot-e6 \
         --dev ../../shared/data/cmn-eng/dev.txt \
         --generator results/generate-runs/names-lstm --condition Russian
+    # --results-dir DIR writes the JSON record elsewhere (a trial run)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 import rnnkit
-from record import write_json
+from record import add_results_dir, write_json
 from rnnkit.export import export_onnx
 from rnnkit.tasks.translation import read_pairs
 from timing import interleaved_medians
@@ -89,6 +90,7 @@ def main() -> None:
     parser.add_argument("--condition", default=None)
     parser.add_argument("--texts", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    add_results_dir(parser)
     args = parser.parse_args()
     report = {"command": " ".join(["python", *sys.argv]), "rows": {}}
     with tempfile.TemporaryDirectory() as folder:
@@ -103,7 +105,7 @@ def main() -> None:
         times = f"torch {row['torch_s']:8.3f} s  onnx {row['onnx_s']:8.3f} s"
         print(f"{name:45s} {times}  ratio {row['onnx_over_torch']:.2f}  "
               f"same outputs: {row['same_outputs']}")  # fmt: skip
-    print(f"wrote {write_json('decode_runtimes', report)}")
+    print(f"wrote {write_json('decode_runtimes', report, results=args.results_dir)}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ checked at epoch ends). Data come from ``$RNNKIT_DATA`` (default ``../shared/dat
 
     OMP_NUM_THREADS=1 python benchmarks/generate.py                  # everything
     OMP_NUM_THREADS=1 python benchmarks/generate.py --parts names --cells lstm
+    python benchmarks/generate.py --parts names --cells lstm --epochs 1 --classifier-epochs 1 \
+        --results-dir /tmp/generate-trial          # a trial run, the record left alone
 """
 
 from __future__ import annotations
@@ -34,14 +36,13 @@ from rich.table import Table
 import rnnkit
 from classify import build_config as classifier_config
 from paths import SHARED_DATA
-from record import write_json
+from record import add_results_dir, write_json
 from rnnkit.models.language_model import LanguageModelConfig
 from rnnkit.tasks.classification import train_classifier
 from rnnkit.tasks.generation import GenerateConfig, TextGenerator, train_generator
 from rnnkit.tasks.lm_data import GenerateData, read_texts
 from rnnkit.training import TrainerConfig
 
-RUNS = Path(__file__).resolve().parent / "results" / "generate-runs"
 CELLS = ("rnn", "lstm", "gru")
 ROW_KEY = ("dataset", "cell")  # a rerun replaces the row of its data set and cell
 
@@ -97,9 +98,14 @@ def train_bounded(train, config, out: Path, max_minutes: float):
     return result, time.perf_counter() - start
 
 
+def runs(args: argparse.Namespace) -> Path:
+    """The folder of the trained models."""
+    return args.results_dir / "generate-runs"
+
+
 def run_lm(dataset: str, cell: str, args: argparse.Namespace) -> dict:
     config = build_config(dataset, cell, args)
-    out = RUNS / f"{dataset}-{cell}"
+    out = runs(args) / f"{dataset}-{cell}"
     result, seconds = train_bounded(train_generator, config, out, args.max_minutes)
     return {
         "dataset": dataset,
@@ -119,10 +125,10 @@ def names_classifier(args: argparse.Namespace):
         config, trainer=dataclasses.replace(config.trainer, epochs=args.classifier_epochs)
     )
     result, seconds = train_bounded(
-        train_classifier, config, RUNS / "names-classifier", args.max_minutes
+        train_classifier, config, runs(args) / "names-classifier", args.max_minutes
     )
     accuracy = result.best_metrics["accuracy"]
-    return rnnkit.load(RUNS / "names-classifier"), {"accuracy": accuracy, "seconds": seconds}
+    return rnnkit.load(runs(args) / "names-classifier"), {"accuracy": accuracy, "seconds": seconds}
 
 
 def fidelity_and_novelty(generator: TextGenerator, classifier, args) -> dict:
@@ -215,25 +221,34 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=5.0, help="per training run")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--results", default="generate", help="results/<name>.json to write")
+    add_results_dir(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows, checks = [], {}
-    results = {"torch": torch.__version__, "rnnkit": rnnkit.__version__, "args": vars(args)}
+    recorded = {key: value for key, value in vars(args).items() if key != "results_dir"}
+    results = {"torch": torch.__version__, "rnnkit": rnnkit.__version__, "args": recorded}
+
+    def record() -> None:  # after each run: a stopped sweep keeps its rows
+        payload = {**results, "rows": rows, "checks": checks}
+        write_json(args.results, payload, key=ROW_KEY, results=args.results_dir)
+
     for dataset in args.parts.split(","):
         for cell in args.cells.split(","):
             rows.append(run_lm(dataset, cell, args))
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "config"}), flush=True)
-            write_json(args.results, {**results, "rows": rows, "checks": checks}, key=ROW_KEY)
+            record()
         best = min((r for r in rows if r["dataset"] == dataset), key=lambda r: r["perplexity"])
-        generator = rnnkit.load(RUNS / f"{dataset}-{best['cell']}")
+        generator = rnnkit.load(runs(args) / f"{dataset}-{best['cell']}")
         prompts = names_prompts(generator) if dataset == "names" else text_prompts(dataset)
         checks[f"{dataset} beam vs greedy ({best['cell']})"] = beam_vs_greedy(generator, prompts)
         if dataset == "names":
             classifier, info = names_classifier(args)
             for cell in args.cells.split(","):
-                check = fidelity_and_novelty(rnnkit.load(RUNS / f"names-{cell}"), classifier, args)
+                check = fidelity_and_novelty(
+                    rnnkit.load(runs(args) / f"names-{cell}"), classifier, args
+                )
                 checks[f"names fidelity/novelty ({cell})"] = {**check, "classifier": info}
-        write_json(args.results, {**results, "rows": rows, "checks": checks}, key=ROW_KEY)
+        record()
     show(rows, checks)
 
 

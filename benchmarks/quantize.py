@@ -12,6 +12,8 @@ Targets: int8 p50 <= 0.6x fp32 ONNX; the metric drops by at most 0.5 point.
 
     python benchmarks/quantize.py                   # train both briefly, time on 1 thread
     python benchmarks/quantize.py --model runs/intent=../shared/data/atis/valid
+    python benchmarks/quantize.py --atis-epochs 1 --conll-epochs 1 --rounds 20 \
+        --results-dir /tmp/quantize-trial          # a trial run, the record left alone
 """
 
 from __future__ import annotations
@@ -29,19 +31,18 @@ from rich.table import Table
 
 import rnnkit
 from paths import SHARED_DATA
-from record import write_json
+from record import add_results_dir, write_json
 from rnnkit.export import export_onnx
 from rnnkit.export.quantize import TASK_METRICS, QuantizeSettings, quantize_int8
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 from rnnkit.tasks.tagging_train import TagConfig, TagDataSettings, train_tagger
 
-RUNS = Path(__file__).resolve().parent / "results" / "quantize-runs"
 TARGET_RATIO, TARGET_DROP = 0.6, 0.5
 
 
-def train_atis(epochs: int) -> tuple[Path, str]:
+def train_atis(epochs: int, runs: Path) -> tuple[Path, str]:
     """The default classifier on ATIS intents without character features (the model this
-    table was measured on, before they became the default), ``epochs`` epochs."""
+    table was measured on, before they became the default), ``epochs`` epochs, in ``runs``."""
     config = ClassifyConfig()
     config = dataclasses.replace(
         config, model=dataclasses.replace(config.model, char_features=False)
@@ -49,25 +50,25 @@ def train_atis(epochs: int) -> tuple[Path, str]:
     dev = str(SHARED_DATA / "atis" / "valid")
     data = dataclasses.replace(config.data, train=str(SHARED_DATA / "atis" / "train"), dev=dev)
     trainer = dataclasses.replace(config.trainer, epochs=epochs)
-    out = RUNS / "atis-intent"
+    out = runs / "atis-intent"
     train_classifier(dataclasses.replace(config, data=data, trainer=trainer), out, progress=False)
     return out, dev
 
 
-def train_conll(epochs: int) -> tuple[Path, str]:
-    """The default tagger on CoNLL-2003 English NER, ``epochs`` epochs."""
+def train_conll(epochs: int, runs: Path) -> tuple[Path, str]:
+    """The default tagger on CoNLL-2003 English NER, ``epochs`` epochs, in ``runs``."""
     config = TagConfig()
     dev = str(SHARED_DATA / "conll2003" / "dev.bio.tsv")
     data = TagDataSettings(train=str(SHARED_DATA / "conll2003" / "train.bio.tsv"), dev=dev)
     trainer = dataclasses.replace(config.trainer, epochs=epochs)
-    out = RUNS / "conll-ner"
+    out = runs / "conll-ner"
     train_tagger(dataclasses.replace(config, data=data, trainer=trainer), out, progress=False)
     return out, dev
 
 
-def measure(name: str, directory: Path, dev: str, settings: QuantizeSettings) -> dict:
-    """Exports and quantizes a copy of ``directory``; the row of the table."""
-    copy = RUNS / f"{name}-measured"
+def measure(name: str, directory: Path, dev: str, settings: QuantizeSettings, runs: Path) -> dict:
+    """Exports and quantizes a copy of ``directory`` (made in ``runs``); the row of the table."""
+    copy = runs / f"{name}-measured"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(directory, copy)
     export_onnx(copy)
@@ -131,30 +132,32 @@ def main() -> None:
         "--threads", type=int, default=1, help="threads while timing (serving: 1 per worker)"
     )
     parser.add_argument("--name", default="quantize", help="results/<name>.json")
+    add_results_dir(parser)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     # Measure, never refuse (no accuracy or F1 drops 100 points): the table reports a drop over
     # the target as missed.
     settings = QuantizeSettings(max_drop=100.0, length=arguments.length,
                                 rounds=arguments.rounds)  # fmt: skip
+    runs = arguments.results_dir / "quantize-runs"
     models: dict[str, tuple[Path, str]] = {}
     for given in arguments.model:
         directory, _, dev = given.partition("=")
         models[Path(directory).name] = (Path(directory), dev)
     if not models:
         started = time.perf_counter()
-        models["atis-intent"] = train_atis(arguments.atis_epochs)
-        models["conll-ner"] = train_conll(arguments.conll_epochs)
+        models["atis-intent"] = train_atis(arguments.atis_epochs, runs)
+        models["conll-ner"] = train_conll(arguments.conll_epochs, runs)
         print(f"trained both in {time.perf_counter() - started:.0f} s")
     torch.set_num_threads(arguments.threads)  # ONNX Runtime sessions take torch's count
-    rows = [measure(name, *source, settings) for name, source in models.items()]
+    rows = [measure(name, *source, settings, runs) for name, source in models.items()]
     show(rows, settings)
     path = write_json(arguments.name, {
         "torch": torch.__version__, "rnnkit": rnnkit.__version__,
         "threads": torch.get_num_threads(), "settings": dataclasses.asdict(settings),
         "epochs": {"atis": arguments.atis_epochs, "conll": arguments.conll_epochs},
         "targets": {"ratio": TARGET_RATIO, "drop_points": TARGET_DROP}, "rows": rows,
-    }, key=("model",))  # fmt: skip
+    }, key=("model",), results=arguments.results_dir)  # fmt: skip
     print(f"wrote {path}")
 
 

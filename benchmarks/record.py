@@ -9,6 +9,7 @@ so a reader never sees a half-written file either.
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import json
 import os
@@ -17,6 +18,15 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def add_results_dir(parser: argparse.ArgumentParser) -> None:
+    """Adds ``--results-dir``, the folder of a benchmark's JSON record and of the model
+    directories it trains (default ``benchmarks/results``): a trial run points it elsewhere."""
+    parser.add_argument(
+        "--results-dir", type=Path, default=RESULTS,
+        help="folder of the JSON record and the trained runs (default benchmarks/results)",
+    )  # fmt: skip
 
 
 def row_key(row: dict[str, Any], key: Sequence[str]) -> tuple:

@@ -16,6 +16,7 @@ tiny model: tests/reliability/test_serving_faults.py. From ``benchmarks/``:
 
     OMP_NUM_THREADS=1 python soak.py            # 20,000 requests, writes results/soak.json
     OMP_NUM_THREADS=1 python soak.py --requests 2000 --model-dir ../runs/intent
+    python soak.py --requests 200 --results-dir /tmp/soak-trial   # a trial, the record left alone
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from record import add_results_dir, write_json
 from serve import REJECTIONS, free_port, http_request, read_response, wait_for_health
 
 MALFORMED_EVERY = 10  # request i is malformed when i % 10 == 9: exactly 10 %
@@ -161,9 +163,8 @@ def main() -> None:
     parser.add_argument("--runtime", default="onnx")
     parser.add_argument("--workers", type=int, default=1, help="rnnkit serve --workers.")
     parser.add_argument("--output", default="soak", help="JSON name under results/.")
+    add_results_dir(parser)
     args = parser.parse_args()
-
-    from record import write_json
     from serve import benchmark_sentences, prepare_model
 
     with tempfile.TemporaryDirectory() as folder:
@@ -179,7 +180,7 @@ def main() -> None:
         **result,
     }
     print(json.dumps(report, indent=2))
-    print(f"wrote {write_json(args.output, report)}")
+    print(f"wrote {write_json(args.output, report, results=args.results_dir)}")
     if not result["passed"]:
         sys.exit(1)
 

@@ -11,6 +11,8 @@ moves, repaired. Data sets are read from
     python benchmarks/tag.py                                      # everything (long)
     python benchmarks/tag.py --datasets atis --variants crf+chars,softmax --epochs 5
     python benchmarks/tag.py --datasets msra --max-train 10000    # a training subset
+    python benchmarks/tag.py --datasets conll --variants crf --epochs 1 --max-train 200 \
+        --results-dir /tmp/tag-trial               # a trial run, the record left alone
 """
 
 from __future__ import annotations
@@ -28,13 +30,11 @@ from rich.table import Table
 
 import rnnkit
 from paths import SHARED_DATA
-from record import write_json
+from record import add_results_dir, write_json
 from rnnkit.data import read_tagging
 from rnnkit.models import JointConfig, TaggerConfig
 from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, TagDataSettings, train_tagger
 from rnnkit.training import TrainerConfig
-
-RUNS = Path(__file__).resolve().parent / "results" / "tag-runs"
 
 # Per data set: paths and the settings that differ from the defaults in `build_config`.
 DATASETS = {
@@ -93,13 +93,24 @@ def build_config(
     return TagConfig(data=data, model=TaggerConfig(**model), trainer=trainer)
 
 
-def training_file(dataset: str, max_train: int | None) -> str:
-    """The train split, or a file of its first ``max_train`` sentences (written to RUNS)."""
+def training_file(dataset: str, max_train: int | None, runs: Path) -> str:
+    """The train split, or its first ``max_train`` sentences written to ``runs`` in the split's
+    layout: a CoNLL file, or an ATIS/SNIPS folder (``seq.in``, ``seq.out``, ``label``)."""
     path = SHARED_DATA / DATASETS[dataset]["train"]
-    if max_train is None or path.is_dir():
+    if max_train is None:
         return str(path)
     examples = read_tagging(path).examples[:max_train]
-    subset = RUNS / f"{dataset}-train-{max_train}.txt"
+    subset = runs / f"{dataset}-train-{max_train}"
+    if path.is_dir():
+        subset.mkdir(parents=True, exist_ok=True)
+        for name, lines in (
+            ("seq.in", [" ".join(e.tokens) for e in examples]),
+            ("seq.out", [" ".join(e.tags) for e in examples]),
+            ("label", [e.intent or "" for e in examples]),
+        ):
+            (subset / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return str(subset)
+    subset = subset.with_suffix(".txt")
     subset.parent.mkdir(parents=True, exist_ok=True)
     lines = [
         "\n".join(f"{t}\t{g}" for t, g in zip(e.tokens, e.tags, strict=True)) for e in examples
@@ -109,13 +120,14 @@ def training_file(dataset: str, max_train: int | None) -> str:
 
 
 def run_one(dataset: str, variant: str, arguments: argparse.Namespace) -> dict:
-    train = training_file(dataset, arguments.max_train)
+    runs = arguments.results_dir / "tag-runs"
+    train = training_file(dataset, arguments.max_train, runs)
     config = build_config(
         dataset, variant, arguments.seed, arguments.epochs, train, arguments.word_dropout
     )
     suffix = f"-wd{arguments.word_dropout}" if arguments.word_dropout else ""
     suffix += f"-first{arguments.max_train}" if arguments.max_train else ""
-    out = RUNS / f"{dataset}-{variant}{suffix}"
+    out = runs / f"{dataset}-{variant}{suffix}"
     start = time.perf_counter()
     result = train_tagger(config, out, progress=False)
     seconds = time.perf_counter() - start
@@ -170,6 +182,7 @@ def main() -> None:
     parser.add_argument("--max-train", type=int, default=None, help="first N train sentences")
     parser.add_argument("--word-dropout", type=float, default=0.0, help="read words as <unk>")
     parser.add_argument("--seed", type=int, default=13)
+    add_results_dir(parser)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows = []
@@ -190,7 +203,7 @@ def main() -> None:
             write_json(name, {
                 "torch": torch.__version__, "rnnkit": rnnkit.__version__,
                 "threads": torch.get_num_threads(), "rows": rows,
-            }, key=("dataset", "variant"))  # fmt: skip
+            }, key=("dataset", "variant"), results=arguments.results_dir)  # fmt: skip
     show(rows)
 
 

@@ -8,6 +8,8 @@ writes ``benchmarks/results/translate.json`` (runs accumulate; a rerun replaces 
     OMP_NUM_THREADS=1 python benchmarks/translate.py --dataset multi30k --encoder bigru \
         --attention dot --max-minutes 30 --epochs 8
     python benchmarks/translate.py --table        # print the recorded table only
+    python benchmarks/translate.py --epochs 1 --max-examples 500 --dev-max-examples 50 \
+        --hidden-size 32 --results-dir /tmp/translate-trial   # a trial, the record left alone
 """
 
 from __future__ import annotations
@@ -24,14 +26,12 @@ from rich.table import Table
 
 import rnnkit
 from paths import SHARED_DATA
-from record import RESULTS, read_rows, write_json
+from record import add_results_dir, read_rows, write_json
 from rnnkit.models.encoder import EncoderConfig
 from rnnkit.models.seq2seq import DecoderConfig, Seq2SeqConfig
 from rnnkit.tasks.translation import TranslateConfig, TranslationData, Translator, read_pairs
 from rnnkit.tasks.translation_train import train_translator
 from rnnkit.training import TrainerConfig
-
-RUNS = RESULTS / "translate-runs"
 
 # Per data set: the files and settings that differ from TranslationData's defaults.
 DATASETS = {
@@ -85,7 +85,7 @@ def run_one(arguments: argparse.Namespace) -> dict:
         name += f"-{arguments.max_examples}pairs"
     if arguments.tag:
         name += f"-{arguments.tag}"
-    out = RUNS / name
+    out = arguments.results_dir / "translate-runs" / name
     start = time.perf_counter()
     result = train_translator(config, out, progress=False)
     train_seconds = time.perf_counter() - start
@@ -157,16 +157,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--tag", default="", help="Suffix of the run's name (keeps its row).")
     parser.add_argument("--table", action="store_true", help="Only print the recorded table.")
+    add_results_dir(parser)
     arguments = parser.parse_args()
     if not arguments.table:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
         row = run_one(arguments)
         print(json.dumps({k: v for k, v in row.items() if k not in ("config", "epochs")}))
+        # merged at write time: runs side by side keep their rows
         write_json("translate", {
             "torch": torch.__version__, "rnnkit": rnnkit.__version__,
             "threads": torch.get_num_threads(), "rows": [row],
-        }, key=("name",))  # fmt: skip  # merged at write time: runs side by side keep their rows
-    show(read_rows("translate"))
+        }, key=("name",), results=arguments.results_dir)  # fmt: skip
+    show(read_rows("translate", results=arguments.results_dir))
 
 
 if __name__ == "__main__":
