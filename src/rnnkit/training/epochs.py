@@ -1,7 +1,9 @@
-"""The epoch loop's pure rules: improvement, per-epoch seeds and samplers, the end line."""
+"""The epoch loop's rules: how many epochs, improvement, per-epoch seeds and samplers, the
+end line."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Iterable
@@ -30,6 +32,20 @@ def planned_epochs(config: TrainerConfig, steps_per_epoch: int | None) -> int:
     if config.max_steps is None or not steps_per_epoch:
         return config.epochs
     return min(config.epochs, math.ceil(config.max_steps / steps_per_epoch))
+
+
+def cap_epochs(config: TrainerConfig, steps_per_epoch: int | None, log: bool) -> TrainerConfig:
+    """``config`` with ``epochs`` lowered to `planned_epochs`, saying so when ``log``."""
+    epochs = planned_epochs(config, steps_per_epoch)
+    if epochs == config.epochs:
+        return config
+    if log:
+        logger.info(
+            "%d epochs, not %d: %d steps an epoch reach trainer.max_steps=%d in %d "
+            "(--set trainer.max_steps=none lifts the cap)",
+            epochs, config.epochs, steps_per_epoch, config.max_steps, epochs,
+        )  # fmt: skip
+    return dataclasses.replace(config, epochs=epochs)
 
 
 def describe_end(state: TrainState, config: TrainerConfig) -> str:

@@ -55,10 +55,10 @@ from rnnkit.training.distributed import (
     wrap_model,
 )
 from rnnkit.training.epochs import (
+    cap_epochs,
     describe_end,
     epoch_seed,
     is_improvement,
-    planned_epochs,
     set_sampler_epoch,
     warn_if_config_changed,
 )
@@ -174,7 +174,7 @@ class Trainer:
             self.steps_per_epoch = len(train_loader)
         except TypeError:
             self.steps_per_epoch = None
-        self._cap_epochs()
+        self.config = cap_epochs(self.config, self.steps_per_epoch, log=self.is_main)
         self.scheduler = build_scheduler(self.optimizer, self.config, self.steps_per_epoch)
         self.average = build_average(self.model, self.config.ema_epochs, self.steps_per_epoch)
         self.state, self._resumed_rng = TrainState(), None
@@ -184,14 +184,8 @@ class Trainer:
             checkpoint.remove_temporaries(self.out_dir)
             for name, data in self.files.items():
                 checkpoint.write_json(self.out_dir / name, data)
-        model, optimizer, scheduler = self.model, self.optimizer, self.scheduler
-        found = (
-            checkpoint.load_newest_resume_state(
-                self.out_dir, model, optimizer, scheduler, self.average
-            )
-            if resume
-            else None
-        )
+        states = (self.model, self.optimizer, self.scheduler, self.average)
+        found = checkpoint.load_newest_resume_state(self.out_dir, *states) if resume else None
         if resume and found is None:
             logger.warning("no resume state in %s; training from the start", self.out_dir)
         if found is not None:
@@ -200,19 +194,6 @@ class Trainer:
             (self.out_dir / METRICS_FILE).unlink(missing_ok=True)
             (self.out_dir / CURVES_FILE).unlink(missing_ok=True)
             shutil.rmtree(self.out_dir / checkpoint.CHECKPOINTS_DIR, ignore_errors=True)
-
-    def _cap_epochs(self) -> None:
-        """Lowers ``config.epochs`` to the epochs that reach ``config.max_steps``, saying so."""
-        epochs = planned_epochs(self.config, self.steps_per_epoch)
-        if epochs < self.config.epochs:
-            if self.is_main:
-                logger.info(
-                    "%d epochs, not %d: %d steps an epoch reach trainer.max_steps=%d in %d "
-                    "(--set trainer.max_steps=none lifts the cap)",
-                    epochs, self.config.epochs, self.steps_per_epoch, self.config.max_steps,
-                    epochs,
-                )  # fmt: skip
-            self.config = dataclasses.replace(self.config, epochs=epochs)
 
     def _resume(self, latest: Path, saved: dict[str, Any]) -> None:
         if self.is_main:  # (re)publish the state resumed, dropping any newer, damaged one
@@ -355,8 +336,7 @@ class Trainer:
 
     @property
     def kept_model(self) -> nn.Module:
-        """The weights evaluated and saved: the weight average when ``config.ema_epochs`` is
-        set, else the trained model itself."""
+        """The weights evaluated and saved: the average (``config.ema_epochs``) or the model."""
         return self.average.module if self.average is not None else self.model
 
     def _evaluate(self) -> dict[str, float]:
