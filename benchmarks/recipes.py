@@ -96,8 +96,9 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
         "model.pooling=max", *TUNED, "model.char_features=auto", "model.locked_dropout=true",
     ),
     # max-chars (and chars-e20) evaluating and keeping a weight average over about one epoch;
-    # the defaults are chars-e20-ema1 with a cap of 10,000 steps, which only binds above 32,000
-    # training examples (SST-2: 10 epochs, i.e. chars-ema1)
+    # the defaults are chars-e20-ema1 with caps of 10,000 steps on the run and 250 on the
+    # average's horizon, which bind only on large sets (training as chars-e20-ema1 up to
+    # 16,000 examples)
     "chars-ema1": ("model.pooling=max", *TUNED, "model.char_features=auto", "trainer.ema_epochs=1"),
     "chars-e20-ema1": (
         "model.pooling=max", *TUNED, "model.char_features=auto", "trainer.epochs=20",

@@ -25,6 +25,8 @@ def test_decay_turns_epochs_into_a_per_step_horizon():
     assert ema_decay(1.0, 100) == pytest.approx(0.99)
     assert ema_decay(0.5, 100) == pytest.approx(0.98)
     assert ema_decay(0.01, 10) == 0.0  # shorter than a step: the last weights
+    assert ema_decay(1.0, 1053, max_steps=250) == pytest.approx(1 - 1 / 250)  # a long epoch
+    assert ema_decay(1.0, 70, max_steps=250) == pytest.approx(1 - 1 / 70)  # the cap not reached
 
 
 def test_average_is_the_bias_corrected_exponential_average_of_the_steps():
@@ -62,6 +64,8 @@ def test_off_by_default_and_bad_settings_are_named():
     assert build_average(nn.Linear(2, 2), 0.0, 10) is None
     with pytest.raises(ConfigError, match=r"trainer.ema_epochs must be >= 0, got -1"):
         TrainerConfig(ema_epochs=-1)
+    with pytest.raises(ConfigError, match=r"trainer.ema_max_steps must be > 0 or None, got 0"):
+        TrainerConfig(ema_max_steps=0)
     with pytest.raises(ConfigError, match=r"trainer.ema_epochs needs a train loader with a len"):
         build_average(nn.Linear(2, 2), 1.0, None)
 

@@ -4,7 +4,9 @@ Polyak averaging (Polyak & Juditsky 1992): the weights a run keeps are an averag
 last steps of the optimisation path rather than its last point, which removes most of the
 step-to-step noise of a high learning rate. ``TrainerConfig.ema_epochs`` sets the horizon in
 epochs of steps, so one setting means the same thing on 5,000 examples and on 500,000:
-the decay per optimizer step is ``1 - 1 / (ema_epochs * steps_per_epoch)``.
+the decay per optimizer step is ``1 - 1 / horizon`` with ``horizon = ema_epochs *
+steps_per_epoch`` steps, at most ``TrainerConfig.ema_max_steps`` (a long epoch of a large data
+set would otherwise average weights far apart).
 
 The average starts at the first update's weights and is bias-corrected as Adam's moments
 are (Kingma & Ba 2015), so the early epochs are not pulled towards the initial weights:
@@ -23,9 +25,13 @@ from torch.optim.swa_utils import AveragedModel
 from rnnkit.errors import ConfigError
 
 
-def ema_decay(ema_epochs: float, steps_per_epoch: int) -> float:
-    """The per-step decay β for a horizon of ``ema_epochs`` epochs of ``steps_per_epoch``."""
-    return 1.0 - 1.0 / max(1.0, ema_epochs * steps_per_epoch)
+def ema_decay(ema_epochs: float, steps_per_epoch: int, max_steps: int | None = None) -> float:
+    """The per-step decay β for a horizon of ``ema_epochs`` epochs of ``steps_per_epoch``,
+    at most ``max_steps`` steps."""
+    horizon = ema_epochs * steps_per_epoch
+    if max_steps is not None:
+        horizon = min(horizon, max_steps)
+    return 1.0 - 1.0 / max(1.0, horizon)
 
 
 def bias_corrected_update(decay: float) -> Callable[[list[Tensor], list[Tensor], Tensor], None]:
@@ -48,9 +54,10 @@ def bias_corrected_update(decay: float) -> Callable[[list[Tensor], list[Tensor],
 
 
 def build_average(
-    model: nn.Module, ema_epochs: float, steps_per_epoch: int | None
+    model: nn.Module, ema_epochs: float, steps_per_epoch: int | None, max_steps: int | None = None
 ) -> AveragedModel | None:
-    """The EMA copy of ``model`` for ``ema_epochs`` (None when it is 0: no averaging)."""
+    """The EMA copy of ``model`` for ``ema_epochs`` (None when it is 0: no averaging), its
+    horizon at most ``max_steps``."""
     if not ema_epochs:
         return None
     if steps_per_epoch is None:
@@ -58,5 +65,5 @@ def build_average(
             "trainer.ema_epochs needs a train loader with a length (len(loader)) to turn "
             "epochs into steps; set trainer.ema_epochs=0 for an iterable without one"
         )
-    update = bias_corrected_update(ema_decay(ema_epochs, steps_per_epoch))
+    update = bias_corrected_update(ema_decay(ema_epochs, steps_per_epoch, max_steps))
     return AveragedModel(model, multi_avg_fn=update, use_buffers=True)

@@ -62,6 +62,9 @@ class TrainerConfig:
     # many epochs of optimizer steps instead of the raw weights (rnnkit.training.averaging);
     # 0 turns averaging off.
     ema_epochs: float = 0.0
+    # The weight average's horizon in optimizer steps is at most this (large data sets have
+    # long epochs); None: ema_epochs alone sets it.
+    ema_max_steps: int | None = None
     # Seeds python, numpy and torch, and each epoch's data order: same seed, same run (CPU).
     seed: int = 13
     # Optimizer steps between progress-bar / TensorBoard updates.
@@ -92,8 +95,9 @@ class TrainerConfig:
         for name, value in positive.items():
             if not value > 0:
                 raise ConfigError(f"trainer.{name} must be > 0, got {value!r}")
-        if self.max_steps is not None and not self.max_steps > 0:
-            raise ConfigError(f"trainer.max_steps must be > 0 or None, got {self.max_steps!r}")
+        for name in ("max_steps", "ema_max_steps"):
+            if (value := getattr(self, name)) is not None and not value > 0:
+                raise ConfigError(f"trainer.{name} must be > 0 or None, got {value!r}")
         if self.max_minutes is not None and not self.max_minutes > 0:
             raise ConfigError(f"trainer.max_minutes must be > 0, got {self.max_minutes!r}")
         if self.max_grad_norm is not None and not self.max_grad_norm > 0:
