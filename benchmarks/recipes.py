@@ -8,6 +8,11 @@ data sets: the default is the best average rank, not the best score on one set.
 
     python benchmarks/recipes.py --candidates defaults,last-pooling --seeds 13,14
     python benchmarks/recipes.py --datasets atis,trec --max-train 2000 --max-dev 1000
+    python benchmarks/recipes.py --task tag --datasets conll,msra --candidates defaults,ema1
+
+``--task tag`` (CoNLL-2003, MSRA, the slots of ATIS and SNIPS; ranked on entity F1) and
+``--task joint`` (ATIS and SNIPS; ranked on sentence accuracy, the metric the joint model keeps
+its best epoch by) sweep the tagging candidates the same way; their rows keep every dev metric.
 
 Screening on subsets: ``--max-train N`` trains on a fixed random N-example subset of each
 train split (and ``--max-dev`` caps the dev split the same way). Every finished run is
@@ -27,7 +32,10 @@ import logging
 import random
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -37,6 +45,7 @@ from record import RESULTS
 from rnnkit.config import apply_overrides
 from rnnkit.data import read_classification
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
+from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, train_tagger
 
 RUNS = RESULTS / "recipes-runs"
 SUBSETS = RUNS / "subsets"
@@ -95,16 +104,53 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "max-chars-locked": (
         "model.pooling=max", *TUNED, "model.char_features=auto", "model.locked_dropout=true",
     ),
-    # max-chars (and chars-e20) evaluating and keeping a weight average over about one epoch;
-    # the defaults are chars-e20-ema1 with caps of 10,000 steps on the run and 250 on the
-    # average's horizon, which bind only on large sets (training as chars-e20-ema1 up to
-    # 16,000 examples)
-    "chars-ema1": ("model.pooling=max", *TUNED, "model.char_features=auto", "trainer.ema_epochs=1"),
+    # max-chars (and chars-e20) evaluating and keeping a weight average over about one epoch,
+    # at any horizon; the defaults are chars-e20-ema1 with a cap of 10,000 steps on the run and
+    # averaging off above a 250-step horizon, which bind only on large sets (training as
+    # chars-e20-ema1 up to 16,000 examples)
+    "chars-ema1": (
+        "model.pooling=max", *TUNED, "model.char_features=auto", "trainer.ema_epochs=1",
+        "trainer.ema_max_steps=none",
+    ),
     "chars-e20-ema1": (
         "model.pooling=max", *TUNED, "model.char_features=auto", "trainer.epochs=20",
-        "trainer.ema_epochs=1",
+        "trainer.ema_epochs=1", "trainer.ema_max_steps=none",
     ),
 }  # fmt: skip
+# Tagging (NER and slots) and joint (intent + slots) data sets, and their candidates.
+TAG_DATASETS = {
+    "conll": ("conll2003/train.bio.tsv", "conll2003/dev.bio.tsv"),
+    "msra": ("msra_ner_zh/train.txt", "msra_ner_zh/dev.txt"),
+    "atis": DATASETS["atis"],
+    "snips": DATASETS["snips"],
+}
+JOINT_DATASETS = {"atis": DATASETS["atis"], "snips": DATASETS["snips"]}
+TAG_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "defaults": (),
+    # the classification recipe's weight averaging: about one epoch, off above 250 steps
+    "ema1": ("trainer.ema_epochs=1", "trainer.ema_max_steps=250"),
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a sweep of one task trains, on which data sets, with which candidates, and the
+    dev metric that ranks them (the one the task keeps its best epoch by)."""
+
+    config: Callable[[], Any]
+    train: Callable[..., Any]
+    datasets: dict[str, tuple[str, str]]
+    candidates: dict[str, tuple[str, ...]]
+    metric: str
+
+
+TASKS = {
+    "classify": Task(ClassifyConfig, train_classifier, DATASETS, CANDIDATES, "accuracy"),
+    "tag": Task(TagConfig, train_tagger, TAG_DATASETS, TAG_CANDIDATES, "f1"),
+    "joint": Task(
+        JointTaskConfig, train_tagger, JOINT_DATASETS, TAG_CANDIDATES, "sentence_accuracy"
+    ),
+}
 
 
 def subset(path: Path, limit: int | None, name: str) -> str:
@@ -123,29 +169,37 @@ def subset(path: Path, limit: int | None, name: str) -> str:
 
 
 def run_one(dataset: str, candidate: str, seed: int, args: argparse.Namespace) -> dict:
-    train, dev = (SHARED_DATA / part for part in DATASETS[dataset])
-    overrides = [
-        f"data.train={subset(train, args.max_train, dataset + '-train')}",
-        f"data.dev={subset(dev, args.max_dev, dataset + '-dev')}",
-        f"trainer.seed={seed}",
-        *CANDIDATES[candidate],
-    ]
-    config = apply_overrides(ClassifyConfig(), overrides)
-    out = RUNS / args.tag / f"{dataset}-{candidate}-{seed}"
+    task = TASKS[args.task]
+    train, dev = (SHARED_DATA / part for part in task.datasets[dataset])
+    if args.task != "classify":  # subsets are drawn from classification files only
+        train_path, dev_path = str(train), str(dev)
+    else:
+        train_path = subset(train, args.max_train, dataset + "-train")
+        dev_path = subset(dev, args.max_dev, dataset + "-dev")
+    overrides = [f"data.train={train_path}", f"data.dev={dev_path}", f"trainer.seed={seed}"]
+    config = apply_overrides(task.config(), [*overrides, *task.candidates[candidate]])
+    name = f"{dataset}-{candidate}-{seed}"
+    out = RUNS / args.tag / (name if args.task == "classify" else f"{args.task}-{name}")
     with LOCK.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         start = time.perf_counter()
-        result = train_classifier(config, out, progress=False)
+        result = task.train(config, out, progress=False)
         seconds = time.perf_counter() - start
     saved = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    metrics = result.best_metrics
     return {
-        "dataset": dataset, "candidate": candidate, "seed": seed,
+        "task": args.task, "dataset": dataset, "candidate": candidate, "seed": seed,
         "max_train": args.max_train, "max_dev": args.max_dev,
-        "accuracy": result.best_metrics["accuracy"], "macro_f1": result.best_metrics["macro_f1"],
+        "score": metrics[task.metric], "metrics": metrics,
         "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
         "train_seconds": round(seconds, 1), "tokenizer": saved["tokenizer"]["name"],
-        "overrides": list(CANDIDATES[candidate]),
+        "overrides": list(task.candidates[candidate]),
     }  # fmt: skip
+
+
+def score(row: dict) -> float:
+    """A row's ranking metric (rows written before tagging was swept have only accuracy)."""
+    return row["score"] if "score" in row else row["accuracy"]
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -155,13 +209,13 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def summarise(rows: list[dict]) -> dict:
-    """Mean accuracy and time per (data set, candidate), ranks per data set, average ranks."""
+    """Mean score and time per (data set, candidate), ranks per data set, average ranks."""
     cells: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
         cells.setdefault((row["dataset"], row["candidate"]), []).append(row)
     means = {
         key: {
-            "accuracy": statistics.mean(r["accuracy"] for r in runs),
+            "score": statistics.mean(score(r) for r in runs),
             "seconds": statistics.mean(r["train_seconds"] for r in runs),
             "seeds": len(runs),
         }
@@ -174,14 +228,14 @@ def summarise(rows: list[dict]) -> dict:
         scored = [c for c in candidates if (dataset, c) in means]
         if len(scored) < len(candidates):
             continue  # rank only on data sets where every candidate ran
-        ordered = sorted(scored, key=lambda c: -means[(dataset, c)]["accuracy"])
+        ordered = sorted(scored, key=lambda c: -means[(dataset, c)]["score"])
         for candidate in scored:
             better = sum(
-                means[(dataset, other)]["accuracy"] > means[(dataset, candidate)]["accuracy"]
+                means[(dataset, other)]["score"] > means[(dataset, candidate)]["score"]
                 for other in ordered
             )
             ties = sum(
-                means[(dataset, other)]["accuracy"] == means[(dataset, candidate)]["accuracy"]
+                means[(dataset, other)]["score"] == means[(dataset, candidate)]["score"]
                 for other in ordered
             )
             ranks[candidate].append(better + (ties + 1) / 2)
@@ -206,7 +260,7 @@ def table_rows(summary: dict) -> tuple[list[str], list[list[str]]]:
         row = [candidate]
         for dataset in datasets:
             cell = cells.get((dataset, candidate))
-            row.append("-" if cell is None else f"{100 * cell['accuracy']:.2f}")
+            row.append("-" if cell is None else f"{100 * cell['score']:.2f}")
         rank = summary["average_rank"][candidate]
         row.append("-" if rank is None else f"{rank:.2f}")
         seconds = sum(cell["seconds"] for (_, c), cell in cells.items() if c == candidate)
@@ -215,7 +269,7 @@ def table_rows(summary: dict) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def show(summary: dict, markdown: bool) -> None:
+def show(summary: dict, metric: str, markdown: bool) -> None:
     header, rows = table_rows(summary)
     if markdown:
         print("| " + " | ".join(header) + " |")
@@ -223,7 +277,8 @@ def show(summary: dict, markdown: bool) -> None:
         for row in rows:
             print("| " + " | ".join(row) + " |")
         return
-    table = Table(title=f"Dev accuracy %, mean over seeds (ranked on {summary['ranked_on']} sets)")
+    ranked = summary["ranked_on"]
+    table = Table(title=f"Dev {metric} %, mean over seeds (ranked on {ranked} sets)")
     for index, column in enumerate(header):
         table.add_column(column, justify="left" if index == 0 else "right")
     for row in rows:
@@ -235,43 +290,49 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--task", choices=sorted(TASKS), default="classify")
+    parser.add_argument("--datasets", default=None, help="default: every set of the task")
     parser.add_argument("--candidates", default="defaults")
     parser.add_argument("--seeds", default="13,14")
     parser.add_argument("--max-train", type=int, default=None)
     parser.add_argument("--max-dev", type=int, default=None)
-    parser.add_argument("--tag", default="classify", help="names the results files")
+    parser.add_argument("--tag", default=None, help="names the results files (default: task)")
     parser.add_argument("--summary-only", action="store_true", help="print the table, run none")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = parser.parse_args()
+    task = TASKS[args.task]
+    args.tag = args.tag or args.task
+    if args.task != "classify" and (args.max_train or args.max_dev):
+        parser.error("--max-train and --max-dev subset classification data only")
     logging.basicConfig(level=logging.WARNING)
     rows_path = RESULTS / f"recipes-{args.tag}.jsonl"
     seeds = [int(seed) for seed in args.seeds.split(",")]
     for seed in [] if args.summary_only else seeds:
-        for dataset in args.datasets.split(","):
-            if not (SHARED_DATA / DATASETS[dataset][0]).exists():
-                print(f"skipping {dataset}: {SHARED_DATA / DATASETS[dataset][0]} not found")
+        for dataset in (args.datasets or ",".join(task.datasets)).split(","):
+            if not (SHARED_DATA / task.datasets[dataset][0]).exists():
+                print(f"skipping {dataset}: {SHARED_DATA / task.datasets[dataset][0]} not found")
                 continue
             for candidate in args.candidates.split(","):
                 done = {  # re-read: another sweep may share the file
-                    (r["dataset"], r["candidate"], r["seed"], r["max_train"], r["max_dev"])
+                    (r.get("task", "classify"), r["dataset"], r["candidate"], r["seed"],
+                     r["max_train"], r["max_dev"])
                     for r in read_rows(rows_path)
-                }
-                if (dataset, candidate, seed, args.max_train, args.max_dev) in done:
+                }  # fmt: skip
+                if (args.task, dataset, candidate, seed, args.max_train, args.max_dev) in done:
                     continue
                 row = run_one(dataset, candidate, seed, args)
                 print(json.dumps(row), flush=True)
                 with rows_path.open("a", encoding="utf-8") as handle:
                     handle.write(json.dumps(row) + "\n")
-    rows = [r for r in read_rows(rows_path) if (r["max_train"], r["max_dev"]) == (
-        args.max_train, args.max_dev)]  # fmt: skip
+    rows = [r for r in read_rows(rows_path) if (r.get("task", "classify"), r["max_train"],
+            r["max_dev"]) == (args.task, args.max_train, args.max_dev)]  # fmt: skip
     summary = summarise(rows)
     (RESULTS / f"recipes-{args.tag}.json").write_text(
         json.dumps({"max_train": args.max_train, "max_dev": args.max_dev, **summary}, indent=2)
         + "\n",
         encoding="utf-8",
     )
-    show(summary, args.markdown)
+    show(summary, task.metric, args.markdown)
 
 
 if __name__ == "__main__":

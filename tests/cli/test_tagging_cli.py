@@ -127,7 +127,13 @@ def test_joint_evaluate_counts_unseen_intents_and_tags_as_errors(joint, files, t
         (["predict", "{tagger}", "x", "--trace"], "error: --trace: only for classifiers"),
         (["predict", "{tagger}", "x", "--top-k", "2"], "error: --top-k: only for classifiers"),
         (["evaluate", "{tagger}", "{dev}", "--confusion-png", "{tmp}/c.png"], "no confusion"),
-        (["train", "tag", "--train", "{bad}", "--dev", "{dev}", "--out", "{tmp}/m"], "invalid BIO"),
+        (
+            [
+                *("train", "tag", "--train", "{bad}", "--dev", "{dev}", "--out", "{tmp}/m"),
+                *("--invalid-bio", "error"),
+            ],
+            "invalid BIO",
+        ),
         (
             ["train", "joint", "--train", "{dev}", "--dev", "{dev}", "--out", "{tmp}/m"],
             "needs an intent",

@@ -76,7 +76,8 @@ def test_repair_and_keep_log_the_count_and_the_action(mode, action, caplog):
         check_bio([example("O I-X"), example("B-X")], mode)
     assert caplog.messages == [
         "1 invalid BIO tags (I-X not continuing an X entity) in 1 sentences, first at "
-        f"t.tsv:1 token 2 ('w1' tagged 'I-X'): {action}"
+        f"t.tsv:1 token 2 ('w1' tagged 'I-X'): {action}; --set data.invalid_bio=error stops "
+        "instead"
     ]
 
 

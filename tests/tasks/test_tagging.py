@@ -3,6 +3,7 @@ character-offset spans, evaluation with seqeval, and their errors."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -86,6 +87,7 @@ def test_invalid_bio_in_training_data_is_counted_and_located(tmp_path, conll_fil
     train = tmp_path / "bad.tsv"
     train.write_text("Anna\tI-PER\nsings\tO\n\nBen\tB-PER\n\nRome\tI-LOC\nNew\tI-LOC\n")
     config = tiny_tag_config(train, conll_files[1])
+    config = dataclasses.replace(config, data=dataclasses.replace(config.data, invalid_bio="error"))
     with pytest.raises(DataError) as error:
         train_tagger(config, tmp_path / "m", progress=False)
     message = str(error.value)
@@ -94,15 +96,12 @@ def test_invalid_bio_in_training_data_is_counted_and_located(tmp_path, conll_fil
     assert "--set data.invalid_bio=repair" in message
 
 
-def test_bio_repair_trains(tmp_path, conll_files, caplog):
+def test_invalid_bio_is_repaired_by_default_and_trains(tmp_path, conll_files, caplog):
+    assert TagDataSettings().invalid_bio == "repair"
     train = tmp_path / "bad.tsv"
     train.write_text(conll_files[0].read_text().replace("B-PER", "I-PER"))
     config = tiny_tag_config(train, conll_files[1])
-    config = type(config)(
-        data=TagDataSettings(**{**config.data.__dict__, "invalid_bio": "repair"}),
-        model=config.model,
-        trainer=config.trainer,
-    )
+    assert config.data.invalid_bio == "repair"
     with caplog.at_level("WARNING", logger="rnnkit"):
         result = train_tagger(config, tmp_path / "m", progress=False)
     assert "48 invalid BIO tags" in caplog.text and "repaired" in caplog.text

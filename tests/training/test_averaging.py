@@ -3,6 +3,8 @@ and that a killed run resumes it exactly."""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +27,6 @@ def test_decay_turns_epochs_into_a_per_step_horizon():
     assert ema_decay(1.0, 100) == pytest.approx(0.99)
     assert ema_decay(0.5, 100) == pytest.approx(0.98)
     assert ema_decay(0.01, 10) == 0.0  # shorter than a step: the last weights
-    assert ema_decay(1.0, 1053, max_steps=250) == pytest.approx(1 - 1 / 250)  # a long epoch
-    assert ema_decay(1.0, 70, max_steps=250) == pytest.approx(1 - 1 / 70)  # the cap not reached
 
 
 def test_average_is_the_bias_corrected_exponential_average_of_the_steps():
@@ -61,13 +61,31 @@ def test_first_update_copies_the_weights():
 
 def test_off_by_default_and_bad_settings_are_named():
     assert TrainerConfig().ema_epochs == 0.0
-    assert build_average(nn.Linear(2, 2), 0.0, 10) is None
+    assert build_average(nn.Linear(2, 2), TrainerConfig(), 10) is None
     with pytest.raises(ConfigError, match=r"trainer.ema_epochs must be >= 0, got -1"):
         TrainerConfig(ema_epochs=-1)
     with pytest.raises(ConfigError, match=r"trainer.ema_max_steps must be > 0 or None, got 0"):
         TrainerConfig(ema_max_steps=0)
     with pytest.raises(ConfigError, match=r"trainer.ema_epochs needs a train loader with a len"):
-        build_average(nn.Linear(2, 2), 1.0, None)
+        build_average(nn.Linear(2, 2), TrainerConfig(ema_epochs=1.0), None)
+
+
+def test_a_horizon_over_ema_max_steps_turns_averaging_off_and_says_so(caplog):
+    config = TrainerConfig(ema_epochs=1.0, ema_max_steps=250)
+    with caplog.at_level(logging.INFO, logger="rnnkit.training"):
+        assert build_average(nn.Linear(2, 2), config, 251) is None  # a long epoch: off
+    assert "weight averaging off: its horizon, 1 epochs of 251 steps, is over " in caplog.text
+    assert "trainer.ema_max_steps=250" in caplog.text
+    kept = build_average(nn.Linear(2, 2), config, 250)  # at the limit: kept, not capped
+    assert kept is not None and kept.multi_avg_fn is not None
+    half = build_average(nn.Linear(2, 2), dataclasses.replace(config, ema_epochs=0.5), 500)
+    assert half is not None  # the horizon, not the epoch, is compared: 0.5 x 500 = 250
+    unlimited = TrainerConfig(ema_epochs=1.0, ema_max_steps=None)
+    assert build_average(nn.Linear(2, 2), unlimited, 100_000) is not None
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="rnnkit.training"):
+        assert build_average(nn.Linear(2, 2), config, 1053, log=False) is None
+    assert caplog.text == ""  # other ranks stay quiet
 
 
 def test_the_average_is_what_is_evaluated_and_saved(tmp_path):
@@ -84,8 +102,10 @@ def test_the_average_is_what_is_evaluated_and_saved(tmp_path):
     assert int(weights(state / "average.safetensors")["n_averaged"]) == 16
 
 
-def test_without_averaging_the_trained_weights_are_saved(tmp_path):
-    trainer = make_trainer(tmp_path, TrainerConfig(epochs=1, **FAST))
+# 8 steps an epoch: a horizon of 1 epoch is over ema_max_steps=7, so averaging is off.
+@pytest.mark.parametrize("averaging", [{}, {"ema_epochs": 1.0, "ema_max_steps": 7}])
+def test_without_averaging_the_trained_weights_are_saved(tmp_path, averaging):
+    trainer = make_trainer(tmp_path, TrainerConfig(epochs=1, **averaging, **FAST))
     trainer.fit(train_loader(FAST["seed"]))
     assert trainer.average is None
     assert same_weights(weights(tmp_path / "model.safetensors"), snapshot(trainer.model))

@@ -96,5 +96,5 @@ def check_bio(examples: Sequence[TaggedExample], invalid_bio: str = "error") -> 
         )
     if invalid:
         action = "repaired (I-X → B-X)" if invalid_bio == "repair" else "kept as they are"
-        logger.warning(f"{check.summary()}: {action}")
+        logger.warning(f"{check.summary()}: {action}; --set data.invalid_bio=error stops instead")
     return check

@@ -32,7 +32,9 @@ class TagDataSettings:
     tokens_column: str | None = None  # hf: data: the column of token lists; None guesses it
     tags_column: str | None = None  # hf: data: the column of tag lists; None guesses it
     intent_column: str | None = None  # hf: data (joint): the intent column; None guesses it
-    invalid_bio: str = "error"  # invalid BIO moves in training data: error, repair or keep
+    # Invalid BIO moves in training data (I-X not continuing an X): "repair" makes them B-X,
+    # as seqeval reads them, with a warning; "error" stops; "keep" trains on them as they are.
+    invalid_bio: str = "repair"
     tokenizer: str = "auto"  # splits raw text at prediction time: auto, word, whitespace, char...
     lowercase: bool = True  # look words up lower-cased (character features keep the case)
     min_freq: int = 1  # rarer words map to <unk>

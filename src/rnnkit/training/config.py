@@ -62,8 +62,8 @@ class TrainerConfig:
     # many epochs of optimizer steps instead of the raw weights (rnnkit.training.averaging);
     # 0 turns averaging off.
     ema_epochs: float = 0.0
-    # The weight average's horizon in optimizer steps is at most this (large data sets have
-    # long epochs); None: ema_epochs alone sets it.
+    # Averaging is used only when its horizon (ema_epochs epochs of optimizer steps) is at
+    # most this many steps: large data sets, with long epochs, train without it. None: always.
     ema_max_steps: int | None = None
     # Seeds python, numpy and torch, and each epoch's data order: same seed, same run (CPU).
     seed: int = 13

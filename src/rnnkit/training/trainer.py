@@ -177,7 +177,7 @@ class Trainer:
         self.config = cap_epochs(self.config, self.steps_per_epoch, log=self.is_main)
         self.scheduler = build_scheduler(self.optimizer, self.config, self.steps_per_epoch)
         self.average = build_average(
-            self.model, self.config.ema_epochs, self.steps_per_epoch, self.config.ema_max_steps
+            self.model, self.config, self.steps_per_epoch, log=self.is_main
         )
         self.state, self._resumed_rng = TrainState(), None
         self._fit_started = time.perf_counter()
