@@ -9,10 +9,12 @@ is there and in range.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ from tests.conftest import SHARED_DATA
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ROOT / "benchmarks"
 
 
 @pytest.fixture(scope="module")
@@ -143,22 +146,61 @@ def test_generate_measures_perplexity_fidelity_novelty_and_beam_search(decoder_r
     assert "results_dir" not in recorded["args"]
 
 
-def test_decode_runtimes_compares_onnx_with_torch(decoder_runs, tiny_data, tmp_path):
+def decode_runtimes_options(decoder_runs: dict[str, Path], tiny_data: Path) -> list[str]:
+    """decode_runtimes.py's options for the tiny translator and generator of ``decoder_runs``."""
     translator = decoder_runs["translate"] / "translate-runs/multi30k-bigru-dot"
     generator = decoder_runs["generate"] / "generate-runs/names-lstm"
-    run_script(
-        "decode_runtimes", "--translator", str(translator), "--dev",
-        str(tiny_data / "multi30k/val"), "--sentences", "4",
-        "--generator", str(generator), "--condition", "Arabic",
-        "--texts", "3", "--rounds", "1", data=tiny_data, results=tmp_path,
-    )  # fmt: skip
-    rows = record(tmp_path, "decode_runtimes")["rows"]
+    return ["--translator", str(translator), "--dev", str(tiny_data / "multi30k/val"),
+            "--sentences", "4", "--generator", str(generator), "--condition", "Arabic",
+            "--texts", "3", "--rounds", "1"]  # fmt: skip
+
+
+def check_decode_rows(rows: dict[str, dict]) -> None:
+    """A decode_runtimes record: a row per decoding, both runtimes timed, the same outputs."""
     assert sorted(rows) == [
         "generate (beam)", "generate (greedy)",
         "translate 4 sentences, beam 1", "translate 4 sentences, beam 5",
     ]  # fmt: skip
-    for row in rows.values():
-        assert row["torch_s"] > 0 and row["onnx_s"] > 0 and isinstance(row["same_outputs"], bool)
+    for name, row in rows.items():
+        assert row["torch_s"] > 0 and row["onnx_s"] > 0
+        assert row["same_outputs"] is True, f"{name}: ONNX decoded other outputs than torch"
+
+
+def test_decode_runtimes_compares_onnx_with_torch(decoder_runs, tiny_data, tmp_path):
+    options = decode_runtimes_options(decoder_runs, tiny_data)
+    run_script("decode_runtimes", *options, data=tiny_data, results=tmp_path)
+    check_decode_rows(record(tmp_path, "decode_runtimes")["rows"])
+
+
+def test_decode_runtimes_check_fails_when_the_runtimes_disagree(
+    decoder_runs, tiny_data, tmp_path, monkeypatch
+):
+    """The script, run in this process, with each ONNX call's output changed: every row says
+    so, and `check_decode_rows` fails."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # the script's own imports (record, timing)
+    script = importlib.import_module("decode_runtimes")
+
+    def disagreeing(make_calls: Callable[..., dict[str, dict]]) -> Callable[..., dict[str, dict]]:
+        def make(*args: object) -> dict[str, dict]:
+            calls = make_calls(*args)
+            for pair in calls.values():
+                pair["onnx"] = lambda onnx=pair["onnx"]: [*onnx(), "an output torch never gave"]
+            return calls
+
+        return make
+
+    for name in ("translator_calls", "generator_calls"):
+        monkeypatch.setattr(script, name, disagreeing(getattr(script, name)))
+    options = decode_runtimes_options(decoder_runs, tiny_data)
+    monkeypatch.setattr(
+        sys, "argv", ["decode_runtimes.py", *options, "--results-dir", str(tmp_path)]
+    )
+    monkeypatch.setenv("RNNKIT_DATA", str(tiny_data))
+    script.main()
+    rows = record(tmp_path, "decode_runtimes")["rows"]
+    assert [row["same_outputs"] for row in rows.values()] == [False] * 4
+    with pytest.raises(AssertionError, match="ONNX decoded other outputs than torch"):
+        check_decode_rows(rows)
 
 
 def test_soak_answers_every_valid_request_and_rejects_every_malformed_one(tiny_data, tmp_path):

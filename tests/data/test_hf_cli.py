@@ -82,6 +82,49 @@ def test_read_classification_from_a_saved_folder(intents):
         read_classification(f"hf:{intents}:default:train")
 
 
+def test_spec_splits_keep_the_colons_of_a_slice():
+    spec = parse_hf_spec("hf:imdb:train[:10%]")
+    assert (spec.name, spec.config, spec.split) == ("imdb", None, "train[:10%]")
+    spec = parse_hf_spec("hf:glue:sst2:validation[100:200]")
+    assert (spec.name, spec.config, spec.split) == ("glue", "sst2", "validation[100:200]")
+    assert parse_hf_spec("hf:a/b:train[:5]+test[-5:]").split == "train[:5]+test[-5:]"
+
+
+@pytest.mark.parametrize(
+    ("split", "rows"),
+    [("train[:10]", range(10)), ("train[10:20]", range(10, 20)), ("train[-3:]", range(45, 48)),
+     ("train[:25%]", range(12)), ("train[:2]+validation[-1:]", [0, 1, 48 + 11])],
+)  # fmt: skip
+def test_a_saved_folder_split_takes_the_datasets_slice_syntax(intents, split, rows):
+    full = read_classification(f"hf:{intents}:train").examples
+    full += read_classification(f"hf:{intents}:validation").examples
+    assert len(full) == 48 + 12
+    examples, report = read_classification(f"hf:{intents}:{split}")
+    assert [(e.text, e.label) for e in examples] == [(full[i].text, full[i].label) for i in rows]
+    assert report.examples == len(rows) and examples[0].path == f"hf:{intents}:{split}"
+
+
+def test_a_saved_dataset_is_sliced_under_the_name_the_spec_gives_it(ner):
+    examples, _ = read_tagging(f"hf:{ner}:train[1:4]")
+    assert [len(e.tokens) for e in examples] == [2, 4, 2]
+
+
+@pytest.mark.parametrize(
+    ("split", "reason"),
+    [("train[abc]", "Unrecognized instruction format: train[abc]"),
+     ("test[:5]", 'Unknown split "test"'),
+     ("train[:200%]", "Percent slice boundaries must be > -100 and < 100")],
+)  # fmt: skip
+def test_a_bad_slice_is_a_config_error_with_the_reason(intents, split, reason):
+    expected = f"split must be one of ['train', 'validation'], got '{split}': {reason}"
+    with pytest.raises(ConfigError) as caught:
+        read_classification(f"hf:{intents}:{split}")
+    assert str(caught.value).startswith(expected)
+    assert str(caught.value).endswith(
+        "(slices read as in datasets: train[:10%], train[100:200], train[:50%]+validation[:50%])"
+    )
+
+
 def test_read_tagging_names_class_label_tags(ner):
     examples, _ = read_tagging(f"hf:{ner}:train")
     assert examples[0].tokens == ["Anna", "lives", "in", "Paris"]

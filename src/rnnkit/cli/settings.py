@@ -2,7 +2,8 @@
 
 The meaning is the comment written beside (or above) the field in its config dataclass, so the
 listing cannot drift from the code. ``rnnkit train TASK --list-settings`` prints it;
-``python -m rnnkit.cli.defaults_doc`` writes docs/defaults.md, the table of every task.
+``python -m rnnkit.cli.defaults_doc`` writes docs/defaults.md, the table of every task
+(``--check``: exit 1 if it is out of date).
 """
 
 from __future__ import annotations
@@ -151,9 +152,9 @@ def markdown_cell(text: str) -> str:
 
 DEFAULTS_HEADER = """# Every setting and its default, per task
 
-Generated from the config dataclasses by `python -m rnnkit.cli.defaults_doc`;
-a test fails when this page is out of date. `rnnkit train TASK --list-settings` prints the same
-list for one task, and `rnnkit train TASK --help` shows each option's default.
+Generated from the config dataclasses by `python -m rnnkit.cli.defaults_doc`; with `--check` it
+exits 1 when this page is out of date, and so does a test. `rnnkit train TASK --list-settings`
+prints the same list for one task, and `rnnkit train TASK --help` shows each option's default.
 
 Set any key with `--set KEY=VALUE` (repeatable), in a `--config` YAML/JSON file (sections
 `data`, `model`, `trainer`), or with the option in the "option" column. Values are read by the

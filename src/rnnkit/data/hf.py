@@ -7,11 +7,13 @@ Wherever a data path is read (``--train``, ``--dev``, ``rnnkit evaluate``), a pa
 ``hf:NAME[:CONFIG]:SPLIT`` names a data set instead: ``hf:imdb:train``, ``hf:glue:sst2:validation``,
 or ``hf:path/to/folder:train`` for a folder written by ``Dataset(Dict).save_to_disk`` (read with
 ``load_from_disk``, no network). With ``HF_DATASETS_OFFLINE=1`` a Hub id is read from the local
-cache only.
+cache only. SPLIT takes the `datasets` slice syntax: ``hf:imdb:train[:10%]``,
+``hf:saved/folder:train[100:200]``, ``hf:imdb:train[:1000]+test[:1000]``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,8 @@ INTENT_COLUMNS = ("intent", "intents")
 # ``translation`` is the Hub's column of {language: text} (wmt14, opus_books, iwslt2017).
 SOURCE_COLUMNS = ("source", "src", "translation")
 TARGET_COLUMNS = ("target", "tgt", "translation")
+# A ":" that separates the parts of an hf: spec: not one inside a split's slice (train[:10%]).
+SPEC_SEPARATOR = re.compile(r":(?![^\[\]]*\])")
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class HFSpec:
 
     name: str  # a Hub id (``imdb``, ``user/data``) or a folder written by save_to_disk
     config: str | None  # the Hub configuration (``sst2`` of ``glue``); None: the default one
-    split: str  # train, validation, test...
+    split: str  # train, validation, test...; sliced as in datasets: train[:10%], train[5:50]
 
 
 def is_hf_spec(path: Any) -> bool:
@@ -51,18 +55,19 @@ def is_hf_spec(path: Any) -> bool:
 def parse_hf_spec(spec: str) -> HFSpec:
     """``hf:NAME:SPLIT`` or ``hf:NAME:CONFIG:SPLIT`` as an `HFSpec`; anything else is a
     `ConfigError` showing the two forms."""
-    parts = spec[len(HF_PREFIX) :].split(":") if is_hf_spec(spec) else []
+    parts = SPEC_SEPARATOR.split(spec[len(HF_PREFIX) :]) if is_hf_spec(spec) else []
     if len(parts) not in (2, 3) or not all(parts):
         raise ConfigError(
             f"{spec!r}: expected hf:NAME:SPLIT or hf:NAME:CONFIG:SPLIT "
-            "(e.g. hf:imdb:train, hf:glue:sst2:validation, hf:saved/folder:train)"
+            "(e.g. hf:imdb:train, hf:glue:sst2:validation, hf:saved/folder:train[:10%])"
         )
     return HFSpec(parts[0], parts[1] if len(parts) == 3 else None, parts[-1])
 
 
 def load_hf_dataset(source: Any, split: str | None = None, **load_kwargs: Any) -> Any:
     """A `datasets.Dataset`: `source` itself, an ``hf:`` spec (`parse_hf_spec`; it names its
-    own split), or ``load_dataset(source, split=..., **load_kwargs)``.
+    own split), or ``load_dataset(source, split=..., **load_kwargs)``. The split of a
+    `DatasetDict` (a saved folder's too) may be sliced as `load_dataset` slices: ``train[:10%]``.
 
     Example: ``load_hf_dataset("csv", data_files="reviews.csv", split="train")``.
     """
@@ -73,9 +78,7 @@ def load_hf_dataset(source: Any, split: str | None = None, **load_kwargs: Any) -
             "reading Hugging Face data sets needs the `datasets` package: pip install 'rnnkit[hf]'"
         ) from None
     if isinstance(source, datasets.DatasetDict):
-        if split is None or split not in source:
-            raise ConfigError(f"split must be one of {sorted(source)}, got {split!r}")
-        return source[split]
+        return select_split(source, split)
     if isinstance(source, datasets.Dataset):
         return source
     if not isinstance(source, str):
@@ -87,9 +90,35 @@ def load_hf_dataset(source: Any, split: str | None = None, **load_kwargs: Any) -
         if Path(spec.name).is_dir():
             if spec.config is not None:
                 raise ConfigError(f"{source!r}: a saved folder has no CONFIG; use hf:FOLDER:SPLIT")
-            return load_hf_dataset(datasets.load_from_disk(spec.name), spec.split)
+            saved = datasets.load_from_disk(spec.name)
+            if isinstance(saved, datasets.Dataset):  # one split saved: SPLIT names it
+                saved = datasets.DatasetDict({spec.split.partition("[")[0]: saved})
+            return load_hf_dataset(saved, spec.split)
         return load_hf_dataset(spec.name, spec.split, name=spec.config, **load_kwargs)
     return load_hf_dataset(datasets.load_dataset(source, split=split, **load_kwargs), split)
+
+
+def select_split(splits: Any, split: str | None) -> Any:
+    """The split ``split`` of the `DatasetDict` ``splits``, read with `datasets`' own split
+    syntax (``datasets.ReadInstruction``): ``train``, ``train[:10%]``, ``train[100:200]``,
+    ``train[-500:]``, ``train[:50%]+validation[:50%]``; anything else is a `ConfigError`."""
+    import datasets
+
+    if split in splits:
+        return splits[split]
+    expected = f"split must be one of {sorted(splits)}, got {split!r}"
+    if split is None or not any(mark in split for mark in "[+"):  # a plain name, not there
+        raise ConfigError(expected)
+    lengths = {name: len(part) for name, part in splits.items()}
+    try:
+        instructions = datasets.ReadInstruction.from_spec(split).to_absolute(lengths)
+    except ValueError as error:
+        raise ConfigError(
+            f"{expected}: {str(error).rstrip('.')} (slices read as in datasets: train[:10%], "
+            "train[100:200], train[:50%]+validation[:50%])"
+        ) from None
+    parts = [splits[i.splitname].select(range(i.from_, i.to)) for i in instructions]
+    return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
 
 
 def source_name(source: Any, dataset: Any, split: str | None) -> str:

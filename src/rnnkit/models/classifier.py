@@ -18,6 +18,7 @@ from rnnkit.errors import ConfigError
 from rnnkit.models.char_features import CharFeaturesConfig, build_char_features, encode_words
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.models.pooling import build_pooling, check_pooling, pooled_size
+from rnnkit.nn.dropout import check_probability
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ClassifierConfig(EncoderConfig, CharFeaturesConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_probability("output_dropout", self.output_dropout)
         check_pooling(self.pooling)
 
 

@@ -16,12 +16,22 @@ from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn import RNNState, get_layer_class
 from rnnkit.nn.dropout import (
     Regularisation,
-    check_probability,
+    check_probabilities,
     embedding_row_dropout,
     sequence_dropout,
 )
 from rnnkit.nn.layer_norm import get_layer_norm_step
 from rnnkit.nn.layers import check_backend, check_loop_only
+
+# The encoder's probability-valued keys, each checked to lie in [0, 1) when a config is built.
+ENCODER_PROBABILITIES = (
+    "dropout",
+    "embedding_dropout",
+    "word_dropout",
+    "embedding_row_dropout",
+    "weight_drop",
+    "zoneout",
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +62,7 @@ class EncoderConfig:
     def __post_init__(self) -> None:
         get_layer_class(self.cell)  # unknown names fail here, before any data is read
         check_backend(self.backend)
-        for name in ("word_dropout", "embedding_row_dropout", "weight_drop", "zoneout"):
-            check_probability(name, getattr(self, name))
+        check_probabilities(self, ENCODER_PROBABILITIES)
         if self.layer_norm:
             get_layer_norm_step(self.cell)  # a ConfigError for a cell without one
         check_loop_only(self.backend, self.zoneout, self.layer_norm)

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.nn import RNNState, get_layer_class
+from rnnkit.nn.dropout import check_probabilities
 from rnnkit.nn.layers import check_backend
 
 CONDITION_MODES = ("initial", "input", "both")
@@ -46,6 +47,7 @@ class LanguageModelConfig:
     def __post_init__(self) -> None:
         get_layer_class(self.cell)
         check_backend(self.backend)
+        check_probabilities(self, ("dropout", "embedding_dropout", "output_dropout"))
         if self.condition_mode not in CONDITION_MODES:
             raise ConfigError(
                 f"condition_mode: expected one of {list(CONDITION_MODES)}, "

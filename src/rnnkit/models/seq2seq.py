@@ -33,6 +33,7 @@ from rnnkit.models.bridge import BRIDGES, Bridge
 from rnnkit.models.decoding import Hypothesis, beam_search, greedy_decode
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.nn import RNNState, get_layer_class
+from rnnkit.nn.dropout import check_probabilities
 from rnnkit.nn.layers import check_backend
 from rnnkit.nn.masking import valid_mask
 
@@ -56,6 +57,7 @@ class DecoderConfig:
         get_layer_class(self.cell)
         get_attention(self.attention)
         check_backend(self.backend)
+        check_probabilities(self, ("dropout", "embedding_dropout", "output_dropout"), "decoder.")
         if self.hidden_size < 0:
             raise ConfigError(f"decoder.hidden_size: expected >= 0, got {self.hidden_size}")
 

@@ -19,7 +19,7 @@ from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.models.char_features import CharFeaturesConfig, build_char_features, encode_words
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.nn.crf import CRF, bio_constraints
-from rnnkit.nn.dropout import sequence_dropout
+from rnnkit.nn.dropout import check_probability, sequence_dropout
 from rnnkit.nn.masking import check_lengths, valid_mask
 from rnnkit.nn.state import RNNState
 
@@ -36,6 +36,10 @@ class TaggerConfig(EncoderConfig, CharFeaturesConfig):
     num_tags: int = 0  # K, set from the tag vocabulary when a task builds the model
     use_crf: bool = True  # a CRF over the tag scores (else an independent softmax per token)
     output_dropout: float = 0.5  # on the encoder outputs, before the per-token linear layer
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_probability("output_dropout", self.output_dropout)
 
 
 class TaggingHead(nn.Module):

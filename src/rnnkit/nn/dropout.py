@@ -9,6 +9,7 @@ zoneout, whose evaluation-time form is its expectation (see :func:`zoneout`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
@@ -24,6 +25,12 @@ def check_probability(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1.0:
         raise ConfigError(f"{name}: expected a value in [0, 1), got {value!r}")
     return float(value)
+
+
+def check_probabilities(config: object, names: Iterable[str], prefix: str = "") -> None:
+    """`check_probability` on each field ``names`` of ``config``; errors name ``prefix + name``."""
+    for name in names:
+        check_probability(prefix + name, getattr(config, name))
 
 
 @dataclass(frozen=True)
