@@ -37,7 +37,11 @@ MODULE_TESTS = {  # module under src/rnnkit/ -> the unit tests that exercise it
     "data/batching.py": ["tests/data/test_batching.py"],
     "nn/cells.py": ["tests/nn/test_cells.py", "tests/nn/test_cells_exact.py"],  # not parity: slow
     "nn/masking.py": ["tests/nn/test_masking.py"],  # fast and exact; the layers use it too
-    "nn/fused.py": ["tests/nn/test_layers.py", "tests/nn/test_parity.py"],
+    "nn/fused.py": [
+        "tests/nn/test_layers.py",
+        "tests/nn/test_parity.py",
+        "tests/nn/test_dropout.py",
+    ],
     "nn/crf.py": ["tests/nn/test_crf.py", "tests/nn/test_crf_exact.py"],
     "models/decoding.py": ["tests/models/test_decoding.py", "tests/models/test_decoding_exact.py"],
 }

@@ -78,18 +78,21 @@ def test_weight_drop_drops_p_of_the_matrix_and_never_touches_the_parameter():
     assert weight_drop(weight, 0.0, training=True) is weight
 
 
-def test_layer_weight_drop_is_one_mask_for_the_batch_and_all_steps():
+# No lengths: one stacked kernel call; variable lengths (a shorter third sequence): the fused
+# backend's per-direction route on the padded batch.
+@pytest.mark.parametrize("lengths", [None, torch.tensor([6, 6, 3])])
+def test_layer_weight_drop_is_one_mask_for_the_batch_and_all_steps(lengths):
     torch.manual_seed(0)
     layer = LSTM(3, 4, bidirectional=True, regularisation=Regularisation(weight_drop=0.5))
-    x = torch.randn(1, 6, 3).expand(2, 6, 3)  # the same sequence twice
+    x = torch.cat([torch.randn(1, 6, 3).expand(2, 6, 3), torch.randn(1, 6, 3)])  # 2 the same
     torch.manual_seed(1)
-    outputs, _ = layer(x)
+    outputs, _ = layer(x, lengths=lengths)
     torch.testing.assert_close(outputs[0], outputs[1], rtol=0, atol=0)
     torch.manual_seed(1)
     weights = layer.forward_weights()  # the same draws: the masks that forward used
     plain = LSTM(3, 4, bidirectional=True)
     plain.load_state_dict({name: weight.detach() for name, weight in weights.items()})
-    torch.testing.assert_close(outputs, plain(x)[0], rtol=0, atol=1e-6)
+    torch.testing.assert_close(outputs, plain(x, lengths=lengths)[0], rtol=0, atol=1e-6)
     assert not torch.equal(weights["weight_hh_l0"], layer.weight_hh_l0)
     assert torch.equal(weights["weight_ih_l0"], layer.weight_ih_l0)  # only W_hh is dropped
 
@@ -112,8 +115,11 @@ def test_weight_drop_and_locked_dropout_keep_the_onednn_lstm(lengths):
     assert describe_fast_path(layer) == "fast path: LSTM LSTM → oneDNN LSTM"
 
 
+# Every route of the fused backend: no lengths, lengths, and lengths without gradients (where
+# plain dropout would pack the batch); locked masks keep the per-layer route in all three.
+@pytest.mark.parametrize("route", ["no lengths", "lengths", "no grad"])
 @pytest.mark.parametrize("backend", ["loop", "fused"])
-def test_locked_dropout_between_layers_is_one_mask_per_sequence(backend):
+def test_locked_dropout_between_layers_is_one_mask_per_sequence(backend, route):
     torch.manual_seed(0)
     regularisation = Regularisation(locked_dropout=True)
     layer = LSTM(3, 16, 2, dropout=0.5, backend=backend, regularisation=regularisation)
@@ -126,7 +132,9 @@ def test_locked_dropout_between_layers_is_one_mask_per_sequence(backend):
         return dropped
 
     layer.drop_between = spy
-    layer(torch.randn(3, 6, 3), lengths=torch.tensor([6, 6, 6]))
+    lengths = None if route == "no lengths" else torch.tensor([6, 6, 6])
+    with torch.set_grad_enabled(route != "no grad"):
+        layer(torch.randn(3, 6, 3), lengths=lengths)
     ((outputs, dropped),) = seen
     assert (outputs != 0).all()
     kept = dropped != 0  # (B, T, F)

@@ -165,6 +165,51 @@ def test_inference_route_matches_torch_nn(kind, bidirectional, with_state):
             torch_twin(layer, kind), x, reference_state, lengths
         )
     torch.testing.assert_close(outputs, expected_outputs, atol=TOLERANCE, rtol=0)
-    for ours, theirs in zip(final, expected_final, strict=True):
-        if ours is not None:
-            torch.testing.assert_close(ours, theirs, atol=TOLERANCE, rtol=0)
+    torch.testing.assert_close(final.h, expected_final.h, atol=TOLERANCE, rtol=0)
+    assert (final.c is None) == (kind != "lstm")
+    if final.c is not None:
+        torch.testing.assert_close(final.c, expected_final.c, atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_each_route_runs_the_kernels_it_names(kind):
+    """Uniform lengths: one stacked kernel call; lengths in training: one call per layer and
+    direction on the padded batch, never packed; lengths without gradients: packed once."""
+    torch.manual_seed(0)
+    layer = get_layer_class(kind)(5, 6, num_layers=2, bidirectional=True, backend="fused")
+    x, lengths, _ = make_inputs(layer, True, False)
+    routes = {}
+    for route, lengths_given, grad in [("uniform", None, True), ("training", lengths, True),
+                                       ("inference", lengths, False)]:  # fmt: skip
+        with (
+            torch.set_grad_enabled(grad),
+            spy_on(fused, "run_kernel") as kernel,
+            spy_on(fused, "run_direction_holding") as holding,
+            spy_on(fused, "run_packed") as packed,
+        ):
+            layer(x, lengths=lengths_given)
+        routes[route] = (kernel[0], holding[0], packed[0])
+    assert routes == {"uniform": (1, 0, 0), "training": (4, 4, 0), "inference": (0, 0, 1)}
+
+
+@pytest.mark.parametrize("grad", [True, False], ids=["padded route", "packed route"])
+def test_dropout_is_applied_between_layers_only_on_every_route(grad):
+    """In training, dropout changes what the second layer reads, and never touches the last
+    layer's outputs: no valid output is exactly 0 (an LSTM's h = o * tanh(c) never is)."""
+    torch.manual_seed(0)
+    layer = get_layer_class("lstm")(5, 6, num_layers=2, dropout=0.5, backend="fused")
+    x, lengths, _ = make_inputs(layer, True, False)
+    valid = torch.arange(x.size(1)) < lengths.unsqueeze(1)  # (B, T)
+    with torch.set_grad_enabled(grad), spy_on(fused, "run_packed") as packed:
+        expected = layer.eval()(x, lengths=lengths)[0]
+        dropped = layer.train()(x, lengths=lengths)[0]
+    assert packed == [0 if grad else 2]
+    assert not torch.allclose(dropped[valid], expected[valid])
+    assert bool((dropped[valid] != 0).all())
+    single = get_layer_class("lstm")(5, 6, backend="fused")  # one layer: nothing between
+    with torch.set_grad_enabled(grad):
+        trained, evaluated = (
+            single.train()(x, lengths=lengths)[0],
+            single.eval()(x, lengths=lengths)[0],
+        )
+    torch.testing.assert_close(trained, evaluated, atol=0, rtol=0)
