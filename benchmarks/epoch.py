@@ -17,6 +17,7 @@ and the dev evaluation after the epoch is not timed.
 
     python benchmarks/epoch.py                        # the full training split (67,349 texts)
     python benchmarks/epoch.py --max-examples 20000   # its first 20,000 texts
+    python benchmarks/epoch.py --max-examples 2000 --results-dir /tmp/trial  # record untouched
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from torch.utils.data import DataLoader
 
 import rnnkit
 from paths import SHARED_DATA
-from record import write_json
+from record import add_results_dir, write_json
 from rnnkit.data import (
     BucketBatchSampler,
     EncodedDataset,
@@ -172,6 +173,7 @@ def main() -> None:
     )
     parser.add_argument("--max-examples", type=int, default=None, help="first N training texts")
     parser.add_argument("--name", default="epoch", help="results/<name>.json")
+    add_results_dir(parser)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if not SST2.is_file():
@@ -192,7 +194,7 @@ def main() -> None:
         "threads": torch.get_num_threads(), "texts": len(dataset),
         "max_examples": arguments.max_examples, "model": dataclasses.asdict(config.model),
         "rows": rows, "speedup": speedup, "target": TARGET, "met": speedup >= TARGET,
-    })  # fmt: skip
+    }, results=arguments.results_dir)  # fmt: skip
     print(f"wrote {path}")
 
 

@@ -212,3 +212,22 @@ def test_soak_answers_every_valid_request_and_rejects_every_malformed_one(tiny_d
     assert report["valid_errors"] == 0 and report["malformed_not_4xx"] == 0
     assert sum(report["statuses"].values()) == 100
     assert report["rss_first_mb"] > 0
+
+
+def test_epoch_times_rnnkit_and_the_plain_loop_on_the_same_texts(tmp_path):
+    sst2 = SHARED_DATA / "sst2" / "train.tsv"
+    if not sst2.is_file():
+        pytest.skip(f"SST-2 not found at {sst2}")
+    done = run_script("epoch", "--max-examples", "200", data=SHARED_DATA, results=tmp_path)
+    report = record(tmp_path, "epoch")
+    assert report["texts"] == report["max_examples"] == 200
+    assert set(report["rows"]) == {"rnnkit", "plain"}
+    for row in report["rows"].values():
+        assert row["tokens"] == report["rows"]["rnnkit"]["tokens"] > 0
+        assert row["batches"] == 4  # 200 texts, batch size 64
+        assert 0 < row["model_seconds"] <= row["seconds"]
+        assert is_fraction(row["outside_share"])
+    assert report["speedup"] == pytest.approx(
+        report["rows"]["rnnkit"]["tokens_per_s"] / report["rows"]["plain"]["tokens_per_s"]
+    )
+    assert "rnnkit / plain tokens/s" in done.stdout

@@ -8,7 +8,10 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+import onnx
 import pytest
+from onnx import numpy_helper
 from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
@@ -22,7 +25,9 @@ from tests.export.conftest import exported_copy
 from tests.tasks.conftest import write_intents
 from tests.tasks.tagging_data import PEOPLE, PLACES
 
-FAST = QuantizeSettings(rounds=3)  # timing is not under test here: a few calls suffice
+# Timing is not under test here: a few calls suffice. The toy LSTMs are narrower than any the
+# default quantizes, so they are quantized whatever their width.
+FAST = QuantizeSettings(rounds=3, min_lstm_hidden=0)
 
 
 @pytest.fixture(scope="session")
@@ -122,6 +127,31 @@ def test_a_drop_over_max_drop_is_refused_and_the_int8_file_removed(
 def test_invalid_settings_name_the_field():
     with pytest.raises(ConfigError, match=r"max_drop: expected >= 0 points, got -1"):
         QuantizeSettings(max_drop=-1)
+    with pytest.raises(ConfigError, match=r"min_lstm_hidden: expected >= 0 units, got -5"):
+        QuantizeSettings(min_lstm_hidden=-5)
+
+
+def test_narrow_lstms_stay_float_and_wide_ones_get_a_scale_per_direction(
+    tagger_dir, tmp_path_factory
+):
+    copy = exported_copy(tagger_dir, tmp_path_factory)
+    # The toy tagger: a word Bi-LSTM of 16 units per direction, a character Bi-LSTM of 8.
+    report = quantize_int8(copy, settings=QuantizeSettings(rounds=3, min_lstm_hidden=12))
+    graph = onnx.load(copy / "model.int8.onnx").graph
+    lstms = {node.op_type: node for node in graph.node if "LSTM" in node.op_type}
+    assert onnx.helper.get_node_attr_value(lstms["LSTM"], "hidden_size") == 8
+    assert onnx.helper.get_node_attr_value(lstms["DynamicQuantizeLSTM"], "hidden_size") == 16
+    assert report.float_recurrent_nodes == [f"model.int8.onnx:{lstms['LSTM'].name}"]
+    weights = {tensor.name: tensor for tensor in graph.initializer}
+    scales = [weights[name] for name in lstms["DynamicQuantizeLSTM"].input[8:11:2]]  # W, R
+    assert [numpy_helper.to_array(scale).shape for scale in scales] == [(2,), (2,)]
+    # The output layer keeps one zero point (and scale) per output channel (per_channel=True).
+    matmul = next(node for node in graph.node if node.op_type == "MatMulInteger")
+    assert np.size(numpy_helper.to_array(weights[matmul.input[3]])) > 1
+    texts = [f"{person} lives in New {place} ." for person in PEOPLE for place in PLACES]
+    fp32 = rnnkit.load(copy, runtime="onnx").predict(texts)
+    int8 = rnnkit.load(copy, runtime="onnx-int8").predict(texts)
+    assert sum(a.tags == b.tags for a, b in zip(fp32, int8, strict=True)) >= 0.9 * len(texts)
 
 
 def test_gru_translator_quantizes_its_projections_and_translates(
