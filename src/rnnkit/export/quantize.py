@@ -202,7 +202,7 @@ def quantize_graph(directory: Path, stem: str, settings: QuantizeSettings) -> Pa
     Two passes: the LSTMs at least ``settings.min_lstm_hidden`` wide, with one weight scale
     per direction, then the MatMuls and Gathers (per channel with ``settings.per_channel``).
     Per-direction LSTM scales scored the same as per-gate-row ones on CoNLL-2003 and ATIS and
-    ran 5-10 % faster (BENCHMARKS.md, "int8 quantization").
+    ran 2-10 % faster (BENCHMARKS.md, "int8 quantization").
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
