@@ -1,13 +1,18 @@
-"""``rnnkit tune classify`` on a shared data set within a budget: how many trials finish, and
+"""``rnnkit tune TASK`` on a shared data set within a budget: how many trials finish, and
 how the best compares with trial 0 (the default recipe).
 
-Writes one row per (dataset, budget, jobs) into ``benchmarks/results/tune.json`` and the
-search's trials into ``benchmarks/results/tune-<dataset>-<budget>min-jobs<J>.csv``.
+Writes one row per (task, dataset, budget, jobs) into
+``benchmarks/results/tune.json`` and the search's trials into
+``benchmarks/results/tune-<dataset>-<budget>min-jobs<J>.csv`` (``tune-<task>-…`` for a task
+other than classify). The data sets are those of ``recipes.py`` for the task, under
+``$RNNKIT_DATA`` (default ``../shared/data``).
 
 Usage (hold the shared CPU lock, nothing else running)::
 
     python benchmarks/tune.py --dataset names --budget-minutes 15 --jobs 1
     python benchmarks/tune.py --dataset names --budget-minutes 3 --jobs 2
+    python benchmarks/tune.py --task joint --dataset atis --budget-minutes 30 \
+        --set trainer.monitor=f1          # score every trial on slot F1
 """
 
 from __future__ import annotations
@@ -25,34 +30,40 @@ from pathlib import Path
 import optuna
 from optuna.trial import TrialState
 
-from record import RESULTS, write_json
+from paths import SHARED_DATA
+from recipes import TASKS
+from record import add_results_dir, write_json
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
-
-def run(folder: Path, budget: float, jobs: int) -> dict:
-    dataset = folder.name
+def run(args: argparse.Namespace) -> dict:
+    train, dev = (args.data / path for path in TASKS[args.task].datasets[args.dataset])
     out = Path(tempfile.mkdtemp(prefix="tune-")) / "search"
     command = [
-        sys.executable, "-m", "rnnkit", "tune", "classify",
-        "--train", str(folder / "train.tsv"), "--dev", str(folder / "dev.tsv"),
-        "--out", str(out), "--budget-minutes", f"{budget:g}", "--jobs", str(jobs),
-        "--no-progress",
+        sys.executable, "-m", "rnnkit", "tune", args.task, "--train", str(train),
+        "--dev", str(dev), "--out", str(out), "--budget-minutes", f"{args.budget_minutes:g}",
+        "--jobs", str(args.jobs), "--no-progress",
+        *(["--trials", str(args.trials)] if args.trials else []),
+        *(option for override in args.overrides for option in ("--set", override)),
     ]  # fmt: skip
     started = time.perf_counter()
     subprocess.run(command, check=True)
     seconds = time.perf_counter() - started
-    study = optuna.load_study(study_name="rnnkit-classify", storage=f"sqlite:///{out / 'study.db'}")
+    storage = f"sqlite:///{out / 'study.db'}"
+    study = optuna.load_study(study_name=f"rnnkit-{args.task}", storage=storage)
     trials = study.get_trials()
     states = {state.name: sum(t.state == state for t in trials) for state in TrialState}
-    name = f"tune-{dataset}-{budget:g}min-jobs{jobs}"
-    shutil.copy(out / "trials.csv", RESULTS / f"{name}.csv")
+    prefix = "tune" if args.task == "classify" else f"tune-{args.task}"
+    name = f"{prefix}-{args.dataset}-{args.budget_minutes:g}min-jobs{args.jobs}"
+    args.results_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(out / "trials.csv", args.results_dir / f"{name}.csv")
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = study.best_trial if complete else None
     return {
-        "dataset": dataset,
-        "budget_minutes": budget,
-        "jobs": jobs,
+        "task": args.task,
+        "dataset": args.dataset,
+        "budget_minutes": args.budget_minutes,
+        "jobs": args.jobs,
+        "overrides": args.overrides,
         "wall_seconds": round(seconds, 1),
         "trials": {state: count for state, count in states.items() if count},
         "finished": states["COMPLETE"] + states["PRUNED"],
@@ -67,16 +78,27 @@ def run(folder: Path, budget: float, jobs: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="names")
-    parser.add_argument("--data", type=Path, default=DATA, help="the shared data sets' folder")
+    parser.add_argument("--task", choices=sorted(TASKS), default="classify")
+    parser.add_argument("--dataset", default="names", help="a data set of the task's sweep")
+    parser.add_argument("--data", type=Path, default=SHARED_DATA, help="the data sets' folder")
     parser.add_argument("--budget-minutes", type=float, default=15)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--trials", type=int, help="stop after this many trials")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="a base-recipe override passed to rnnkit tune (repeatable)",
+    )  # fmt: skip
+    add_results_dir(parser)
     args = parser.parse_args()
-    row = run(args.data / args.dataset, args.budget_minutes, args.jobs)
+    if args.dataset not in TASKS[args.task].datasets:
+        known = ", ".join(TASKS[args.task].datasets)
+        parser.error(f"--dataset {args.dataset!r} is not a {args.task} data set ({known})")
+    row = run(args)
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, torch threads default"
     path = write_json(
-        "tune", {"machine": machine, "rows": [row]}, key=("dataset", "budget_minutes", "jobs")
-    )
+        "tune", {"machine": machine, "rows": [row]},
+        key=("task", "dataset", "budget_minutes", "jobs"), results=args.results_dir,
+    )  # fmt: skip
     print(row)
     print(f"wrote {path}")
 

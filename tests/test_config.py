@@ -130,6 +130,52 @@ def test_override_value_still_validated_by_the_dataclass():
         apply_overrides(RunConfig(), ["trainer.epochs=0"])
 
 
+@dataclass(frozen=True)
+class CheckedLayer:
+    dropout: float = 0.0
+    cell: str = "lstm"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout: expected a value in [0, 1), got {self.dropout!r}")
+        if self.cell not in ("lstm", "gru"):
+            raise ConfigError(f"unknown cell {self.cell!r}")
+
+
+@dataclass(frozen=True)
+class CheckedModel:
+    encoder: CheckedLayer = field(default_factory=CheckedLayer)
+
+
+@dataclass(frozen=True)
+class CheckedRun:
+    model: CheckedModel = field(default_factory=CheckedModel)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("dropout=1.5", "model.encoder.dropout: expected a value in [0, 1), got 1.5"),
+        ("cell=tanh", "model.encoder: unknown cell 'tanh'"),
+    ],
+)
+def test_a_sections_own_check_names_the_full_key(setting, message, tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        apply_overrides(CheckedRun(), [f"model.encoder.{setting}"])
+    assert str(caught.value) == message
+    key, _, value = setting.partition("=")
+    data = {"model": {"encoder": {key: float(value) if key == "dropout" else value}}}
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(CheckedRun, data, where="run.yaml")
+    assert str(caught.value) == f"run.yaml: {message}"
+
+
+def test_a_section_built_directly_keeps_its_own_message():
+    with pytest.raises(ConfigError) as caught:
+        CheckedLayer(dropout=1.5)
+    assert str(caught.value) == "dropout: expected a value in [0, 1), got 1.5"
+
+
 def test_valid_keys_expands_sections():
     keys = valid_keys(RunConfig)
     assert keys[:3] == ["name", "model.hidden_size", "model.cell"]

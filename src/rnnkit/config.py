@@ -30,9 +30,11 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
@@ -90,7 +92,28 @@ def _build(cls: type[T], data: Any, prefix: str, where: str) -> T:
         key: _walk(value, types_[key], prefix + key, where, JSON_VALUES)
         for key, value in data.items()
     }
-    return cls(**values)
+    with _naming_keys(cls, prefix, where):
+        return cls(**values)
+
+
+@contextmanager
+def _naming_keys(cls: type, prefix: str, where: str = "") -> Iterator[None]:
+    """A section's own check (its ``__post_init__``) names a field by itself, as in
+    ``dropout: expected a value in [0, 1)``. Raised while the section ``cls`` at ``prefix``
+    (e.g. ``model.encoder.``) is built, the error names the full key instead; one that names
+    no field of ``cls`` is put under the section's name."""
+    try:
+        yield
+    except ConfigError as error:
+        message = str(error)
+        first = re.match(r"\w+", message)
+        if first and first.group() in {field.name for field in dataclasses.fields(cls)}:
+            message = prefix + message
+        elif prefix and not message.startswith(prefix):
+            message = f"{prefix.rstrip('.')}: {message}"
+        if message == str(error) and not where:
+            raise
+        raise ConfigError(_place(where, message)) from error
 
 
 def _field_types(cls: type) -> dict[str, Any]:
@@ -235,7 +258,8 @@ def _override(config: Any, parts: list[str], text: str, key: str, prefix: str) -
         raise ConfigError(f"unknown config key {key!r}: {name!r} is not a section")
     else:
         value = parse_value(text, tp, key)
-    return dataclasses.replace(config, **{name: value})
+    with _naming_keys(type(config), prefix):
+        return dataclasses.replace(config, **{name: value})
 
 
 def valid_keys(cls: type) -> list[str]:
@@ -368,10 +392,16 @@ def _get(config: Any, key: str) -> Any:
 
 
 def replace_section(config: T, path: list[str], values: Mapping[str, Any]) -> T:
-    """``config`` with the fields ``values`` set in the (dotted, nested) section ``path``."""
+    """``config`` with the fields ``values`` set in the (dotted, nested) section ``path``; a
+    section's own check that fails names the full key (``model.encoder.dropout: …``)."""
+    return _replace_in(config, path, values, prefix="")
+
+
+def _replace_in(config: T, path: list[str], values: Mapping[str, Any], prefix: str) -> T:
     if not path:
-        return dataclasses.replace(config, **values)
-    inner = replace_section(getattr(config, path[0]), path[1:], values)
+        with _naming_keys(type(config), prefix):
+            return dataclasses.replace(config, **values)
+    inner = _replace_in(getattr(config, path[0]), path[1:], values, f"{prefix}{path[0]}.")
     return dataclasses.replace(config, **{path[0]: inner})
 
 

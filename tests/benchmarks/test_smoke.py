@@ -105,6 +105,27 @@ def test_tag_trains_the_joint_model_and_the_tagger_on_a_training_subset(tiny_dat
     ]  # fmt: skip
 
 
+def test_tune_searches_a_joint_task_on_the_dev_metric_it_is_given(tiny_data, tmp_path):
+    run_script("tune", "--task", "joint", "--dataset", "atis", "--budget-minutes", "5",
+               "--trials", "1", "--set", "trainer.epochs=1", "--set", "trainer.monitor=f1",
+               data=tiny_data, results=tmp_path)  # fmt: skip
+    (row,) = record(tmp_path, "tune")["rows"]
+    assert (row["task"], row["dataset"], row["finished"], row["best_trial"]) == (
+        "joint", "atis", 1, 0
+    )  # fmt: skip
+    assert row["overrides"] == ["trainer.epochs=1", "trainer.monitor=f1"]
+    assert "--set trainer.monitor=f1" in row["command"]
+    assert is_fraction(row["best_dev"]) and row["best_dev"] == row["defaults_dev"]
+    trials = (tmp_path / "tune-joint-atis-5min-jobs1.csv").read_text().splitlines()
+    assert len(trials) == 2 and trials[1].startswith("0,COMPLETE,")  # the header, trial 0
+
+
+def test_tune_rejects_a_data_set_the_task_does_not_have(tmp_path):
+    done = run_script("tune", "--task", "joint", "--dataset", "names", data=tmp_path,
+                      results=tmp_path, expected_rc=2)  # fmt: skip
+    assert "--dataset 'names' is not a joint data set (atis, snips)" in done.stderr
+
+
 # The tiny runs whose models decode_runtimes.py reuses: script -> options.
 DECODER_RUNS = {
     "translate": ["--dataset", "multi30k", "--epochs", "1", "--embedding-dim", "16",

@@ -39,6 +39,7 @@ def test_classify_options_reach_the_config_and_the_fast_path_names_the_forcing_o
 
 @pytest.mark.parametrize("command", ["classify", "tag", "joint", "translate"])
 def test_every_encoder_command_takes_layer_norm(command, tmp_path):
+    section = "model.encoder" if command == "translate" else "model"
     result = runner.invoke(
         app, ["train", command, "--train", "t", "--dev", "d", "--out", str(tmp_path / "o"),
               "--cell", "rnn", "--layer-norm"],
@@ -46,7 +47,7 @@ def test_every_encoder_command_takes_layer_norm(command, tmp_path):
     assert result.exit_code == 1
     assert (
         result.stderr.strip()
-        == "error: layer_norm: expected cell in ['gru', 'lstm'], got cell 'rnn'"
+        == f"error: {section}.layer_norm: expected cell in ['gru', 'lstm'], got cell 'rnn'"
     )
 
 

@@ -103,7 +103,7 @@ def test_train_on_line_aligned_files(tmp_path):
         (["translate", "no-such-dir", "hello"], "error: model directory not found: no-such-dir"),
         (
             ["train", "translate", "--set", "model.bridge=copy", "--train", "a", "--dev", "b"],
-            "error: bridge: expected one of ['linear', 'zero'], got 'copy'",
+            "error: model.bridge: expected one of ['linear', 'zero'], got 'copy'",
         ),
     ],
 )

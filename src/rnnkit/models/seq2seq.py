@@ -57,9 +57,9 @@ class DecoderConfig:
         get_layer_class(self.cell)
         get_attention(self.attention)
         check_backend(self.backend)
-        check_probabilities(self, ("dropout", "embedding_dropout", "output_dropout"), "decoder.")
+        check_probabilities(self, ("dropout", "embedding_dropout", "output_dropout"))
         if self.hidden_size < 0:
-            raise ConfigError(f"decoder.hidden_size: expected >= 0, got {self.hidden_size}")
+            raise ConfigError(f"hidden_size: expected >= 0, got {self.hidden_size}")
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ def check_probability(name: str, value: float) -> float:
     return float(value)
 
 
-def check_probabilities(config: object, names: Iterable[str], prefix: str = "") -> None:
-    """`check_probability` on each field ``names`` of ``config``; errors name ``prefix + name``."""
+def check_probabilities(config: object, names: Iterable[str]) -> None:
+    """`check_probability` on each field ``names`` of ``config``; errors name the field."""
     for name in names:
-        check_probability(prefix + name, getattr(config, name))
+        check_probability(name, getattr(config, name))
 
 
 @dataclass(frozen=True)
