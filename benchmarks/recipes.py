@@ -129,6 +129,9 @@ TAG_CANDIDATES: dict[str, tuple[str, ...]] = {
     "defaults": (),
     # the classification recipe's weight averaging: about one epoch, off above 250 steps
     "ema1": ("trainer.ema_epochs=1", "trainer.ema_max_steps=250"),
+    # Flair's word dropout: with every training word in the vocabulary (min_freq 1), <unk>
+    # is otherwise never trained, yet it is what every unseen dev or test word reads as.
+    "wd05": ("model.word_dropout=0.05",),
 }
 
 

@@ -6,10 +6,11 @@ import dataclasses
 import logging
 
 import pytest
+import torch
 
 from rnnkit.data import TaggedExample
 from rnnkit.errors import ConfigError
-from rnnkit.models import SequenceTagger, TaggerConfig
+from rnnkit.models import EncoderConfig, RecurrentEncoder, SequenceTagger, TaggerConfig
 from rnnkit.tasks.common import resolve_char_features
 from rnnkit.tasks.tagging_train import (
     JointTaskConfig,
@@ -28,6 +29,24 @@ def test_defaults_are_the_measured_tagging_recipe():
         assert config.model.char_features == "auto" and config.model.use_crf
         assert config.model.embedding_dropout == 0.25 and config.trainer.lr == 2e-3
         assert (config.trainer.epochs, config.trainer.patience) == (20, 4)
+
+
+def test_the_default_recipe_trains_unk_on_a_vocabulary_of_every_training_word():
+    # min_freq 1 puts every training word in the vocabulary, so only word dropout ever reads
+    # a training token as <unk>: without it <unk>'s embedding, which every unseen dev or test
+    # word reads as, would stay at its random start.
+    for config in (TagConfig(), JointTaskConfig()):
+        assert config.data.min_freq == 1
+        torch.manual_seed(0)
+        encoder = RecurrentEncoder(
+            EncoderConfig(vocab_size=20, embedding_dim=4, hidden_size=4,
+                          word_dropout=config.model.word_dropout)
+        )  # fmt: skip
+        tokens = torch.randint(2, 20, (8, 10))  # no <unk> (1) and no padding (0) in the data
+        outputs, _ = encoder.train()(tokens)
+        outputs.sum().backward()
+        unk_row = encoder.embedding.weight.grad[encoder.config.unk_id]
+        assert unk_row.abs().sum() > 0, type(config).__name__
 
 
 def test_words_turn_character_features_on(caplog):
