@@ -15,10 +15,10 @@ from rnnkit.config import (
     config_from_dict,
     config_to_dict,
     load_config_file,
-    resolve_run_config,
     valid_keys,
 )
 from rnnkit.errors import ConfigError
+from rnnkit.run_config import resolve_run_config
 from rnnkit.training import TrainerConfig
 
 

@@ -16,8 +16,8 @@ import typer
 from typer.core import TyperGroup
 
 from rnnkit.cli.settings import format_settings, format_value
-from rnnkit.config import resolve_run_config
 from rnnkit.errors import ConfigError
+from rnnkit.run_config import resolve_run_config
 from rnnkit.tasks import TASKS, Task, TrainOption
 from rnnkit.tasks.base import option_values
 

@@ -73,7 +73,7 @@ PREDICTOR_DATA_KEYS = ("text_column", "condition_column", "side", "max_length")
 class GenerateConfig:
     """Everything a generation run needs; saved in ``config.json`` beside the weights."""
 
-    # The three sections of every task's run config (`config.resolve_run_config` reads them),
+    # The three sections of every task's run config (`run_config.resolve_run_config` reads them),
     # alike by design: each task types its own data, model and trainer defaults.
     data: GenerateData = field(default_factory=GenerateData)
     model: LanguageModelConfig = field(default_factory=LanguageModelConfig)

@@ -105,7 +105,7 @@ class TranslationData:
 class TranslateConfig:
     """Everything a translation run needs; saved in ``config.json`` beside the weights."""
 
-    # The three sections of every task's run config (`config.resolve_run_config` reads them),
+    # The three sections of every task's run config (`run_config.resolve_run_config` reads them),
     # alike by design: each task types its own data, model and trainer defaults.
     data: TranslationData = field(default_factory=TranslationData)
     model: Seq2SeqConfig = field(default_factory=Seq2SeqConfig)
