@@ -9,10 +9,14 @@
    keeps answering.
 
 The model is a Bi-LSTM (E=128, H=256) trained briefly on ATIS (``--model-dir`` reuses a
-trained classifier directory instead; it is copied, never written to). Run single-threaded:
+trained classifier directory instead; it is copied, never written to). The copy is exported
+to ONNX; with ``onnx-int8`` among ``--runtimes`` it is also quantized, as ``rnnkit export DIR
+--quantize int8 --data ATIS/valid`` does, and the record keeps its ``quantization.json``.
 
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/serve.py
     OMP_NUM_THREADS=1 python benchmarks/serve.py --requests 2000 --concurrency 1,8  # quick
+    python benchmarks/serve.py --runtimes onnx,onnx-int8 --concurrency 32 --workers 2 \
+        --results-dir /tmp/serve-trial                    # a trial run, the record left alone
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ import time
 from pathlib import Path
 
 from paths import SHARED_DATA
+from record import add_results_dir, write_json
 
+RUNTIMES = ("onnx", "onnx-int8", "torch")  # rnnkit serve --runtime
 TARGETS = {"latency_ratio": 0.4, "throughput_at_32": 1000.0, "p99_ms_at_32": 50.0}
 
 
@@ -138,8 +144,9 @@ def client_main(port: int, sentences_file: Path, requests: int, level: int | Non
 # The orchestrator -------------------------------------------------------------------------
 
 
-def prepare_model(args: argparse.Namespace, workdir: Path) -> Path:
-    """A Bi-LSTM classifier directory in ``workdir``, exported to ONNX."""
+def prepare_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, dict | None]:
+    """A Bi-LSTM classifier directory in ``workdir``, exported to ONNX, and, when the
+    ``onnx-int8`` runtime is asked for, quantized: then its ``quantization.json`` too."""
     from rnnkit.export import export_onnx
 
     out = workdir / "model"
@@ -149,7 +156,22 @@ def prepare_model(args: argparse.Namespace, workdir: Path) -> Path:
         train_atis(out, args.epochs)
     result = export_onnx(out)
     print(f"exported {result.path} (max |ONNX - torch| {result.max_abs_difference:.2e})")
-    return out
+    if "onnx-int8" not in args.runtimes.split(","):
+        return out, None
+    return out, quantize_model(out, args.max_drop)
+
+
+def quantize_model(model_dir: Path, max_drop: float) -> dict:
+    """``rnnkit export --quantize int8 --max-drop``, scored on the ATIS validation split when
+    present (refused, as the command refuses it, when accuracy drops by more than
+    ``max_drop`` points)."""
+    from rnnkit.export.quantize import REPORT_FILE, QuantizeSettings, quantize_int8
+
+    valid = SHARED_DATA / "atis" / "valid"
+    data = str(valid) if valid.is_dir() else None
+    report = quantize_int8(model_dir, data, QuantizeSettings(max_drop=max_drop))
+    print(f"quantized: int8/fp32 model p50 {report.latency_ratio:.2f}x, drop {report.drop}")
+    return json.loads((model_dir / REPORT_FILE).read_text(encoding="utf-8"))
 
 
 def train_atis(out: Path, epochs: int) -> None:
@@ -321,19 +343,27 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2, help="ATIS training epochs.")
     parser.add_argument("--requests", type=int, default=20_000, help="Per concurrency level.")
     parser.add_argument("--concurrency", default="1,8,32", help="Comma-separated levels.")
-    parser.add_argument("--runtimes", default="onnx,torch")
+    parser.add_argument(
+        "--runtimes", default="onnx,torch", help=f"Comma-separated, of {', '.join(RUNTIMES)}."
+    )
+    parser.add_argument(
+        "--max-drop", type=float, default=0.5, help="onnx-int8: accuracy points it may lose."
+    )
     parser.add_argument("--workers", type=int, default=1, help="rnnkit serve --workers.")
     parser.add_argument("--output", help="JSON name (default serve, or serve-workersN).")
     parser.add_argument("--latency-rounds", type=int, default=3000)
+    add_results_dir(parser)
     parser.add_argument("--client", type=int, help=argparse.SUPPRESS)  # internal: the port
     parser.add_argument("--sentences", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    unknown = set(args.runtimes.split(",")) - set(RUNTIMES)
+    if unknown:
+        parser.error(f"--runtimes: expected some of {list(RUNTIMES)}, got {sorted(unknown)}")
     if args.client is not None:
         level = int(args.concurrency) if args.concurrency != "none" else None
         client_main(args.client, args.sentences, args.requests, level)
         return
 
-    from record import write_json
     from timing import gemm_peak_gflops
 
     # The machine's state: fp32 GEMM at torch's thread count, before and after (about
@@ -341,7 +371,7 @@ def main() -> None:
     gemm_before = gemm_peak_gflops()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        model_dir = prepare_model(args, workdir)
+        model_dir, quantization = prepare_model(args, workdir)
         sentences = benchmark_sentences(model_dir)
         sentences_file = workdir / "sentences.txt"
         sentences_file.write_text("\n".join(sentences), encoding="utf-8")
@@ -352,6 +382,7 @@ def main() -> None:
             "workers": args.workers,
             "gemm_gflops": {"before": round(gemm_before, 1)},
             "targets": TARGETS,
+            "quantization": quantization,
             "latency": single_sentence_latency(model_dir, sentences, args.latency_rounds),
             "load": {
                 runtime: load_test(model_dir, runtime, args, sentences_file)
@@ -361,7 +392,7 @@ def main() -> None:
     report["gemm_gflops"]["after"] = round(gemm_peak_gflops(), 1)
     print_tables(report)
     name = args.output or ("serve" if args.workers == 1 else f"serve-workers{args.workers}")
-    print(f"wrote {write_json(name, report)}")
+    print(f"wrote {write_json(name, report, results=args.results_dir)}")
 
 
 if __name__ == "__main__":
