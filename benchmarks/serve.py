@@ -251,13 +251,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` and its live children, e.g. the worker
-    processes of ``--workers N`` (Linux ``/proc``)."""
+def process_cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU time of process ``pid`` and of each of its live descendants, e.g.
+    the worker processes of ``--workers N``, by process id (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return total + sum(cpu_seconds(int(child)) for child in children)
+    found = {pid: (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")}
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        found.update(process_cpu_seconds(int(child)))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time of process ``pid`` and its live descendants together."""
+    return sum(process_cpu_seconds(pid).values())
 
 
 def load_test(model_dir: Path, runtime: str, args: argparse.Namespace, sentences: Path) -> dict:
@@ -271,13 +277,18 @@ def load_test(model_dir: Path, runtime: str, args: argparse.Namespace, sentences
     )  # fmt: skip
     try:
         wait_for_health(server, port)
+        wait_until_settled(server.pid)
         rows = []
         for level in [int(level) for level in args.concurrency.split(",")]:
-            before = cpu_seconds(server.pid)
+            before = process_cpu_seconds(server.pid)
             row = run_client(port, sentences, args.requests, level)
-            row["server_cpu_ms_per_request"] = round(
-                (cpu_seconds(server.pid) - before) * 1000 / args.requests, 3
-            )
+            spent = [
+                seconds - before.get(pid, 0.0)
+                for pid, seconds in process_cpu_seconds(server.pid).items()
+            ]
+            row["server_cpu_ms_per_request"] = round(sum(spent) * 1000 / args.requests, 3)
+            # how the work fell on the server's processes (with --workers N: is it shared?)
+            row["process_cpu_seconds"] = sorted((round(value, 2) for value in spent), reverse=True)
             rows.append(row)
         return {"load": rows, "rejections": run_client(port, sentences, 0, None)}
     finally:
@@ -297,6 +308,22 @@ def wait_for_health(server: subprocess.Popen, port: int) -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("rnnkit serve did not start") from None
             time.sleep(0.2)
+
+
+def wait_until_settled(pid: int, timeout: float = 120.0) -> None:
+    """Waits until the server's processes use under 5 % of a CPU over a second, i.e. every
+    worker has loaded its model. ``/health`` answers as soon as the first worker is up, and a
+    load started then opens every keep-alive connection on that worker, which then serves the
+    whole run alone."""
+    deadline = time.monotonic() + timeout
+    before = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now - before < 0.05:
+            return
+        before = now
+    raise RuntimeError(f"rnnkit serve still busy {timeout:.0f} s after it first answered")
 
 
 def run_client(port: int, sentences: Path, requests: int, level: int | None) -> dict:
@@ -324,14 +351,16 @@ def print_tables(report: dict) -> None:
     console.print(f"fp32 GEMM at {report['threads']} thread(s), GFLOP/s: {report['gemm_gflops']}")
     load = Table(title=f"POST /predict load test ({report['requests']} requests per row, "
                        f"{report.get('workers', 1)} server worker(s))")  # fmt: skip
-    columns = ("runtime", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "server CPU ms/req")
+    columns = ("runtime", "concurrency", "req/s", "p50 ms", "p99 ms", "errors",
+               "server CPU ms/req", "CPU s per process")  # fmt: skip
     for column in columns:
         load.add_column(column)
     for runtime, result in report["load"].items():
         for row in result["load"]:
             load.add_row(runtime, str(row["concurrency"]), f"{row['throughput']:.0f}",
                          f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}", str(row["errors"]),
-                         f"{row['server_cpu_ms_per_request']:.3f}")  # fmt: skip
+                         f"{row['server_cpu_ms_per_request']:.3f}",
+                         " / ".join(map(str, row["process_cpu_seconds"])))  # fmt: skip
     console.print(load)
     for runtime, result in report["load"].items():
         console.print(f"{runtime} rejections: {result['rejections']}")

@@ -243,6 +243,8 @@ def test_serve_load_tests_the_int8_model_it_quantized(tiny_data, tmp_path):
     (row,) = report["load"]["onnx-int8"]["load"]
     assert (row["concurrency"], row["requests"], row["errors"]) == (4, 40, 0)
     assert row["server_cpu_ms_per_request"] > 0
+    shares = row["process_cpu_seconds"]  # the server process and its descendants
+    assert shares and shares == sorted(shares, reverse=True) and min(shares) >= 0
     rejections = report["load"]["onnx-int8"]["rejections"]
     assert rejections["wrongly_answered"] == {} and rejections["alive_after"]
     assert "onnx-int8 rejections" in done.stdout
