@@ -9,10 +9,14 @@
    keeps answering.
 
 The model is a Bi-LSTM (E=128, H=256) trained briefly on ATIS (``--model-dir`` reuses a
-trained classifier directory instead; it is copied, never written to). Run single-threaded:
+trained classifier directory instead; it is copied, never written to). The copy is exported
+to ONNX; with ``onnx-int8`` among ``--runtimes`` it is also quantized, as ``rnnkit export DIR
+--quantize int8 --data ATIS/valid`` does, and the record keeps its ``quantization.json``.
 
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/serve.py
     OMP_NUM_THREADS=1 python benchmarks/serve.py --requests 2000 --concurrency 1,8  # quick
+    python benchmarks/serve.py --runtimes onnx,onnx-int8 --concurrency 32 --workers 2 \
+        --results-dir /tmp/serve-trial                    # a trial run, the record left alone
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ import time
 from pathlib import Path
 
 from paths import SHARED_DATA
+from record import add_results_dir, write_json
 
+RUNTIMES = ("onnx", "onnx-int8", "torch")  # rnnkit serve --runtime
 TARGETS = {"latency_ratio": 0.4, "throughput_at_32": 1000.0, "p99_ms_at_32": 50.0}
 
 
@@ -138,8 +144,9 @@ def client_main(port: int, sentences_file: Path, requests: int, level: int | Non
 # The orchestrator -------------------------------------------------------------------------
 
 
-def prepare_model(args: argparse.Namespace, workdir: Path) -> Path:
-    """A Bi-LSTM classifier directory in ``workdir``, exported to ONNX."""
+def prepare_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, dict | None]:
+    """A Bi-LSTM classifier directory in ``workdir``, exported to ONNX, and, when the
+    ``onnx-int8`` runtime is asked for, quantized: then its ``quantization.json`` too."""
     from rnnkit.export import export_onnx
 
     out = workdir / "model"
@@ -149,7 +156,22 @@ def prepare_model(args: argparse.Namespace, workdir: Path) -> Path:
         train_atis(out, args.epochs)
     result = export_onnx(out)
     print(f"exported {result.path} (max |ONNX - torch| {result.max_abs_difference:.2e})")
-    return out
+    if "onnx-int8" not in args.runtimes.split(","):
+        return out, None
+    return out, quantize_model(out, args.max_drop)
+
+
+def quantize_model(model_dir: Path, max_drop: float) -> dict:
+    """``rnnkit export --quantize int8 --max-drop``, scored on the ATIS validation split when
+    present (refused, as the command refuses it, when accuracy drops by more than
+    ``max_drop`` points)."""
+    from rnnkit.export.quantize import REPORT_FILE, QuantizeSettings, quantize_int8
+
+    valid = SHARED_DATA / "atis" / "valid"
+    data = str(valid) if valid.is_dir() else None
+    report = quantize_int8(model_dir, data, QuantizeSettings(max_drop=max_drop))
+    print(f"quantized: int8/fp32 model p50 {report.latency_ratio:.2f}x, drop {report.drop}")
+    return json.loads((model_dir / REPORT_FILE).read_text(encoding="utf-8"))
 
 
 def train_atis(out: Path, epochs: int) -> None:
@@ -229,13 +251,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` and its live children, e.g. the worker
-    processes of ``--workers N`` (Linux ``/proc``)."""
+def process_cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU time of process ``pid`` and of each of its live descendants, e.g.
+    the worker processes of ``--workers N``, by process id (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return total + sum(cpu_seconds(int(child)) for child in children)
+    found = {pid: (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")}
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        found.update(process_cpu_seconds(int(child)))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time of process ``pid`` and its live descendants together."""
+    return sum(process_cpu_seconds(pid).values())
 
 
 def load_test(model_dir: Path, runtime: str, args: argparse.Namespace, sentences: Path) -> dict:
@@ -249,13 +277,18 @@ def load_test(model_dir: Path, runtime: str, args: argparse.Namespace, sentences
     )  # fmt: skip
     try:
         wait_for_health(server, port)
+        wait_until_settled(server.pid)
         rows = []
         for level in [int(level) for level in args.concurrency.split(",")]:
-            before = cpu_seconds(server.pid)
+            before = process_cpu_seconds(server.pid)
             row = run_client(port, sentences, args.requests, level)
-            row["server_cpu_ms_per_request"] = round(
-                (cpu_seconds(server.pid) - before) * 1000 / args.requests, 3
-            )
+            spent = [
+                seconds - before.get(pid, 0.0)
+                for pid, seconds in process_cpu_seconds(server.pid).items()
+            ]
+            row["server_cpu_ms_per_request"] = round(sum(spent) * 1000 / args.requests, 3)
+            # how the work fell on the server's processes (with --workers N: is it shared?)
+            row["process_cpu_seconds"] = sorted((round(value, 2) for value in spent), reverse=True)
             rows.append(row)
         return {"load": rows, "rejections": run_client(port, sentences, 0, None)}
     finally:
@@ -275,6 +308,22 @@ def wait_for_health(server: subprocess.Popen, port: int) -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise RuntimeError("rnnkit serve did not start") from None
             time.sleep(0.2)
+
+
+def wait_until_settled(pid: int, timeout: float = 120.0) -> None:
+    """Waits until the server's processes use under 5 % of a CPU over a second, i.e. every
+    worker has loaded its model. ``/health`` answers as soon as the first worker is up, and a
+    load started then opens every keep-alive connection on that worker, which then serves the
+    whole run alone."""
+    deadline = time.monotonic() + timeout
+    before = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now - before < 0.05:
+            return
+        before = now
+    raise RuntimeError(f"rnnkit serve still busy {timeout:.0f} s after it first answered")
 
 
 def run_client(port: int, sentences: Path, requests: int, level: int | None) -> dict:
@@ -302,14 +351,16 @@ def print_tables(report: dict) -> None:
     console.print(f"fp32 GEMM at {report['threads']} thread(s), GFLOP/s: {report['gemm_gflops']}")
     load = Table(title=f"POST /predict load test ({report['requests']} requests per row, "
                        f"{report.get('workers', 1)} server worker(s))")  # fmt: skip
-    columns = ("runtime", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "server CPU ms/req")
+    columns = ("runtime", "concurrency", "req/s", "p50 ms", "p99 ms", "errors",
+               "server CPU ms/req", "CPU s per process")  # fmt: skip
     for column in columns:
         load.add_column(column)
     for runtime, result in report["load"].items():
         for row in result["load"]:
             load.add_row(runtime, str(row["concurrency"]), f"{row['throughput']:.0f}",
                          f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}", str(row["errors"]),
-                         f"{row['server_cpu_ms_per_request']:.3f}")  # fmt: skip
+                         f"{row['server_cpu_ms_per_request']:.3f}",
+                         " / ".join(map(str, row["process_cpu_seconds"])))  # fmt: skip
     console.print(load)
     for runtime, result in report["load"].items():
         console.print(f"{runtime} rejections: {result['rejections']}")
@@ -321,19 +372,27 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2, help="ATIS training epochs.")
     parser.add_argument("--requests", type=int, default=20_000, help="Per concurrency level.")
     parser.add_argument("--concurrency", default="1,8,32", help="Comma-separated levels.")
-    parser.add_argument("--runtimes", default="onnx,torch")
+    parser.add_argument(
+        "--runtimes", default="onnx,torch", help=f"Comma-separated, of {', '.join(RUNTIMES)}."
+    )
+    parser.add_argument(
+        "--max-drop", type=float, default=0.5, help="onnx-int8: accuracy points it may lose."
+    )
     parser.add_argument("--workers", type=int, default=1, help="rnnkit serve --workers.")
     parser.add_argument("--output", help="JSON name (default serve, or serve-workersN).")
     parser.add_argument("--latency-rounds", type=int, default=3000)
+    add_results_dir(parser)
     parser.add_argument("--client", type=int, help=argparse.SUPPRESS)  # internal: the port
     parser.add_argument("--sentences", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    unknown = set(args.runtimes.split(",")) - set(RUNTIMES)
+    if unknown:
+        parser.error(f"--runtimes: expected some of {list(RUNTIMES)}, got {sorted(unknown)}")
     if args.client is not None:
         level = int(args.concurrency) if args.concurrency != "none" else None
         client_main(args.client, args.sentences, args.requests, level)
         return
 
-    from record import write_json
     from timing import gemm_peak_gflops
 
     # The machine's state: fp32 GEMM at torch's thread count, before and after (about
@@ -341,7 +400,7 @@ def main() -> None:
     gemm_before = gemm_peak_gflops()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        model_dir = prepare_model(args, workdir)
+        model_dir, quantization = prepare_model(args, workdir)
         sentences = benchmark_sentences(model_dir)
         sentences_file = workdir / "sentences.txt"
         sentences_file.write_text("\n".join(sentences), encoding="utf-8")
@@ -352,6 +411,7 @@ def main() -> None:
             "workers": args.workers,
             "gemm_gflops": {"before": round(gemm_before, 1)},
             "targets": TARGETS,
+            "quantization": quantization,
             "latency": single_sentence_latency(model_dir, sentences, args.latency_rounds),
             "load": {
                 runtime: load_test(model_dir, runtime, args, sentences_file)
@@ -361,7 +421,7 @@ def main() -> None:
     report["gemm_gflops"]["after"] = round(gemm_peak_gflops(), 1)
     print_tables(report)
     name = args.output or ("serve" if args.workers == 1 else f"serve-workers{args.workers}")
-    print(f"wrote {write_json(name, report)}")
+    print(f"wrote {write_json(name, report, results=args.results_dir)}")
 
 
 if __name__ == "__main__":

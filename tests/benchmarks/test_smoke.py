@@ -252,3 +252,28 @@ def test_epoch_times_rnnkit_and_the_plain_loop_on_the_same_texts(tmp_path):
         report["rows"]["rnnkit"]["tokens_per_s"] / report["rows"]["plain"]["tokens_per_s"]
     )
     assert "rnnkit / plain tokens/s" in done.stdout
+
+
+def test_serve_load_tests_the_int8_model_it_quantized(tiny_data, tmp_path):
+    done = run_script("serve", "--epochs", "1", "--runtimes", "onnx-int8", "--requests", "40",
+                      "--concurrency", "4", "--latency-rounds", "5", "--max-drop", "100",
+                      "--output", "serve-int8", data=tiny_data, results=tmp_path)  # fmt: skip
+    report = record(tmp_path, "serve-int8")
+    assert report["quantization"]["files"] == ["model.int8.onnx"]
+    assert report["quantization"]["accepted"] and report["quantization"]["data"]
+    (row,) = report["load"]["onnx-int8"]["load"]
+    assert (row["concurrency"], row["requests"], row["errors"]) == (4, 40, 0)
+    assert row["server_cpu_ms_per_request"] > 0
+    shares = row["process_cpu_seconds"]  # the server process and its descendants
+    assert shares and shares == sorted(shares, reverse=True) and min(shares) >= 0
+    rejections = report["load"]["onnx-int8"]["rejections"]
+    assert rejections["wrongly_answered"] == {} and rejections["alive_after"]
+    assert "onnx-int8 rejections" in done.stdout
+
+
+def test_serve_refuses_a_runtime_rnnkit_serve_does_not_have(tiny_data, tmp_path):
+    done = run_script("serve", "--runtimes", "onnx,int4", data=tiny_data, results=tmp_path,
+                      expected_rc=2)  # fmt: skip
+    assert "--runtimes: expected some of ['onnx', 'onnx-int8', 'torch'], got ['int4']" in (
+        done.stderr
+    )
