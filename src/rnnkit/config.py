@@ -321,11 +321,11 @@ def replace_section(config: T, path: list[str], values: Mapping[str, Any]) -> T:
 
 
 def _replace_in(config: T, path: list[str], values: Mapping[str, Any], prefix: str) -> T:
-    if not path:
-        with _naming_keys(type(config), prefix):
-            return dataclasses.replace(config, **values)
-    inner = _replace_in(getattr(config, path[0]), path[1:], values, f"{prefix}{path[0]}.")
-    return dataclasses.replace(config, **{path[0]: inner})
+    if path:
+        inner = _replace_in(getattr(config, path[0]), path[1:], values, f"{prefix}{path[0]}.")
+        values = {path[0]: inner}
+    with _naming_keys(type(config), prefix):
+        return dataclasses.replace(config, **values)
 
 
 JSON_VALUES = _Source(
