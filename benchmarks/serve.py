@@ -144,9 +144,8 @@ def client_main(port: int, sentences_file: Path, requests: int, level: int | Non
 # The orchestrator -------------------------------------------------------------------------
 
 
-def prepare_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, dict | None]:
-    """A Bi-LSTM classifier directory in ``workdir``, exported to ONNX, and, when the
-    ``onnx-int8`` runtime is asked for, quantized: then its ``quantization.json`` too."""
+def prepare_model(args: argparse.Namespace, workdir: Path) -> Path:
+    """A Bi-LSTM classifier directory in ``workdir``, exported to ONNX."""
     from rnnkit.export import export_onnx
 
     out = workdir / "model"
@@ -156,9 +155,7 @@ def prepare_model(args: argparse.Namespace, workdir: Path) -> tuple[Path, dict |
         train_atis(out, args.epochs)
     result = export_onnx(out)
     print(f"exported {result.path} (max |ONNX - torch| {result.max_abs_difference:.2e})")
-    if "onnx-int8" not in args.runtimes.split(","):
-        return out, None
-    return out, quantize_model(out, args.max_drop)
+    return out
 
 
 def quantize_model(model_dir: Path, max_drop: float) -> dict:
@@ -400,7 +397,9 @@ def main() -> None:
     gemm_before = gemm_peak_gflops()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        model_dir, quantization = prepare_model(args, workdir)
+        model_dir = prepare_model(args, workdir)
+        int8 = "onnx-int8" in args.runtimes.split(",")
+        quantization = quantize_model(model_dir, args.max_drop) if int8 else None
         sentences = benchmark_sentences(model_dir)
         sentences_file = workdir / "sentences.txt"
         sentences_file.write_text("\n".join(sentences), encoding="utf-8")
