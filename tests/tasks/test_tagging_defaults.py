@@ -6,11 +6,10 @@ import dataclasses
 import logging
 
 import pytest
-import torch
 
 from rnnkit.data import TaggedExample
 from rnnkit.errors import ConfigError
-from rnnkit.models import EncoderConfig, RecurrentEncoder, SequenceTagger, TaggerConfig
+from rnnkit.models import SequenceTagger, TaggerConfig
 from rnnkit.tasks.common import resolve_char_features
 from rnnkit.tasks.tagging_train import (
     JointTaskConfig,
@@ -29,28 +28,6 @@ def test_defaults_are_the_measured_tagging_recipe():
         assert config.model.char_features == "auto" and config.model.use_crf
         assert config.model.embedding_dropout == 0.25 and config.trainer.lr == 2e-3
         assert (config.trainer.epochs, config.trainer.patience) == (20, 4)
-
-
-def unk_gradient(word_dropout: float) -> float:
-    """The gradient that <unk>'s embedding gets from one training batch without <unk>."""
-    torch.manual_seed(0)
-    encoder = RecurrentEncoder(
-        EncoderConfig(vocab_size=20, embedding_dim=4, hidden_size=4, word_dropout=word_dropout)
-    )
-    tokens = torch.randint(2, 20, (8, 10))  # no <unk> (1) and no padding (0) in the data
-    outputs, _ = encoder.train()(tokens)
-    outputs.sum().backward()
-    return encoder.embedding.weight.grad[encoder.config.unk_id].abs().sum().item()
-
-
-def test_the_tag_recipe_trains_unk_on_a_vocabulary_of_every_training_word():
-    # min_freq 1 puts every training word in the vocabulary, so only word dropout ever reads
-    # a training token as <unk>: without it <unk>'s embedding, which every unseen dev or test
-    # word reads as, would stay at its random start. The joint recipe measured better without.
-    tag, joint = TagConfig(), JointTaskConfig()
-    assert tag.data.min_freq == joint.data.min_freq == 1
-    assert unk_gradient(tag.model.word_dropout) > 0
-    assert unk_gradient(joint.model.word_dropout) == 0
 
 
 def test_words_turn_character_features_on(caplog):
