@@ -113,6 +113,9 @@ def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(exported_di
         workers = wait_for(lambda: two_workers(server), "2 workers")
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
+        # each worker has a socket of its own: a connection that reaches the victim's before
+        # the kernel closes it is reset (docs/serving.md), so the requests start after that
+        wait_for(lambda: exited(victim), "the killed worker to exit")
         during = [post(url + "predict", {"text": text}) for text in TEXTS * 4]
         replaced = wait_for(lambda: two_workers(server, without=victim), "a new worker")
         wait_for(lambda: all_answer(url, 20), "the new worker to answer")
@@ -122,6 +125,16 @@ def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(exported_di
         server.communicate(timeout=30)
     assert [len(answer["predictions"]) for answer in during] == [1] * len(during)
     assert replaced - workers and victim not in replaced
+
+
+def exited(pid: int) -> bool:
+    """Whether process ``pid`` and all its threads have exited, so its files are closed (a
+    zombie not yet reaped counts)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state == "Z" and len(os.listdir(f"/proc/{pid}/task")) == 1
+    except FileNotFoundError:
+        return True
 
 
 def all_answer(url: str, count: int) -> bool:
