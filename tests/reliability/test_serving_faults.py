@@ -17,7 +17,7 @@ from pathlib import Path
 from rnnkit.serving.batching import MicroBatcher
 from tests.serving.test_batching import Recorder
 from tests.serving.test_page_browser import free_port, serving
-from tests.serving.test_workers import post, wait_until_healthy
+from tests.serving.test_workers import post, start_workers
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.append(str(BENCHMARKS))  # after site-packages: shadows nothing
@@ -102,14 +102,11 @@ def wait_for(condition, what: str, timeout: float = 60.0):
     return value
 
 
-def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(exported_dir):
+def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(exported_dir, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    command = [sys.executable, "-m", "rnnkit", "serve", str(exported_dir), "--port", str(port),
-               "--workers", "2"]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = start_workers(exported_dir, port, tmp_path / "serve.log")  # both workers serve
     try:
-        wait_until_healthy(server, url)
         workers = wait_for(lambda: two_workers(server), "2 workers")
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
@@ -122,7 +119,7 @@ def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(exported_di
         assert server.poll() is None
     finally:
         server.terminate()
-        server.communicate(timeout=30)
+        server.wait(timeout=30)
     assert [len(answer["predictions"]) for answer in during] == [1] * len(during)
     assert replaced - workers and victim not in replaced
 

@@ -46,18 +46,6 @@ def post(url: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
-def wait_until_healthy(server: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(url + "health", timeout=1)
-            return
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                pytest.fail(f"rnnkit serve --workers 2 did not start: {server.communicate()}")
-            time.sleep(0.2)
-
-
 def start_workers(directory: Path, port: int, log: Path, *options: str) -> subprocess.Popen:
     """``rnnkit serve DIR --workers 2`` with its output in ``log``, once it says it serves."""
     command = [sys.executable, "-m", "rnnkit", "serve", str(directory), "--port", str(port),
