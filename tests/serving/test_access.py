@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +15,7 @@ from rnnkit.cli import app as cli_app
 from rnnkit.errors import ConfigError
 from rnnkit.serving import ServeAccess, create_app
 from rnnkit.serving.access import API_KEY_VARIABLE, read_api_key
-from rnnkit.serving.app import SETTINGS_VARIABLE, worker_app
+from rnnkit.serving.workers import SETTINGS_VARIABLE, worker_app
 
 KEY = "s3cret-key-4b1d"
 TEXT = {"text": "what time is it"}
@@ -134,11 +133,16 @@ def test_a_non_loopback_address_without_a_key_is_warned_about(
 
 
 def test_workers_get_the_key_through_their_settings(exported_dir, monkeypatch):
+    from rnnkit.serving import workers
+
+    runs = []
     monkeypatch.setenv(API_KEY_VARIABLE, KEY)
-    monkeypatch.delenv(SETTINGS_VARIABLE, raising=False)  # restored after the test
-    _, app = serve(exported_dir, monkeypatch, "--workers", "2")
-    assert app == "rnnkit.serving.app:worker_app"
-    assert json.loads(os.environ[SETTINGS_VARIABLE])["api_key"] == KEY
+    monkeypatch.setattr(workers, "run_workers", lambda settings, *rest: runs.append(settings))
+    result = CliRunner().invoke(cli_app, ["serve", str(exported_dir), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    [settings] = runs
+    assert settings["api_key"] == KEY and KEY not in result.output
+    monkeypatch.setenv(SETTINGS_VARIABLE, json.dumps(settings))
     client = TestClient(worker_app())
     assert client.post("/predict", json=TEXT).status_code == 401
     assert client.post("/predict", json=TEXT, headers={"X-API-Key": KEY}).status_code == 200

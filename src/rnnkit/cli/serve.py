@@ -34,8 +34,9 @@ def serve(
     workers: int = typer.Option(
         1,
         min=1,
-        help="Server processes sharing the port, each with its own copy of the model "
-        "and an equal share of the threads (e.g. one per core).",
+        help="Server processes on the port (e.g. one per core), each with its own copy of "
+        "the model, an equal share of the threads and, on Linux, its own listening socket, "
+        "so the kernel spreads the connections over them.",
     ),
     api_key_file: Path = typer.Option(
         None,
@@ -51,14 +52,13 @@ def serve(
 ) -> None:
     """Serve a trained model: POST /predict, POST /trace, GET /health, /info, /docs, and a
     page to try it at /."""
-    import os
-
     import uvicorn
 
     from rnnkit import api
     from rnnkit.serving.access import ServeAccess, is_loopback, read_api_key
-    from rnnkit.serving.app import SETTINGS_VARIABLE, create_app, worker_settings
+    from rnnkit.serving.app import create_app
     from rnnkit.serving.schemas import ServeLimits
+    from rnnkit.serving.workers import SERVER_OPTIONS, run_workers, worker_settings
 
     access = ServeAccess(read_api_key(api_key_file), tuple(cors_origin or ()))
     if access.api_key is None and not is_loopback(host):
@@ -77,17 +77,16 @@ def serve(
     # A bad directory (or a device that is not there) fails here, once.
     predictor = api.load(model_dir, runtime=runtime, device=device)
     task = predictor.task
+
+    def announce(bound: int) -> None:
+        typer.echo(f"serving {model_dir} ({task}, {runtime}, {workers} worker(s)) on "
+                   f"http://{host}:{bound}/")  # fmt: skip
+
     if workers == 1:
         app = create_app(predictor, runtime=runtime, limits=limits, access=access)
-    else:  # each worker process loads the model and builds its app (uvicorn's factory)
-        settings = worker_settings(str(model_dir), runtime, limits, workers, access, device)
-        os.environ[SETTINGS_VARIABLE] = settings
-        app = "rnnkit.serving.app:worker_app"
+        announce(port)
+        uvicorn.run(app, host=host, port=port, **SERVER_OPTIONS)
+    else:  # each worker process loads the model and builds its app
         del predictor
-    typer.echo(f"serving {model_dir} ({task}, {runtime}, {workers} worker(s)) on "
-               f"http://{host}:{port}/")  # fmt: skip
-    # No per-request access log or proxy-header rewriting: both cost more than a prediction.
-    uvicorn.run(
-        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False,
-        factory=workers > 1, workers=workers,
-    )  # fmt: skip
+        settings = worker_settings(str(model_dir), runtime, limits, workers, access, device)
+        run_workers(settings, host, port, workers, announce)

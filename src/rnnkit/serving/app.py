@@ -13,8 +13,6 @@ batch (`rnnkit.serving.batching`), which a pool of threads each running one woul
 # task in `create_app`, and FastAPI reads them from the annotations, which must therefore be
 # the classes themselves rather than names it would look up in this module.
 
-import json
-import os
 import platform
 from importlib.resources import files
 from typing import Any
@@ -24,7 +22,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, create_model
 
-from rnnkit import api
 from rnnkit.errors import InputTooLongError, RnnkitError
 from rnnkit.serving.access import API_KEY_HEADER, ApiKeyCheck, ServeAccess
 from rnnkit.serving.batching import MicroBatcher
@@ -239,43 +236,3 @@ def create_app(
         return page
 
     return app
-
-
-# Worker processes (``rnnkit serve --workers N``) ----------------------------------------------
-
-SETTINGS_VARIABLE = "RNNKIT_SERVE_SETTINGS"
-
-
-def worker_settings(
-    model_dir: str,
-    runtime: str,
-    limits: ServeLimits,
-    workers: int,
-    access: ServeAccess | None = None,
-    device: str = "cpu",
-) -> str:
-    """The JSON that `worker_app` reads from ``RNNKIT_SERVE_SETTINGS`` (the environment of
-    this process and its workers only); each worker gets an equal share of torch's (and so
-    ONNX Runtime's) threads."""
-    import torch
-
-    access = access or ServeAccess()
-    return json.dumps({
-        "model_dir": model_dir, "runtime": runtime, "device": device, "limits": limits.__dict__,
-        "threads": max(1, torch.get_num_threads() // workers),
-        "api_key": access.api_key, "cors_origins": list(access.cors_origins),
-    })  # fmt: skip
-
-
-def worker_app() -> FastAPI:
-    """The app of one worker process (uvicorn's factory): each worker loads the model once,
-    with the settings of ``RNNKIT_SERVE_SETTINGS``."""
-    import torch
-
-    settings = json.loads(os.environ[SETTINGS_VARIABLE])
-    torch.set_num_threads(settings["threads"])
-    predictor = api.load(
-        settings["model_dir"], runtime=settings["runtime"], device=settings.get("device", "cpu")
-    )
-    access = ServeAccess(settings.get("api_key"), tuple(settings.get("cors_origins", ())))
-    return create_app(predictor, settings["runtime"], ServeLimits(**settings["limits"]), access)
