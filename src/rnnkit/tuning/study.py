@@ -9,12 +9,14 @@ redone. (A trial running in a live process, on this machine or another, is left 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +69,26 @@ def engine_kwargs(plan: Plan) -> dict[str, Any]:
     return {"connect_args": {"timeout": 60}} if plan.storage.startswith("sqlite") else {}
 
 
+@contextmanager
+def starting(storage: str) -> Iterator[None]:
+    """On an SQLite file, one process at a time: processes started together on one study
+    (``--jobs``, or ``--storage`` shared) then queue the base recipe once, not once each. On
+    a database server two processes started in the same instant may each queue it."""
+    if not storage.startswith("sqlite:///"):
+        yield
+        return
+    with open(storage.removeprefix("sqlite:///") + ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def start_study(study: Any, plan: Plan, trials_dir: Path) -> list[int]:
     """Queues the base recipe as trial 0 of a new study and restarts the trials of dead
     processes on this machine; returns the numbers of the trials restarted."""
-    if not study.trials:
-        defaults = default_params(plan.space, plan.base)
-        study.enqueue_trial(defaults, user_attrs={"recipe": "defaults"}, skip_if_exists=True)
+    with starting(plan.storage):
+        if not study.trials:
+            defaults = default_params(plan.space, plan.base)
+            study.enqueue_trial(defaults, user_attrs={"recipe": "defaults"}, skip_if_exists=True)
     import optuna
 
     restarted = []
