@@ -65,10 +65,11 @@ def encoded_sst2(max_examples: int | None) -> tuple[EncodedDataset, ClassifyConf
     vocab = Vocab.build(tokens)
     labels = LabelVocab.build(example.label for example in examples)
     dataset = encode_classification(examples, tokenizer, vocab, labels, None, tokens=tokens)
-    # Word embeddings only: the plain loop has no character features (--no-char-features).
+    # The plain loop's model: no character features (--no-char-features), no word dropout.
     model = dataclasses.replace(
-        config.model, vocab_size=len(vocab), num_classes=len(labels), char_features=False
-    )
+        config.model, vocab_size=len(vocab), num_classes=len(labels), char_features=False,
+        word_dropout=0.0,
+    )  # fmt: skip
     return dataset, dataclasses.replace(config, model=model)
 
 
