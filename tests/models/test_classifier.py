@@ -138,3 +138,18 @@ def test_word_vectors_malformed_line_names_file_and_line(tmp_path):
         DataError, match=r"vectors.txt:2: expected a word and 8 numbers, found 3 numbers"
     ):
         load_word_vectors(path, model.encoder.embedding, ["cat", "dog"])
+
+
+def test_label_smoothing_spreads_the_target():
+    logits = torch.randn(4, 3)
+    labels = torch.tensor([0, 2, 1, 0])
+    batch = TextBatch(torch.ones(4, 2, dtype=torch.long), torch.full((4,), 2), labels)
+    config = make_model().config
+    smoothed = SequenceClassifier(ClassifierConfig(**{**vars(config), "label_smoothing": 0.3}))
+    plain = torch.nn.functional.cross_entropy(logits, labels)
+    uniform = -torch.log_softmax(logits, -1).mean(-1).mean()
+    torch.testing.assert_close(make_model().loss(logits, batch), plain)
+    torch.testing.assert_close(smoothed.loss(logits, batch), 0.7 * plain + 0.3 * uniform)
+    bad = r"label_smoothing: expected a number in \[0, 1\], got 1.5"
+    with pytest.raises(ConfigError, match=bad):
+        ClassifierConfig(label_smoothing=1.5)

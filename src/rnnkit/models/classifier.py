@@ -29,10 +29,15 @@ class ClassifierConfig(EncoderConfig, CharFeaturesConfig):
     num_classes: int = 0  # C, set from the label vocabulary when a task builds the model
     pooling: str = "last"  # "last", "mean", "max", "attention" or "concat" ([last; max; mean])
     output_dropout: float = 0.3  # on the pooled features, before the output layer
+    label_smoothing: float = 0.0  # ε of label-smoothed cross-entropy (Szegedy et al. 2016)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_probability("output_dropout", self.output_dropout)
+        if not 0.0 <= self.label_smoothing <= 1.0:  # the range of Seq2SeqConfig's
+            raise ConfigError(
+                f"label_smoothing: expected a number in [0, 1], got {self.label_smoothing!r}"
+            )
         check_pooling(self.pooling)
 
 
@@ -77,8 +82,9 @@ class SequenceClassifier(nn.Module):
         return (batch.words,)
 
     def loss(self, logits: Tensor, batch: TextBatch) -> Tensor:
-        """Mean cross-entropy of ``forward``'s logits against the batch's ``labels (B,)``."""
-        return F.cross_entropy(logits, batch.labels)
+        """Mean cross-entropy of ``forward``'s logits against the batch's ``labels (B,)``,
+        label-smoothed by ``config.label_smoothing``."""
+        return F.cross_entropy(logits, batch.labels, label_smoothing=self.config.label_smoothing)
 
     def prefix_probabilities(
         self, tokens: Tensor, char_ids: Tensor | None = None, char_lengths: Tensor | None = None
