@@ -18,7 +18,11 @@ Screening on subsets: ``--max-train N`` trains on a fixed random N-example subse
 train split (and ``--max-dev`` caps the dev split the same way). Every finished run is
 appended at once to ``benchmarks/results/recipes-<tag>.jsonl`` (one JSON object per line, so
 a killed sweep keeps its rows; a rerun skips runs already recorded); the summary goes to
-``recipes-<tag>.json``. Each run holds ``~/.rnnkit-cpu.lock`` while it trains, so runs from
+``recipes-<tag>.json``. Each row records ``config_sha``, a hash of the run's resolved config
+without its paths and seed: a recorded run is skipped only when its hash matches (rows made
+before the hash are trusted by name), and a row whose hash differs, because the defaults or
+the candidate changed since, stops the sweep with the row named, so that one candidate's mean
+never mixes two recipes. Each run holds ``~/.rnnkit-cpu.lock`` while it trains, so runs from
 other processes queue instead of sharing the two cores, and times are measured alone.
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import fcntl
+import hashlib
 import json
 import logging
 import random
@@ -42,7 +47,7 @@ from rich.table import Table
 
 from paths import SHARED_DATA
 from record import RESULTS
-from rnnkit.config import apply_overrides
+from rnnkit.config import apply_overrides, config_to_dict
 from rnnkit.data import read_classification
 from rnnkit.tasks.classification import ClassifyConfig, train_classifier
 from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig, train_tagger
@@ -123,6 +128,11 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "wd05": ("model.word_dropout=0.05",),
     "wd10": ("model.word_dropout=0.1",),
     "no-word-dropout": ("model.word_dropout=0",),
+    # session 11 screens on top of the defaults
+    "h128": ("model.hidden_size=128",),
+    "erd10": ("model.embedding_row_dropout=0.1",),
+    "ls10": ("model.label_smoothing=0.1",),
+    "gru": ("model.cell=gru",),
 }  # fmt: skip
 # Tagging (NER and slots) and joint (intent + slots) data sets, and their candidates.
 TAG_DATASETS = {
@@ -182,7 +192,8 @@ def subset(path: Path, limit: int | None, name: str) -> str:
     return str(target)
 
 
-def run_one(dataset: str, candidate: str, seed: int, args: argparse.Namespace) -> dict:
+def run_config(dataset: str, candidate: str, seed: int, args: argparse.Namespace) -> Any:
+    """The resolved config of one run: the task's defaults, its paths and seed, the candidate."""
     task = TASKS[args.task]
     train, dev = (SHARED_DATA / part for part in task.datasets[dataset])
     if args.task != "classify":  # subsets are drawn from classification files only
@@ -191,7 +202,22 @@ def run_one(dataset: str, candidate: str, seed: int, args: argparse.Namespace) -
         train_path = subset(train, args.max_train, dataset + "-train")
         dev_path = subset(dev, args.max_dev, dataset + "-dev")
     overrides = [f"data.train={train_path}", f"data.dev={dev_path}", f"trainer.seed={seed}"]
-    config = apply_overrides(task.config(), [*overrides, *task.candidates[candidate]])
+    return apply_overrides(task.config(), [*overrides, *task.candidates[candidate]])
+
+
+def config_sha(config: Any) -> str:
+    """12 hex digits of a SHA-256 of ``config`` without its data paths and seed: equal for
+    two runs of one recipe on any data set with any seed."""
+    settings = config_to_dict(config)
+    for section, key in (("data", "train"), ("data", "dev"), ("trainer", "seed")):
+        settings[section].pop(key)
+    text = json.dumps(settings, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def run_one(dataset: str, candidate: str, seed: int, args: argparse.Namespace) -> dict:
+    task = TASKS[args.task]
+    config = run_config(dataset, candidate, seed, args)
     name = f"{dataset}-{candidate}-{seed}"
     out = RUNS / args.tag / (name if args.task == "classify" else f"{args.task}-{name}")
     with LOCK.open("a") as lock:
@@ -207,8 +233,25 @@ def run_one(dataset: str, candidate: str, seed: int, args: argparse.Namespace) -
         "score": metrics[task.metric], "metrics": metrics,
         "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
         "train_seconds": round(seconds, 1), "tokenizer": saved["tokenizer"]["name"],
-        "overrides": list(task.candidates[candidate]),
+        "overrides": list(task.candidates[candidate]), "config_sha": config_sha(config),
     }  # fmt: skip
+
+
+def recorded(rows: list[dict], key: tuple, sha: str, args: argparse.Namespace) -> bool:
+    """Whether ``rows`` (re-read: another sweep may share the file) hold the run ``key``
+    (task, data set, candidate, seed) on these subsets; exits naming a row of another config."""
+    for row in rows:
+        row_key = (row.get("task", "classify"), row["dataset"], row["candidate"], row["seed"])
+        if (row_key, row["max_train"], row["max_dev"]) != (key, args.max_train, args.max_dev):
+            continue
+        if row.get("config_sha", sha) != sha:
+            raise SystemExit(
+                f"error: {'/'.join(map(str, key))} is recorded with config {row['config_sha']}, "
+                f"but the candidate's config is now {sha}: rename the candidate, or move its "
+                "rows under another name"
+            )
+        return True
+    return False
 
 
 def score(row: dict) -> float:
@@ -327,12 +370,8 @@ def main() -> None:
                 print(f"skipping {dataset}: {SHARED_DATA / task.datasets[dataset][0]} not found")
                 continue
             for candidate in args.candidates.split(","):
-                done = {  # re-read: another sweep may share the file
-                    (r.get("task", "classify"), r["dataset"], r["candidate"], r["seed"],
-                     r["max_train"], r["max_dev"])
-                    for r in read_rows(rows_path)
-                }  # fmt: skip
-                if (args.task, dataset, candidate, seed, args.max_train, args.max_dev) in done:
+                sha = config_sha(run_config(dataset, candidate, seed, args))
+                if recorded(read_rows(rows_path), (args.task, dataset, candidate, seed), sha, args):
                     continue
                 row = run_one(dataset, candidate, seed, args)
                 print(json.dumps(row), flush=True)

@@ -1,0 +1,43 @@
+"""benchmarks/recipes.py: a recorded run is reused only when it was made with the same config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+sys.path.append(str(BENCHMARKS))  # after site-packages: shadows nothing
+
+from recipes import config_sha, recorded  # noqa: E402
+from rnnkit.config import apply_overrides  # noqa: E402
+from rnnkit.tasks.classification import ClassifyConfig  # noqa: E402
+
+ARGS = argparse.Namespace(max_train=None, max_dev=None)
+
+
+def sha(*overrides: str) -> str:
+    return config_sha(apply_overrides(ClassifyConfig(), list(overrides)))
+
+
+def test_the_hash_ignores_paths_and_seed_and_sees_every_setting():
+    base = sha()
+    assert sha("data.train=a.tsv", "data.dev=b.tsv", "trainer.seed=14") == base
+    assert sha("model.word_dropout=0") != base
+    assert sha("trainer.lr=1e-3") != base
+
+
+def test_a_row_is_reused_only_with_its_own_config():
+    key = ("classify", "trec", "defaults", 13)
+    row = {"task": "classify", "dataset": "trec", "candidate": "defaults", "seed": 13,
+           "max_train": None, "max_dev": None}  # fmt: skip
+    assert recorded([{**row, "config_sha": sha()}], key, sha(), ARGS)
+    assert recorded([row], key, sha(), ARGS)  # rows from before the hash: trusted by name
+    assert not recorded([{**row, "seed": 14}], key, sha(), ARGS)
+    assert not recorded([row], key, sha(), argparse.Namespace(max_train=2000, max_dev=None))
+    other = sha("model.word_dropout=0")
+    with pytest.raises(SystemExit, match=rf"trec/defaults/13 is recorded with config {other}, "
+                       rf"but the candidate's config is now {sha()}"):  # fmt: skip
+        recorded([{**row, "config_sha": other}], key, sha(), ARGS)
