@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -148,6 +149,48 @@ def test_each_worker_has_its_own_socket_and_takes_connections(exported_dir, tmp_
     assert len(counts) == 2 and sum(counts.values()) == 16, counts
     assert min(counts.values()) >= 1, counts
     assert server.returncode == 0  # SIGTERM: a clean stop
+
+
+def listening_workers(server: subprocess.Popen, port: int) -> set[int]:
+    """The worker processes that listen on ``port`` (each on a socket of its own)."""
+    return {
+        worker.pid
+        for worker in psutil.Process(server.pid).children()
+        if any(connection.laddr.port == port and connection.status == "LISTEN"
+               for connection in worker.net_connections("tcp"))
+    }  # fmt: skip
+
+
+@linux_only
+def test_a_killed_worker_is_replaced_by_one_that_takes_connections(exported_dir, tmp_path):
+    port = free_port()
+    server = start_workers(exported_dir, port, tmp_path / "serve.log")
+    clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(32)]
+    try:
+        first = listening_workers(server, port)
+        assert len(first) == 2, first
+        os.kill(min(first), signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while len(listening_workers(server, port) - first) != 1:  # loaded, listening
+            assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.2)
+        replacement = (listening_workers(server, port) - first).pop()
+        labels = []
+        for client in clients:  # every connection answered, the new worker's included
+            client.request("POST", "/predict", json.dumps({"text": TEXTS[0]}),
+                           {"Content-Type": "application/json"})  # fmt: skip
+            labels.append(json.loads(client.getresponse().read())["predictions"][0]["label"])
+        counts = connections_per_worker(server, port)
+    finally:
+        for client in clients:
+            client.close()
+        server.terminate()
+        server.wait(timeout=30)
+    expected = rnnkit.load(exported_dir, runtime="onnx").predict(TEXTS[:1])[0].label
+    assert labels == [expected] * 32
+    # 32 connections spread by address hash: none on the new worker about once in 4e9 runs
+    assert set(counts) == {replacement, max(first)}, counts
+    assert counts[replacement] >= 1, counts
 
 
 @linux_only
