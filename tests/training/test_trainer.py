@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -15,6 +16,7 @@ from toy import ToyClassifier, loss_fn, make_trainer, train_loader
 from rnnkit.errors import ConfigError, TrainingError
 from rnnkit.training import TrainerConfig, load_model_weights, save_model_dir
 from rnnkit.training.epochs import planned_epochs
+from rnnkit.training.schedule import build_optimizer
 
 FAST = {"lr": 0.01, "patience": None, "seed": 5}
 
@@ -327,3 +329,21 @@ def test_max_steps_above_the_epochs_changes_nothing():
     assert planned_epochs(TrainerConfig(epochs=20, max_steps=10), None) == 20  # no len()
     with pytest.raises(ConfigError, match=r"trainer.max_steps must be > 0 or None, got 0"):
         TrainerConfig(max_steps=0)
+
+
+def test_the_optimizer_is_fused_adamw_with_the_foreach_update():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Embedding(50, 8), torch.nn.LSTM(8, 6, batch_first=True))
+    config = TrainerConfig(lr=1e-2, weight_decay=0.1)
+    fused = build_optimizer(model, config)
+    assert fused.defaults["fused"] is True
+    twin = copy.deepcopy(model)
+    reference = torch.optim.AdamW(twin.parameters(), lr=1e-2, weight_decay=0.1, foreach=True)
+    tokens = torch.randint(0, 50, (4, 7))
+    for _ in range(5):
+        for net, optimizer in ((model, fused), (twin, reference)):
+            optimizer.zero_grad()
+            net(tokens)[0].square().mean().backward()
+            optimizer.step()
+    for mine, theirs in zip(model.parameters(), twin.parameters(), strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
