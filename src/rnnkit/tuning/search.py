@@ -101,18 +101,19 @@ def work(
     threads: int | None = None,
     parent: int | None = None,
     on_trial_end: Callable[[Any], None] | None = None,
+    worker: int = 0,
 ) -> None:
     """One worker: runs trials until ``deadline`` (a ``time.time()``) or ``settings.trials``.
 
     ``threads``: torch's CPU threads in this process; ``parent``: the search's process id (a
-    worker stops when it is gone).
+    worker stops when it is gone); ``worker``: this worker's number, 0 to jobs - 1.
     """
     if threads is not None:
         import torch
 
         torch.set_num_threads(threads)
     plan = prepare(settings)
-    study = open_study(plan, settings)
+    study = open_study(plan, settings, worker)
     while True:
         left = deadline - time.time()
         if left <= 0 or (settings.trials is not None and counted_trials(study) >= settings.trials):
@@ -161,8 +162,10 @@ def run_workers(
     threads = max(1, (cores or 1) // settings.jobs)
     context = multiprocessing.get_context("spawn")  # no forked torch or SQLite state
     workers = [
-        context.Process(target=work, args=(settings, deadline, threads, os.getpid()))
-        for _ in range(settings.jobs)
+        context.Process(
+            target=work, args=(settings, deadline, threads, os.getpid()), kwargs={"worker": index}
+        )
+        for index in range(settings.jobs)
     ]
     for worker in workers:
         worker.start()

@@ -30,7 +30,9 @@ class TuneSettings:
     space_file: Path | None = None  # YAML entries laid over the task's default search space
     # Worker processes sharing the study, each with 1/jobs of the CPU threads.
     jobs: int = 1
-    seed: int = 13  # the TPE sampler's seed: the same seed proposes the same trials
+    # The TPE sampler's seed: the same seed proposes the same trials in one worker; other
+    # workers and a resumed search draw their own from it (rnnkit.tuning.study.sampler_seed).
+    seed: int = 13
     # Any database URL Optuna accepts (postgresql://..., sqlite:///...); None: DIR/study.db.
     storage: str | None = None
     study_name: str | None = None  # None: "rnnkit-TASK"; workers on one storage share a name

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import random
 import socket
 import threading
 import time
@@ -28,26 +29,58 @@ BUDGET_FILE = "budget.json"
 HOST = socket.gethostname()
 
 
-def open_study(plan: Plan, settings: TuneSettings) -> Any:
+def open_study(plan: Plan, settings: TuneSettings, worker: int = 0) -> Any:
     """The study in ``plan.storage``, created on first use with the TPE sampler and the
-    pruner of ``settings``; raises ``ConfigError`` when the storage URL cannot be opened."""
+    pruner of ``settings``, as worker process number ``worker`` of the search sees it (its
+    sampler seeded by `sampler_seed`); raises ``ConfigError`` when the storage URL cannot be
+    opened."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # rnnkit prints one line per trial
-    sampler = optuna.samplers.TPESampler(
-        seed=settings.seed, n_startup_trials=5, multivariate=True,
+    study = optuna.create_study(
+        storage=open_storage(plan), sampler=build_sampler(settings.seed),
+        pruner=build_pruner(settings), study_name=plan.study_name, direction=plan.direction,
+        load_if_exists=True,
+    )  # fmt: skip
+    started = [t for t in study.get_trials(deepcopy=False) if t.state.name != "WAITING"]
+    seed = sampler_seed(settings.seed, worker, len(started))
+    if seed != settings.seed:
+        study.sampler = build_sampler(seed)
+    return study
+
+
+def sampler_seed(seed: int, worker: int, started: int) -> int:
+    """The sampler's seed in one worker process: ``seed`` itself in the first worker of a
+    study no trial has started in, so one search with one seed is repeatable; otherwise a
+    seed drawn from (``seed``, ``worker``, ``started`` trials). The sampler draws its first
+    five trials at random from its seed, so workers sharing one seed, or a resumed search
+    reusing it, would propose the trials already proposed again."""
+    if (worker, started) == (0, 0):
+        return seed
+    return random.Random(f"{seed}/{worker}/{started}").getrandbits(31)
+
+
+def build_sampler(seed: int) -> Any:
+    """TPE, after five random start-up trials, over the space's settings jointly."""
+    import optuna
+
+    return optuna.samplers.TPESampler(
+        seed=seed, n_startup_trials=5, multivariate=True,
         constant_liar=True,  # parallel workers do not all propose the same point
     )  # fmt: skip
+
+
+def build_pruner(settings: TuneSettings) -> Any:
+    """The pruner ``settings.pruner`` names, from epoch ``settings.warmup_epochs`` on."""
+    import optuna
+
     if settings.pruner == "median":
         pruner: Any = optuna.pruners.MedianPruner(
             n_startup_trials=2, n_warmup_steps=settings.warmup_epochs
         )
     else:
         pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=settings.warmup_epochs)
-    return optuna.create_study(
-        storage=open_storage(plan), sampler=sampler, pruner=pruner, study_name=plan.study_name,
-        direction=plan.direction, load_if_exists=True,
-    )  # fmt: skip
+    return pruner
 
 
 def open_storage(plan: Plan, attempts: int = 3) -> Any:
