@@ -6,6 +6,7 @@ line. Elsewhere the workers share uvicorn's one socket."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -116,34 +118,47 @@ linux_only = pytest.mark.skipif(
 )
 
 
-def connections_per_worker(server: subprocess.Popen, port: int) -> dict[int, int]:
-    """Each worker process's established connections on ``port``."""
+def connections_per_worker(
+    server: subprocess.Popen, port: int, status: str = "ESTABLISHED"
+) -> dict[int, int]:
+    """Each worker process's connections on ``port`` in ``status`` (``LISTEN``: its socket)."""
     workers = [child for child in psutil.Process(server.pid).children()
                if "spawn_main" in " ".join(child.cmdline())]  # fmt: skip
     return {
-        worker.pid: sum(connection.laddr.port == port and connection.status == "ESTABLISHED"
+        worker.pid: sum(connection.laddr.port == port and connection.status == status
                         for connection in worker.net_connections("tcp"))
         for worker in workers
     }  # fmt: skip
 
 
+@contextlib.contextmanager
+def workers_and_clients(
+    directory: Path, log: Path, clients: int
+) -> Iterator[tuple[subprocess.Popen, int, list[http.client.HTTPConnection]]]:
+    """``rnnkit serve --workers 2`` on a free port and ``clients`` connections to it (not yet
+    opened); afterwards the connections are closed and the server is stopped with SIGTERM."""
+    port = free_port()
+    server = start_workers(directory, port, log)
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                   for _ in range(clients)]  # fmt: skip
+    try:
+        yield server, port, connections
+    finally:
+        for connection in connections:
+            connection.close()
+        server.terminate()
+        server.wait(timeout=30)
+
+
 @linux_only
 def test_each_worker_has_its_own_socket_and_takes_connections(exported_dir, tmp_path):
-    port = free_port()
-    server = start_workers(exported_dir, port, tmp_path / "serve.log")
-    clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(16)]
-    try:
+    with workers_and_clients(exported_dir, tmp_path / "serve.log", 16) as (server, port, clients):
         for client in clients:  # every connection answered: accepted by a worker, kept open
             client.request("GET", "/health")
             assert client.getresponse().read() == b'{"status":"ok"}'
         counts = connections_per_worker(server, port)
         with pytest.raises(ConfigError, match=f"--port {port}: already in use on 127.0.0.1"):
             claim_port("127.0.0.1", port)  # a second service would join these workers
-    finally:
-        for client in clients:
-            client.close()
-        server.terminate()
-        server.wait(timeout=30)
     # The kernel picks a worker by a hash of each client address: all 16 on one of the two
     # would happen about once in 30,000 runs.
     assert len(counts) == 2 and sum(counts.values()) == 16, counts
@@ -153,20 +168,12 @@ def test_each_worker_has_its_own_socket_and_takes_connections(exported_dir, tmp_
 
 def listening_workers(server: subprocess.Popen, port: int) -> set[int]:
     """The worker processes that listen on ``port`` (each on a socket of its own)."""
-    return {
-        worker.pid
-        for worker in psutil.Process(server.pid).children()
-        if any(connection.laddr.port == port and connection.status == "LISTEN"
-               for connection in worker.net_connections("tcp"))
-    }  # fmt: skip
+    return {pid for pid, count in connections_per_worker(server, port, "LISTEN").items() if count}
 
 
 @linux_only
 def test_a_killed_worker_is_replaced_by_one_that_takes_connections(exported_dir, tmp_path):
-    port = free_port()
-    server = start_workers(exported_dir, port, tmp_path / "serve.log")
-    clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(32)]
-    try:
+    with workers_and_clients(exported_dir, tmp_path / "serve.log", 32) as (server, port, clients):
         first = listening_workers(server, port)
         assert len(first) == 2, first
         os.kill(min(first), signal.SIGKILL)
@@ -181,11 +188,6 @@ def test_a_killed_worker_is_replaced_by_one_that_takes_connections(exported_dir,
                            {"Content-Type": "application/json"})  # fmt: skip
             labels.append(json.loads(client.getresponse().read())["predictions"][0]["label"])
         counts = connections_per_worker(server, port)
-    finally:
-        for client in clients:
-            client.close()
-        server.terminate()
-        server.wait(timeout=30)
     expected = rnnkit.load(exported_dir, runtime="onnx").predict(TEXTS[:1])[0].label
     assert labels == [expected] * 32
     # 32 connections spread by address hash: none on the new worker about once in 4e9 runs
