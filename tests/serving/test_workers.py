@@ -122,13 +122,17 @@ def connections_per_worker(
     server: subprocess.Popen, port: int, status: str = "ESTABLISHED"
 ) -> dict[int, int]:
     """Each worker process's connections on ``port`` in ``status`` (``LISTEN``: its socket)."""
-    workers = [child for child in psutil.Process(server.pid).children()
-               if "spawn_main" in " ".join(child.cmdline())]  # fmt: skip
-    return {
-        worker.pid: sum(connection.laddr.port == port and connection.status == status
-                        for connection in worker.net_connections("tcp"))
-        for worker in workers
-    }  # fmt: skip
+    counts: dict[int, int] = {}
+    for child in psutil.Process(server.pid).children():
+        try:  # a killed worker stays a zombie until the supervisor reaps it
+            if "spawn_main" in " ".join(child.cmdline()):
+                counts[child.pid] = sum(
+                    connection.laddr.port == port and connection.status == status
+                    for connection in child.net_connections("tcp")
+                )
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            continue
+    return counts
 
 
 @contextlib.contextmanager

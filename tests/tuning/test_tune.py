@@ -86,7 +86,10 @@ def resumed(data, tmp_path_factory):
         def trial_1_training() -> bool:
             if not (out / "study.db").exists():
                 return False
-            trials = load(out).get_trials(deepcopy=False)
+            try:
+                trials = load(out).get_trials(deepcopy=False)
+            except KeyError:  # the file holds Optuna's tables, not yet the study
+                return False
             return len(trials) > 1 and bool(trials[1].intermediate_values)  # an epoch done
 
         wait_for(trial_1_training)
