@@ -128,7 +128,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "wd05": ("model.word_dropout=0.05",),
     "wd10": ("model.word_dropout=0.1",),
     "no-word-dropout": ("model.word_dropout=0",),
-    # session 11 screens on top of the defaults
+    # one setting of the defaults changed each (screened 2026-11-30, none adopted)
     "h128": ("model.hidden_size=128",),
     "erd10": ("model.embedding_row_dropout=0.1",),
     "ls10": ("model.label_smoothing=0.1",),
@@ -215,9 +215,9 @@ def config_sha(config: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def run_one(dataset: str, candidate: str, seed: int, args: argparse.Namespace) -> dict:
+def run_one(dataset: str, candidate: str, seed: int, config: Any, args: argparse.Namespace) -> dict:
+    """Trains ``config`` (`run_config` of the other arguments) and returns its row."""
     task = TASKS[args.task]
-    config = run_config(dataset, candidate, seed, args)
     name = f"{dataset}-{candidate}-{seed}"
     out = RUNS / args.tag / (name if args.task == "classify" else f"{args.task}-{name}")
     with LOCK.open("a") as lock:
@@ -370,10 +370,11 @@ def main() -> None:
                 print(f"skipping {dataset}: {SHARED_DATA / task.datasets[dataset][0]} not found")
                 continue
             for candidate in args.candidates.split(","):
-                sha = config_sha(run_config(dataset, candidate, seed, args))
-                if recorded(read_rows(rows_path), (args.task, dataset, candidate, seed), sha, args):
+                config = run_config(dataset, candidate, seed, args)
+                key = (args.task, dataset, candidate, seed)
+                if recorded(read_rows(rows_path), key, config_sha(config), args):
                     continue
-                row = run_one(dataset, candidate, seed, args)
+                row = run_one(dataset, candidate, seed, config, args)
                 print(json.dumps(row), flush=True)
                 with rows_path.open("a", encoding="utf-8") as handle:
                     handle.write(json.dumps(row) + "\n")

@@ -18,7 +18,7 @@ from rnnkit.errors import ConfigError
 from rnnkit.models.char_features import CharFeaturesConfig, build_char_features, encode_words
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.models.pooling import build_pooling, check_pooling, pooled_size
-from rnnkit.nn.dropout import check_probability
+from rnnkit.nn.dropout import check_fraction, check_probability
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,7 @@ class ClassifierConfig(EncoderConfig, CharFeaturesConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_probability("output_dropout", self.output_dropout)
-        if not 0.0 <= self.label_smoothing <= 1.0:  # the range of Seq2SeqConfig's
-            raise ConfigError(
-                f"label_smoothing: expected a number in [0, 1], got {self.label_smoothing!r}"
-            )
+        check_fraction("label_smoothing", self.label_smoothing)
         check_pooling(self.pooling)
 
 

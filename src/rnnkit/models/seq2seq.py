@@ -33,7 +33,7 @@ from rnnkit.models.bridge import BRIDGES, Bridge
 from rnnkit.models.decoding import Hypothesis, beam_search, greedy_decode
 from rnnkit.models.encoder import EncoderConfig, RecurrentEncoder
 from rnnkit.nn import RNNState, get_layer_class
-from rnnkit.nn.dropout import check_probabilities
+from rnnkit.nn.dropout import check_fraction, check_probabilities
 from rnnkit.nn.layers import check_backend
 from rnnkit.nn.masking import valid_mask
 
@@ -78,10 +78,8 @@ class Seq2SeqConfig:
     def __post_init__(self) -> None:
         if self.bridge not in BRIDGES:
             raise ConfigError(f"bridge: expected one of {list(BRIDGES)}, got {self.bridge!r}")
-        for name in ("teacher_forcing", "label_smoothing"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ConfigError(f"{name}: expected a number in [0, 1], got {value!r}")
+        check_fraction("teacher_forcing", self.teacher_forcing)
+        check_fraction("label_smoothing", self.label_smoothing)
 
     def max_lengths(self, source_lengths: Tensor) -> Tensor:
         """Decoding length limits ``(B,)`` from source lengths ``(B,)``."""

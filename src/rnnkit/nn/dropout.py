@@ -27,6 +27,14 @@ def check_probability(name: str, value: float) -> float:
     return float(value)
 
 
+def check_fraction(name: str, value: float) -> float:
+    """Returns ``value`` if it is a number in [0, 1] (ends included: a label-smoothing ε or a
+    teacher-forcing rate); else a `ConfigError` naming ``name``."""
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{name}: expected a number in [0, 1], got {value!r}")
+    return float(value)
+
+
 def check_probabilities(config: object, names: Iterable[str]) -> None:
     """`check_probability` on each field ``names`` of ``config``; errors name the field."""
     for name in names:
