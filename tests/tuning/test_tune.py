@@ -14,6 +14,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy.exc
 import yaml
 from optuna.trial import TrialState
 from tests.tasks.conftest import write_intents
@@ -88,8 +89,8 @@ def resumed(data, tmp_path_factory):
                 return False
             try:
                 trials = load(out).get_trials(deepcopy=False)
-            except KeyError:  # the file holds Optuna's tables, not yet the study
-                return False
+            except (KeyError, sqlalchemy.exc.SQLAlchemyError):  # the search is making the
+                return False  # tables or the study now: this poll's open races with it
             return len(trials) > 1 and bool(trials[1].intermediate_values)  # an epoch done
 
         wait_for(trial_1_training)
