@@ -44,6 +44,18 @@ def test_zh_char_keeps_latin_and_digit_runs_whole():
     assert get_tokenizer("zh-char", lowercase=True).tokenize("用GPU") == ["用", "gpu"]
 
 
+def test_zh_bigram_reads_each_character_with_the_next_one_per_position():
+    tokenizer = get_tokenizer("zh-bigram")
+    text = "我爱NLP 2024年，很好"
+    tokens = tokenizer.tokenize(text)
+    assert tokens == ["我爱", "爱", "NLP", "2024", "年，", "，很", "很好", "好"]
+    assert len(tokens) == len(get_tokenizer("zh-char").tokenize(text))  # the same positions
+    assert tokenizer.detokenize(tokens) == text
+    assert tokenizer.tokenize("好") == ["好"]
+    assert tokenizer.tokenize("") == []
+    assert get_tokenizer("zh-bigram", lowercase=True).tokenize("用GPU跑") == ["用", "gpu", "跑"]
+
+
 def test_jieba_segments_words():
     tokens = get_tokenizer("jieba").tokenize("北京欢迎你 Hello")
     assert tokens == ["北京", "欢迎", "你", "Hello"]

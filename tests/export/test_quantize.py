@@ -25,9 +25,9 @@ from tests.export.conftest import exported_copy
 from tests.tasks.conftest import write_intents
 from tests.tasks.tagging_data import PEOPLE, PLACES
 
-# Timing is not under test here: a few calls suffice. The toy LSTMs are narrower than any the
-# default quantizes, so they are quantized whatever their width.
-FAST = QuantizeSettings(rounds=3, min_lstm_hidden=0)
+# Timing is not under test here: a few calls suffice. The toy LSTMs and output layers are
+# narrower than any the default quantizes, so they are quantized whatever their width.
+FAST = QuantizeSettings(rounds=3, min_lstm_hidden=0, min_matmul_columns=0)
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +67,7 @@ def test_quantization_json_records_latency_and_metric_change(quantized_dir, inte
     assert report["drop_points"]["accuracy"] == pytest.approx(expected, abs=1e-3)
     assert report["accepted"] is True
     assert report["float_recurrent_nodes"] == []  # the LSTM has a quantized operator
+    assert report["float_matmul_nodes"] == []  # FAST quantizes the narrow output layer too
 
 
 def test_missing_int8_file_names_the_command(quantized_dir, tmp_path):
@@ -129,6 +130,8 @@ def test_invalid_settings_name_the_field():
         QuantizeSettings(max_drop=-1)
     with pytest.raises(ConfigError, match=r"min_lstm_hidden: expected >= 0 units, got -5"):
         QuantizeSettings(min_lstm_hidden=-5)
+    with pytest.raises(ConfigError, match=r"min_matmul_columns: expected >= 0 columns, got -1"):
+        QuantizeSettings(min_matmul_columns=-1)
 
 
 def test_narrow_lstms_stay_float_and_wide_ones_get_a_scale_per_direction(
@@ -136,7 +139,8 @@ def test_narrow_lstms_stay_float_and_wide_ones_get_a_scale_per_direction(
 ):
     copy = exported_copy(tagger_dir, tmp_path_factory)
     # The toy tagger: a word Bi-LSTM of 16 units per direction, a character Bi-LSTM of 8.
-    report = quantize_int8(copy, settings=QuantizeSettings(rounds=3, min_lstm_hidden=12))
+    settings = QuantizeSettings(rounds=3, min_lstm_hidden=12, min_matmul_columns=0)
+    report = quantize_int8(copy, settings=settings)
     graph = onnx.load(copy / "model.int8.onnx").graph
     lstms = {node.op_type: node for node in graph.node if "LSTM" in node.op_type}
     assert onnx.helper.get_node_attr_value(lstms["LSTM"], "hidden_size") == 8
@@ -152,6 +156,22 @@ def test_narrow_lstms_stay_float_and_wide_ones_get_a_scale_per_direction(
     fp32 = rnnkit.load(copy, runtime="onnx").predict(texts)
     int8 = rnnkit.load(copy, runtime="onnx-int8").predict(texts)
     assert sum(a.tags == b.tags for a, b in zip(fp32, int8, strict=True)) >= 0.9 * len(texts)
+
+
+def test_narrow_output_layers_stay_float_by_default(tagger_dir, tmp_path_factory):
+    copy = exported_copy(tagger_dir, tmp_path_factory)
+    # The toy tagger's only weight MatMul is its output layer (32 features → a few tags).
+    report = quantize_int8(copy, settings=QuantizeSettings(rounds=3, min_lstm_hidden=0))
+    graph = onnx.load(copy / "model.int8.onnx").graph
+    weights = {tensor.name: tuple(tensor.dims) for tensor in graph.initializer}
+    matmuls = [node for node in graph.node if node.op_type == "MatMul"]
+    assert [weights[node.input[1]][-1] < 64 for node in matmuls] == [True]
+    assert not [node for node in graph.node if node.op_type == "MatMulInteger"]
+    assert report.float_matmul_nodes == [f"model.int8.onnx:{matmuls[0].name}"]
+    assert "DynamicQuantizeLSTM" in {node.op_type for node in graph.node}  # the rest is int8
+    recorded = json.loads((copy / REPORT_FILE).read_text())
+    assert recorded["float_matmul_nodes"] == report.float_matmul_nodes
+    assert recorded["settings"]["min_matmul_columns"] == 64
 
 
 def test_gru_translator_quantizes_its_projections_and_translates(

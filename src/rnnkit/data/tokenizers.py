@@ -6,6 +6,8 @@
 - ``char``: every character (spaces too, unless ``keep_spaces=False``); concatenated back.
 - ``zh-char``: every CJK character a token, runs of Latin letters/digits kept whole;
   detokenized without spaces except between two Latin runs.
+- ``zh-bigram``: as ``zh-char``, each character token joined by the one after it (``我爱``);
+  detokenized from each token's first character.
 - ``jieba``: Chinese words segmented by `jieba` (whitespace dropped); detokenized as ``zh-char``.
 - ``bpe``: subwords learned by ``train(texts, vocab_size=...)`` with Hugging Face `tokenizers`;
   detokenized by its decoder.
@@ -152,6 +154,40 @@ class ChineseCharTokenizer(BaseTokenizer):
         return join_chinese(tokens)
 
 
+class ChineseBigramTokenizer(BaseTokenizer):
+    """Each CJK character with the one after it: ``"我爱你NLP"`` → ``["我爱", "爱你", "你",
+    "NLP"]``.
+
+    One token per position, as ``zh-char`` reads them, each the character bigram that starts
+    there (spaces are skipped, as ``zh-char`` skips them); a character before a Latin run or
+    at the end stands alone, and Latin/digit runs stay whole. A bigram unseen in training
+    reads as ``<unk>``; with character features (which their ``auto`` rule turns on for these
+    two-character tokens) each position still reads its two characters: the character +
+    bigram input of Chinese models (Zhang & Yang 2018).
+    """
+
+    name = "zh-bigram"
+
+    def __init__(self, lowercase: bool = False) -> None:
+        self.lowercase = lowercase  # lower-cases the Latin runs
+
+    def tokenize(self, text: str) -> list[str]:
+        tokens = _ZH_CHAR.findall(text.lower() if self.lowercase else text)
+        starts = [_is_character(token) for token in tokens]
+        return [
+            token + tokens[index + 1] if starts[index] and starts[index + 1] else token
+            for index, token in enumerate(tokens[:-1])
+        ] + tokens[-1:]
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        return join_chinese([token if _LATIN_TOKEN.match(token) else token[0] for token in tokens])
+
+
+def _is_character(token: str) -> bool:
+    """One character that is not a Latin letter or digit (CJK, punctuation)."""
+    return len(token) == 1 and _LATIN_TOKEN.fullmatch(token) is None
+
+
 class JiebaTokenizer(BaseTokenizer):
     """Chinese word segmentation by `jieba` (its default dictionary); whitespace tokens dropped."""
 
@@ -237,6 +273,7 @@ TOKENIZERS: dict[str, type[BaseTokenizer]] = {
         WhitespaceTokenizer,
         CharTokenizer,
         ChineseCharTokenizer,
+        ChineseBigramTokenizer,
         JiebaTokenizer,
         BPETokenizer,
     )

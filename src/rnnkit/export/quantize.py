@@ -7,7 +7,9 @@ on the fly, so it needs no calibration data. It has a quantized LSTM operator
 (embeddings); ONNX's ``GRU`` and ``RNN`` nodes have no quantized operator and stay float, so a
 GRU or tanh-RNN model gains only from its embedding and projections. LSTMs narrower than
 ``QuantizeSettings.min_lstm_hidden`` (a character encoder's) stay float too, where int8 is the
-slower (the report lists every float recurrent node).
+slower (the report lists every float recurrent node), as do weight MatMuls with fewer than
+``QuantizeSettings.min_matmul_columns`` output columns (an output layer over a few tags or
+classes), where quantizing the input on every call costs more than the int8 product saves.
 
 `quantize_int8` writes the int8 twin of every graph of a model directory, times the model call
 of both at batch 1 and, given labelled dev data, scores both with the task's metric; it writes
@@ -84,12 +86,21 @@ class QuantizeSettings:
     # below ~100 units per direction: 1.3x the float time at 25 units over 12 words' characters,
     # 1.3x at 64 units over a 12-token sentence; 0.5x at 256 units.
     min_lstm_hidden: int = 100
+    # Weight MatMuls with fewer output columns stay float. Timed alone (one thread), a 512-input
+    # MatMul over 12 rows takes 1.08-1.16x the float time as DynamicQuantizeMatMul at 8-32
+    # columns, 0.93x at 64 and 0.62x at 256. Keeping the CoNLL tagger's 9-tag output layer float
+    # took its int8 graph from 0.59x to 0.55x of fp32.
+    min_matmul_columns: int = 64
 
     def __post_init__(self) -> None:
         if self.max_drop < 0:
             raise ConfigError(f"max_drop: expected >= 0 points, got {self.max_drop}")
         if self.min_lstm_hidden < 0:
             raise ConfigError(f"min_lstm_hidden: expected >= 0 units, got {self.min_lstm_hidden}")
+        if self.min_matmul_columns < 0:
+            raise ConfigError(
+                f"min_matmul_columns: expected >= 0 columns, got {self.min_matmul_columns}"
+            )
         if self.length < 1 or self.rounds < 1:
             raise ConfigError(
                 f"length, rounds: expected >= 1, got length={self.length}, rounds={self.rounds}"
@@ -116,6 +127,7 @@ class QuantizeReport:
     paths: list[Path]  # model.int8.onnx first, then the step graphs' int8 files
     latency: dict[str, Latency]  # per graph stem
     float_recurrent_nodes: list[str]  # GRU/RNN nodes (no quantized operator), narrow LSTMs
+    float_matmul_nodes: list[str]  # weight MatMuls narrower than settings.min_matmul_columns
     settings: QuantizeSettings
     data: str | None = None  # the dev data scored, if any
     metric_fp32: dict[str, Any] = field(default_factory=dict)
@@ -144,6 +156,7 @@ class QuantizeReport:
             "latency_ratio": round(self.latency_ratio, 3),
             "latency": latency,
             "float_recurrent_nodes": self.float_recurrent_nodes,
+            "float_matmul_nodes": self.float_matmul_nodes,
             "settings": asdict(self.settings),
             "data": self.data,
             "metric_fp32": self.metric_fp32,
@@ -170,13 +183,7 @@ def quantize_int8(
     task, model = predictor.task, load_predictor(directory).model.eval()
     graphs = get_onnx_task(task).graphs(model)
     paths = [quantize_graph(directory, stem, settings) for stem in graphs]
-    float_nodes = [
-        f"{path.name}:{node.name}"
-        for path in paths
-        for node in onnx.load(path).graph.node
-        if node.op_type in FLOAT_RECURRENT_OPS
-    ]
-    report = QuantizeReport(task, paths, {}, float_nodes, settings, data)
+    report = QuantizeReport(task, paths, {}, *float_nodes(paths), settings, data)
     for stem, graph in graphs.items():
         inputs = graph.check_inputs(model, torch.tensor([settings.length]), 0)  # batch 1
         report.latency[stem] = time_graphs(directory, stem, inputs, settings.rounds)
@@ -200,14 +207,15 @@ def quantize_graph(directory: Path, stem: str, settings: QuantizeSettings) -> Pa
     over, so a stale int8 file is refused on load as a stale fp32 one is.
 
     Two passes: the LSTMs at least ``settings.min_lstm_hidden`` wide, with one weight scale
-    per direction, then the MatMuls and Gathers (per channel with ``settings.per_channel``).
+    per direction, then the Gathers and the weight MatMuls with at least
+    ``settings.min_matmul_columns`` columns (per channel with ``settings.per_channel``).
     Per-direction LSTM scales scored the same as per-gate-row ones on CoNLL-2003 and ATIS and
     ran 2-10 % faster (BENCHMARKS.md, "int8 quantization").
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     source, target = onnx_path(directory, stem), onnx_path(directory, stem, quantized=True)
-    narrow = narrow_lstm_nodes(onnx.load(source), settings.min_lstm_hidden)
+    narrow = narrow_nodes(onnx.load(source), settings)
 
     def write(temporary: Path) -> None:
         quantize_dynamic(
@@ -216,7 +224,7 @@ def quantize_graph(directory: Path, stem: str, settings: QuantizeSettings) -> Pa
         )  # fmt: skip
         quantize_dynamic(
             temporary, temporary, per_channel=settings.per_channel, weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul", "Gather"],
+            op_types_to_quantize=["MatMul", "Gather"], nodes_to_exclude=narrow,
             # Only weight MatMuls: quantizing both inputs of attention's scores costs accuracy.
             extra_options={"MatMulConstBOnly": True},
         )  # fmt: skip
@@ -232,32 +240,63 @@ def quantize_graph(directory: Path, stem: str, settings: QuantizeSettings) -> Pa
     return target
 
 
-def narrow_lstm_nodes(graph: onnx.ModelProto, min_hidden: int) -> list[str]:
-    """Names of the ``LSTM`` nodes of ``graph`` with fewer than ``min_hidden`` units per
-    direction."""
-    return [
-        node.name
-        for node in graph.graph.node
-        if node.op_type == "LSTM"
-        and onnx.helper.get_node_attr_value(node, "hidden_size") < min_hidden
-    ]
+def narrow_nodes(graph: onnx.ModelProto, settings: QuantizeSettings) -> list[str]:
+    """Names of the nodes of ``graph`` that stay float for speed: ``LSTM`` nodes with fewer
+    than ``settings.min_lstm_hidden`` units per direction, and ``MatMul`` nodes by a weight
+    ``(in, out)`` with fewer than ``settings.min_matmul_columns`` columns."""
+    weights = {tensor.name: tuple(tensor.dims) for tensor in graph.graph.initializer}
+
+    def narrow(node: onnx.NodeProto) -> bool:
+        if node.op_type == "LSTM":
+            hidden = onnx.helper.get_node_attr_value(node, "hidden_size")
+            return hidden < settings.min_lstm_hidden
+        if node.op_type == "MatMul" and node.input[1] in weights:
+            return weights[node.input[1]][-1] < settings.min_matmul_columns
+        return False
+
+    return [node.name for node in graph.graph.node if narrow(node)]
+
+
+def float_nodes(paths: list[Path]) -> tuple[list[str], list[str]]:
+    """``file:node`` names of the float recurrent nodes and of the float MatMuls by a weight
+    left in the int8 graphs at ``paths``."""
+    recurrent, matmuls = [], []
+    for path in paths:
+        graph = onnx.load(path).graph
+        weights = {tensor.name for tensor in graph.initializer}
+        for node in graph.node:
+            if node.op_type in FLOAT_RECURRENT_OPS:
+                recurrent.append(f"{path.name}:{node.name}")
+            elif node.op_type == "MatMul" and node.input[1] in weights:
+                matmuls.append(f"{path.name}:{node.name}")
+    return recurrent, matmuls
+
+
+# Calls of one graph in a row when timing: each runs with its weights in cache, as a served
+# model's calls do. Alternating every call instead made each graph evict the other's weights
+# (an fp32 word Bi-LSTM of 256 holds 3.6 MB) and read the int8 ATIS classifier at 0.55x
+# where blocks read 0.44x.
+TIMING_BLOCK = 20
 
 
 def time_graphs(
     directory: Path, stem: str, inputs: dict[str, torch.Tensor], rounds: int
 ) -> Latency:
-    """p50 of ``stem``'s fp32 and int8 session calls on ``inputs``, timed in alternation (so
-    a busy moment slows both alike) after a few warm-up calls."""
+    """p50 of ``rounds`` calls of each of ``stem``'s fp32 and int8 sessions on ``inputs``,
+    timed in alternating blocks of `TIMING_BLOCK` calls (so a busy moment slows both alike)
+    after a few warm-up calls."""
     calls: dict[str, Callable[[], Any]] = {}
     for name, quantized in (("fp32", False), ("int8", True)):
         session = create_session(onnx_path(directory, stem, quantized))
         calls[name] = lambda s=session: run_session(s, inputs)
+        for _ in range(5):  # the first calls allocate
+            calls[name]()
     times: dict[str, list[float]] = {name: [] for name in calls}
-    for round_index in range(rounds + 5):
+    while len(times["int8"]) < rounds:
         for name, call in calls.items():
-            started = time.perf_counter()
-            call()
-            if round_index >= 5:  # the first calls allocate
+            for _ in range(min(TIMING_BLOCK, rounds - len(times[name]))):
+                started = time.perf_counter()
+                call()
                 times[name].append(time.perf_counter() - started)
     p50 = {name: statistics.median(values) * 1e3 for name, values in times.items()}
     return Latency(p50["fp32"], p50["int8"])

@@ -117,7 +117,7 @@ HF_DATA = " Or a Hugging Face data set: hf:NAME[:CONFIG]:SPLIT (docs/data.md)."
 
 AUTO_TOKENIZER_HELP = (
     "auto (default: zh-char for CJK text, char when most texts are one word, else word; the "
-    "choice is printed), word, whitespace, char, zh-char, jieba or bpe."
+    "choice is printed), word, whitespace, char, zh-char, zh-bigram, jieba or bpe."
 )
 
 # Word-level models (classify, tag, joint): a character Bi-LSTM per word. Unset, the task's

@@ -119,7 +119,7 @@ class DataSettings:
     text_column: str | None = None  # column / JSON field of the text; None guesses it
     label_column: str | None = None  # column / JSON field of the label; None guesses it
     # auto (picked from the training texts: zh-char, char or word, see
-    # rnnkit.data.tokenizer_choice), word, whitespace, char, zh-char, jieba or bpe
+    # rnnkit.data.tokenizer_choice), word, whitespace, char, zh-char, zh-bigram, jieba or bpe
     tokenizer: str = "auto"
     lowercase: bool = True  # lower-case before tokenizing (where the tokenizer allows it)
     bpe_vocab_size: int = 8000  # subwords learnt by the bpe tokenizer
