@@ -133,6 +133,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "erd10": ("model.embedding_row_dropout=0.1",),
     "ls10": ("model.label_smoothing=0.1",),
     "gru": ("model.cell=gru",),
+    "attn": ("model.pooling=attention",),
     # Chinese: each character token joined by the next one (the auto rule then turns character
     # features on), for the CJK sets only
     "zh-bigram": ("data.tokenizer=zh-bigram",),
