@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+import torch
 from onnx import numpy_helper
 from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
@@ -61,6 +62,7 @@ def test_quantization_json_records_latency_and_metric_change(quantized_dir, inte
     assert report["latency"]["model"]["fp32_p50_ms"] > 0
     assert report["latency"]["model"]["int8_p50_ms"] > 0
     assert report["latency_ratio"] == pytest.approx(report["latency"]["model"]["ratio"])
+    assert report["threads"] == torch.get_num_threads()  # int8 gains less on more threads
     assert report["data"] == str(intent_dev)
     assert report["metric_fp32"]["n"] == report["metric_int8"]["n"] == 24  # 12 phrases, twice
     expected = (report["metric_fp32"]["accuracy"] - report["metric_int8"]["accuracy"]) * 100

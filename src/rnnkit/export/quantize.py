@@ -130,6 +130,7 @@ class QuantizeReport:
     float_matmul_nodes: list[str]  # weight MatMuls narrower than settings.min_matmul_columns
     settings: QuantizeSettings
     data: str | None = None  # the dev data scored, if any
+    threads: int = 1  # torch's (so ONNX Runtime's) intra-op threads while timing
     metric_fp32: dict[str, Any] = field(default_factory=dict)
     metric_int8: dict[str, Any] = field(default_factory=dict)
     drop: dict[str, float] = field(default_factory=dict)  # points lost, per metric key
@@ -158,6 +159,7 @@ class QuantizeReport:
             "float_recurrent_nodes": self.float_recurrent_nodes,
             "float_matmul_nodes": self.float_matmul_nodes,
             "settings": asdict(self.settings),
+            "threads": self.threads,
             "data": self.data,
             "metric_fp32": self.metric_fp32,
             "metric_int8": self.metric_int8,
@@ -183,7 +185,9 @@ def quantize_int8(
     task, model = predictor.task, load_predictor(directory).model.eval()
     graphs = get_onnx_task(task).graphs(model)
     paths = [quantize_graph(directory, stem, settings) for stem in graphs]
-    report = QuantizeReport(task, paths, {}, *float_nodes(paths), settings, data)
+    report = QuantizeReport(
+        task, paths, {}, *float_nodes(paths), settings, data, threads=torch.get_num_threads()
+    )
     for stem, graph in graphs.items():
         inputs = graph.check_inputs(model, torch.tensor([settings.length]), 0)  # batch 1
         report.latency[stem] = time_graphs(directory, stem, inputs, settings.rounds)
