@@ -86,10 +86,10 @@ class QuantizeSettings:
     # below ~100 units per direction: 1.3x the float time at 25 units over 12 words' characters,
     # 1.3x at 64 units over a 12-token sentence; 0.5x at 256 units.
     min_lstm_hidden: int = 100
-    # Weight MatMuls with fewer output columns stay float. Timed alone (one thread), a 512-input
-    # MatMul over 12 rows takes 1.08-1.16x the float time as DynamicQuantizeMatMul at 8-32
-    # columns, 0.93x at 64 and 0.62x at 256. Keeping the CoNLL tagger's 9-tag output layer float
-    # took its int8 graph from 0.59x to 0.55x of fp32.
+    # Weight MatMuls with fewer output columns stay float. Timed alone (one thread,
+    # benchmarks/quantize_ops.py), a 512-input MatMul over 12 rows takes 1.10-1.25x the float
+    # time as DynamicQuantizeMatMul at 8-32 columns, 0.93x at 64 and 0.54x at 256; on the
+    # CoNLL tagger and the ATIS classifier the difference was within measurement noise.
     min_matmul_columns: int = 64
 
     def __post_init__(self) -> None:
@@ -278,8 +278,8 @@ def float_nodes(paths: list[Path]) -> tuple[list[str], list[str]]:
 
 # Calls of one graph in a row when timing: each runs with its weights in cache, as a served
 # model's calls do. Alternating every call instead made each graph evict the other's weights
-# (an fp32 word Bi-LSTM of 256 holds 3.6 MB) and read the int8 ATIS classifier at 0.55x
-# where blocks read 0.44x.
+# (an fp32 word Bi-LSTM of 256 holds 3.6 MB) and read the int8 CoNLL tagger at 0.60x where
+# blocks read 0.50x (benchmarks/quantize_ops.py).
 TIMING_BLOCK = 20
 
 
