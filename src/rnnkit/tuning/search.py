@@ -30,7 +30,13 @@ from rnnkit.tuning.results import (
     write_trials_csv,
 )
 from rnnkit.tuning.settings import Plan, TuneSettings, prepare
-from rnnkit.tuning.study import BudgetClock, counted_trials, open_study, start_study
+from rnnkit.tuning.study import (
+    BudgetClock,
+    counted_trials,
+    open_study,
+    start_study,
+    starting,
+)
 from rnnkit.tuning.trial import TRIALS_DIR, run_trial
 
 POLL_SECONDS = 1.0  # how often the main process looks for trials its workers finished
@@ -118,7 +124,10 @@ def work(
         left = deadline - time.time()
         if left <= 0 or (settings.trials is not None and counted_trials(study) >= settings.trials):
             return
-        trial = study.ask()
+        # Optuna pops an enqueued trial without a row lock on SQLite, so two workers asking at
+        # once could both run trial 0 (optuna/optuna#4621): ask one process at a time.
+        with starting(plan.storage):
+            trial = study.ask()
         run_and_tell(study, trial, plan, Path(settings.out), left, parent)
         if on_trial_end is not None:
             on_trial_end(study.get_trials(deepcopy=False)[trial.number])

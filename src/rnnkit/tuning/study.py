@@ -105,8 +105,9 @@ def engine_kwargs(plan: Plan) -> dict[str, Any]:
 @contextmanager
 def starting(storage: str) -> Iterator[None]:
     """On an SQLite file, one process at a time: processes started together on one study
-    (``--jobs``, or ``--storage`` shared) then queue the base recipe once, not once each. On
-    a database server two processes started in the same instant may each queue it."""
+    (``--jobs``, or ``--storage`` shared) then queue the base recipe once, not once each, and
+    never pop the same queued trial. On a database server two processes started in the same
+    instant may each queue it."""
     if not storage.startswith("sqlite:///"):
         yield
         return
