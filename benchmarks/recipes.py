@@ -137,6 +137,11 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     # Chinese: each character token joined by the next one (the auto rule then turns character
     # features on), for the CJK sets only
     "zh-bigram": ("data.tokenizer=zh-bigram",),
+    # one mask per sequence, the same at every step, on the embeddings (Gal & Ghahramani
+    # 2016), alone and with DropConnect 0.2 on W_hh (Merity et al. 2017): the settings the
+    # best trials of every `rnnkit tune` run in BENCHMARKS.md chose
+    "locked": ("model.locked_dropout=true",),
+    "locked-wdrop": ("model.locked_dropout=true", "model.weight_drop=0.2"),
 }  # fmt: skip
 # Tagging (NER and slots) and joint (intent + slots) data sets, and their candidates.
 TAG_DATASETS = {

@@ -162,6 +162,30 @@ def test_time_budget_stops_at_the_epoch_end_and_resume_goes_on(tmp_path, caplog)
     assert finished.stop_reason == "completed" and finished.epochs_run == 3
 
 
+def test_a_step_end_callback_that_stops_cuts_the_epoch_and_ends_the_run(tmp_path, caplog):
+    """A stop set at a step (a search's deadline, say) ends that epoch there: it is evaluated
+    and logged like a whole one, and the run, not resumable, ends after it."""
+    config = TrainerConfig(epochs=3, **FAST)
+    trainer = make_trainer(tmp_path, config)
+    steps_per_epoch = len(train_loader())
+    assert steps_per_epoch > 2
+
+    def stop_at_step_2(t) -> None:
+        if t.state.step == 2:
+            t.state.stop_reason = "deadline"
+
+    trainer.add_callback("step_end", stop_at_step_2)
+    with caplog.at_level(logging.INFO, logger="rnnkit.training"):
+        result = trainer.fit(train_loader())
+    assert (result.stop_reason, result.epochs_run, result.steps) == ("deadline", 1, 2)
+    assert result.best_epoch == 1 and (tmp_path / "model.safetensors").exists()
+    assert [(r["epoch"], r["step"]) for r in read_metrics(tmp_path)] == [(1, 2)]
+    [line] = kept_lines(caplog)
+    assert line.endswith("stopped by a callback: deadline")
+    resumed = make_trainer(tmp_path, config).fit(train_loader(), resume=True)
+    assert (resumed.stop_reason, resumed.epochs_run, resumed.steps) == ("deadline", 1, 2)
+
+
 def test_plateau_scheduler_lowers_lr_when_metric_stalls(tmp_path):
     config = TrainerConfig(
         epochs=3,

@@ -5,6 +5,7 @@ share one SQLite study."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -24,6 +25,8 @@ import rnnkit
 from rnnkit.cli import app
 from rnnkit.tasks.classification import ClassifyConfig
 from rnnkit.tuning import TuneSettings, default_space, tune
+from rnnkit.tuning.settings import prepare
+from rnnkit.tuning.trial import run_trial
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -181,6 +184,25 @@ def test_a_clearly_worse_trial_is_pruned(data, tmp_path):
     assert sorted(trials[2].intermediate_values) == [1, 2]  # stopped after epoch 2 of 5
     assert trials[2].user_attrs["stop_reason"] == "pruned"
     assert result.trials == {"COMPLETE": 2, "PRUNED": 1}
+
+
+def test_the_deadline_cuts_a_trial_at_the_next_step(data, tmp_path):
+    """A trial started with no time left stops after one step, not at an epoch end: that
+    partial epoch is evaluated and is the trial's value, so a search ends near its budget."""
+    train, dev, space = data
+    settings = TuneSettings(
+        "classify", tmp_path, 10, train=str(train), dev=str(dev), space_file=space,
+        overrides=("model.hidden_size=16", "model.embedding_dim=16", "data.batch_size=8",
+                   "trainer.epochs=50"),
+        progress=False,
+    )  # fmt: skip
+    plan = prepare(settings)
+    trial = optuna.create_study(direction=plan.direction).ask()
+    value = run_trial(trial, plan, tmp_path, seconds_left=0.0)
+    assert trial.user_attrs["stop_reason"] == "search_budget"
+    assert trial.user_attrs["epochs"] == 1
+    [record] = [json.loads(line) for line in (tmp_path / "trials/0/metrics.jsonl").open()]
+    assert record["step"] == 1 and record["dev_accuracy"] == value
 
 
 def test_two_processes_share_one_sqlite_study(data, tmp_path):

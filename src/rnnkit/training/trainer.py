@@ -236,8 +236,16 @@ class Trainer:
             every = self.config.checkpoint_every
             if every and self.state.step % every == 0:
                 self._save_resume_state()
-            if any_rank(self._signals.received is not None, self.dist):
+            # one reduction a step: a signal, or a stop set by a callback, on any rank
+            flags = [self._signals.received is not None, self.state.stop_reason is not None]
+            signalled, stopped = all_reduce_sum([float(flag) for flag in flags], self.dist)
+            if signalled:
                 self._stop_for_signal()
+            if stopped:
+                # a step_end callback stopped the run (e.g. a search's deadline): the epoch
+                # ends here, is evaluated like a whole one, and the run ends after it
+                self.state.stop_reason = self.state.stop_reason or "stopped on another rank"
+                return
 
     def _stop_for_signal(self) -> None:
         """Saves a resume state at this step boundary and stops, saying where it is."""

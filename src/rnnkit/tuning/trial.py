@@ -1,11 +1,11 @@
 """One trial: the task trained with the trial's parameters, its dev metric reported to Optuna
 after every epoch, and stopped cleanly (at an epoch end, its model directory complete) when
-the pruner says so."""
+the pruner says so, or at the first step after the search's deadline (that epoch cut short)."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,26 +37,33 @@ class EpochReporter:
             self.pruned_at = epoch
 
 
+class Deadline:
+    """A ``step_end`` callback: sets ``stop_reason = "search_budget"`` at the first step after
+    ``seconds`` from now, so the trainer evaluates the epoch so far and ends the fit."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.perf_counter() + seconds
+
+    def __call__(self, trainer: TrainerView) -> None:
+        if trainer.state.stop_reason is None and time.perf_counter() >= self.at:
+            trainer.state.stop_reason = "search_budget"
+
+
 def run_trial(
     trial: Any, plan: Plan, out: Path, seconds_left: float, parent: int | None = None
 ) -> float:
     """Trains the trial's recipe into ``out/trials/N``; returns its best dev metric, or raises
-    ``optuna.TrialPruned``. The trial gets at most ``seconds_left`` (stopping at the first
-    epoch end after them); its recipe is kept as the user attribute ``config``."""
+    ``optuna.TrialPruned``. The trial gets at most ``seconds_left`` (its epoch then is cut at
+    the next step and evaluated); its recipe is kept as the user attribute ``config``."""
     import optuna
 
     trial.set_user_attr("host", HOST)
     trial.set_user_attr("pid", os.getpid())
     config = apply_params(plan.base, suggest(trial, plan.space))
     trial.set_user_attr("config", config_to_dict(config))
-    limit = seconds_left / 60.0
-    if config.trainer.max_minutes is not None:
-        limit = min(limit, config.trainer.max_minutes)
-    trainer = dataclasses.replace(config.trainer, max_minutes=limit)
-    timed = dataclasses.replace(config, trainer=trainer)
     reporter = EpochReporter(trial, plan.monitor, parent)
-    with scoped_callbacks({"epoch_end": reporter}):
-        result = plan.task.train(timed, out / TRIALS_DIR / str(trial.number), progress=False)
+    with scoped_callbacks({"epoch_end": reporter, "step_end": Deadline(seconds_left)}):
+        result = plan.task.train(config, out / TRIALS_DIR / str(trial.number), progress=False)
     trial.set_user_attr("epochs", result.epochs_run)
     trial.set_user_attr("stop_reason", result.stop_reason)
     if reporter.pruned_at is not None:
