@@ -34,6 +34,8 @@ from paths import SHARED_DATA
 from recipes import TASKS
 from record import add_results_dir, write_json
 
+REPOSITORY = Path(__file__).resolve().parents[1]
+
 
 def run(args: argparse.Namespace) -> dict:
     train, dev = (args.data / path for path in TASKS[args.task].datasets[args.dataset])
@@ -55,7 +57,8 @@ def run(args: argparse.Namespace) -> dict:
     prefix = "tune" if args.task == "classify" else f"tune-{args.task}"
     name = f"{prefix}-{args.dataset}-{args.budget_minutes:g}min-jobs{args.jobs}"
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(out / "trials.csv", args.results_dir / f"{name}.csv")
+    trials_csv = args.results_dir / f"{name}.csv"
+    shutil.copy(out / "trials.csv", trials_csv)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = study.best_trial if complete else None
     return {
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> dict:
         "best_dev": best.value if best else None,
         "best_trial": best.number if best else None,
         "best_params": best.params if best else None,
-        "trials_csv": f"benchmarks/results/{name}.csv",
+        "trials_csv": os.path.relpath(trials_csv.resolve(), REPOSITORY),
         "command": " ".join(["rnnkit", *command[3:]]),
     }
 
