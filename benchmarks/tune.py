@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> dict:
         "--dev", str(dev), "--out", str(out), "--budget-minutes", f"{args.budget_minutes:g}",
         "--jobs", str(args.jobs), "--no-progress",
         *(["--trials", str(args.trials)] if args.trials else []),
+        *(["--seed", str(args.seed)] if args.seed is not None else []),
         *(option for override in args.overrides for option in ("--set", override)),
     ]  # fmt: skip
     started = time.perf_counter()
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> dict:
         "dataset": args.dataset,
         "budget_minutes": args.budget_minutes,
         "jobs": args.jobs,
+        "seed": args.seed,
         "overrides": args.overrides,
         "wall_seconds": round(seconds, 1),
         "trials": {state: count for state, count in states.items() if count},
@@ -87,6 +89,7 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=15)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--trials", type=int, help="stop after this many trials")
+    parser.add_argument("--seed", type=int, help="the search's seed (default: rnnkit tune's)")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="a base-recipe override passed to rnnkit tune (repeatable)",

@@ -12,6 +12,7 @@ environment, so the data can be built before the process group exists.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -91,7 +92,12 @@ def all_reduce_sum(values: list[float], context: DistContext) -> list[float]:
 
 def any_rank(flag: bool, context: DistContext) -> bool:
     """True on every rank when ``flag`` is true on any rank."""
-    return all_reduce_sum([float(flag)], context)[0] > 0
+    return any_ranks((flag,), context)[0]
+
+
+def any_ranks(flags: Sequence[bool], context: DistContext) -> list[bool]:
+    """`any_rank` of each flag, in one reduction."""
+    return [total > 0 for total in all_reduce_sum([float(flag) for flag in flags], context)]
 
 
 def broadcast_metrics(metrics: dict[str, float], context: DistContext) -> dict[str, float]:

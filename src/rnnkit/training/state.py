@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,3 +88,15 @@ class TrainerView(Protocol):
     last_record: dict[str, Any]
 
     def add_callback(self, event: str, callback: Callable[[Any], None]) -> None: ...
+
+
+def describe_bad_step(state: TrainState, loss_value: float, grad_norm: float, limit: int) -> str:
+    """The warning for a skipped non-finite step, ``state.bad_steps`` of them in a row."""
+    what = "loss" if not math.isfinite(loss_value) else "gradient norm"
+    if not (math.isfinite(loss_value) or math.isfinite(grad_norm)):
+        what = "loss and gradient norm"
+    return (
+        f"step {state.step + 1}: non-finite {what} (loss {loss_value}, gradient norm "
+        f"{grad_norm}); skipped the update ({state.bad_steps} in a row, "
+        f"limit trainer.max_bad_steps={limit})"
+    )

@@ -49,6 +49,7 @@ from rnnkit.training.device import autocast, check_precision, grad_scaler, move_
 from rnnkit.training.distributed import (
     all_reduce_sum,
     any_rank,
+    any_ranks,
     broadcast_metrics,
     init_distributed,
     shutdown_distributed,
@@ -66,7 +67,7 @@ from rnnkit.training.interrupt import StopSignals
 from rnnkit.training.loss import contract_loss
 from rnnkit.training.rng import capture_rng, restore_rng, seed_everything
 from rnnkit.training.schedule import build_optimizer, build_scheduler
-from rnnkit.training.state import FitResult, StepInfo, TrainState, add_to_totals
+from rnnkit.training.state import FitResult, StepInfo, TrainState, add_to_totals, describe_bad_step
 
 logger = logging.getLogger("rnnkit.training")
 
@@ -236,14 +237,11 @@ class Trainer:
             every = self.config.checkpoint_every
             if every and self.state.step % every == 0:
                 self._save_resume_state()
-            # one reduction a step: a signal, or a stop set by a callback, on any rank
-            flags = [self._signals.received is not None, self.state.stop_reason is not None]
-            signalled, stopped = all_reduce_sum([float(flag) for flag in flags], self.dist)
+            flags = (self._signals.received is not None, self.state.stop_reason is not None)
+            signalled, stopped = any_ranks(flags, self.dist)
             if signalled:
                 self._stop_for_signal()
-            if stopped:
-                # a step_end callback stopped the run (e.g. a search's deadline): the epoch
-                # ends here, is evaluated like a whole one, and the run ends after it
+            if stopped:  # by a step_end callback (a search's deadline): the epoch ends here
                 self.state.stop_reason = self.state.stop_reason or "stopped on another rank"
                 return
 
@@ -296,14 +294,7 @@ class Trainer:
     def _skip_step(self, loss_value: float, grad_norm: float) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         self.state.bad_steps += 1
-        what = "loss" if not math.isfinite(loss_value) else "gradient norm"
-        if not (math.isfinite(loss_value) or math.isfinite(grad_norm)):
-            what = "loss and gradient norm"
-        message = (
-            f"step {self.state.step + 1}: non-finite {what} (loss {loss_value}, gradient norm "
-            f"{grad_norm}); skipped the update ({self.state.bad_steps} in a row, "
-            f"limit trainer.max_bad_steps={self.config.max_bad_steps})"
-        )
+        message = describe_bad_step(self.state, loss_value, grad_norm, self.config.max_bad_steps)
         logger.warning(message)
         if self.state.bad_steps >= self.config.max_bad_steps:
             raise TrainingError(

@@ -68,6 +68,8 @@ def describe_trial(trial: Any, monitor: str) -> str:
         value, outcome = values[max(values)], f"pruned at epoch {max(values)}"
     elif state == "complete":
         value, outcome = trial.value, f"{trial.user_attrs.get('epochs', '?')} epochs"
+        if trial.user_attrs.get("stop_reason") == "search_budget":
+            outcome += ", the last cut short by the budget"
     else:
         value, outcome = None, f"failed: {trial.user_attrs.get('error', 'process stopped')}"
     metric = f"dev {monitor} {value:.4f}" if value is not None else f"dev {monitor} -"
