@@ -1,7 +1,9 @@
-"""The line printed per trial: its parameters, dev metric, time and how it ended."""
+"""The line printed per trial and its row in trials.csv: parameters, dev metric, time and
+how it ended."""
 
 from __future__ import annotations
 
+import csv
 import datetime
 
 import optuna
@@ -9,6 +11,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
 from rnnkit.tuning.progress import describe_trial
+from rnnkit.tuning.results import write_trials_csv
 
 START = datetime.datetime(2026, 1, 1)
 
@@ -37,3 +40,14 @@ def test_a_finished_a_cut_and_a_pruned_trial_say_how_they_ended():
     assert describe_trial(pruned, "accuracy").endswith(
         "dev accuracy 0.6100  41 s  pruned at epoch 2"
     )
+
+
+def test_trials_csv_says_how_each_trial_stopped(tmp_path):
+    study = optuna.create_study(direction="maximize")
+    study.add_trial(trial(TrialState.COMPLETE, 0.83, epochs=12, stop_reason="early_stopping"))
+    study.add_trial(trial(TrialState.COMPLETE, 0.77, epochs=2, stop_reason="search_budget"))
+    study.add_trial(trial(TrialState.FAIL, None, error="boom"))
+    write_trials_csv(study, tmp_path / "trials.csv")
+    rows = list(csv.DictReader((tmp_path / "trials.csv").open()))
+    assert [row["stop_reason"] for row in rows] == ["early_stopping", "search_budget", ""]
+    assert [row["epochs"] for row in rows] == ["12", "2", ""]

@@ -65,10 +65,12 @@ def write_best_yaml(trial: Any, path: Path, plan: Plan) -> None:
 
 
 def write_trials_csv(study: Any, path: Path) -> None:
-    """One row per trial: number, state, value, seconds, epochs, pruned epoch, parameters."""
+    """One row per trial: number, state, value, seconds, epochs, how its training stopped
+    (``completed``, ``early_stopping``, ``pruned`` or ``search_budget``; empty for a failed
+    trial), recipe (``defaults`` for trial 0), parameters."""
     trials = study.get_trials(deepcopy=False)
     keys = sorted({key for trial in trials for key in trial.params})
-    columns = ["number", "state", "value", "seconds", "epochs", "recipe", *keys]
+    columns = ["number", "state", "value", "seconds", "epochs", "stop_reason", "recipe", *keys]
     temporary = path.with_suffix(".tmp")
     with open(temporary, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -80,7 +82,8 @@ def write_trials_csv(study: Any, path: Path) -> None:
                 f"restart of {attrs['restart_of']}" if "restart_of" in attrs else ""
             )
             row = [trial.number, trial.state.name, "" if trial.value is None else trial.value]
-            row += [round(seconds, 1) if seconds != "" else "", attrs.get("epochs", ""), recipe]
+            row += [round(seconds, 1) if seconds != "" else "", attrs.get("epochs", "")]
+            row += [attrs.get("stop_reason") or "", recipe]
             writer.writerow(row + [trial.params.get(key, "") for key in keys])
     temporary.replace(path)
 
