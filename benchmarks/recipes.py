@@ -142,6 +142,35 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     # best trials of every `rnnkit tune` run in BENCHMARKS.md chose
     "locked": ("model.locked_dropout=true",),
     "locked-wdrop": ("model.locked_dropout=true", "model.weight_drop=0.2"),
+    # the word vectors' size of Kim (2014), 300 instead of 128; and half the batch (twice the
+    # steps an epoch, so the step-count rules of the defaults bind on half as large sets)
+    "e300": ("model.embedding_dim=300",),
+    "b32": ("data.batch_size=32",),
+    # the best trial of the names 15-minute search (BENCHMARKS.md, "Hyper-parameter search",
+    # seed 14: trial 17), rounded: the default model with locked dropout and weight drop
+    "searched-names": (
+        "model.locked_dropout=true", "model.weight_drop=0.16", "model.embedding_dropout=0.23",
+        "model.embedding_row_dropout=0.014", "model.word_dropout=0.028",
+        "model.output_dropout=0.34", "trainer.lr=2.5e-3", "trainer.epochs=22",
+        "trainer.ema_epochs=1.9",
+    ),
+    # the best trial of the names 15-minute search with seed 15 (trial 12), rounded: concat
+    # pooling, locked dropout, weight drop 0.41, a high learning rate and 13 epochs
+    "searched-names15": (
+        "model.pooling=concat", "model.locked_dropout=true", "model.weight_drop=0.41",
+        "model.embedding_dropout=0.13", "model.embedding_row_dropout=0.082",
+        "model.word_dropout=0.087", "model.output_dropout=0.15", "trainer.lr=5.8e-3",
+        "trainer.epochs=13", "trainer.ema_epochs=1.54",
+    ),
+    # the best trial of the SST-2 60-minute search (trial 1), rounded: a 2-layer Bi-GRU of 512
+    # per direction with concat pooling, locked dropout and weight drop, batch 128
+    "searched-sst2": (
+        "model.cell=gru", "model.hidden_size=512", "model.num_layers=2", "model.dropout=0.36",
+        "model.pooling=concat", "model.locked_dropout=true", "model.weight_drop=0.19",
+        "model.embedding_dropout=0.018", "model.embedding_row_dropout=0.14",
+        "model.word_dropout=0.06", "model.output_dropout=0.47", "data.batch_size=128",
+        "trainer.lr=1.3e-3", "trainer.epochs=16", "trainer.ema_epochs=1.8",
+    ),
 }  # fmt: skip
 # Tagging (NER and slots) and joint (intent + slots) data sets, and their candidates.
 TAG_DATASETS = {

@@ -2,10 +2,12 @@
 how the best compares with trial 0 (the default recipe).
 
 Writes one row per (task, dataset, budget, jobs) into
-``benchmarks/results/tune.json`` and the search's trials into
+``benchmarks/results/tune.json``, the search's trials into
 ``benchmarks/results/tune-<dataset>-<budget>min-jobs<J>.csv`` (``tune-<task>-…`` for a task
-other than classify). The data sets are those of ``recipes.py`` for the task, under
-``$RNNKIT_DATA`` (default ``../shared/data``).
+other than classify) and its best recipe into ``…-best.yaml`` beside it (``rnnkit train TASK
+--config`` reads it; the data paths in it are this machine's). The search itself runs in a
+temporary folder, removed afterwards. The data sets are those of ``recipes.py`` for the task,
+under ``$RNNKIT_DATA`` (default ``../shared/data``).
 
 Usage (hold the shared CPU lock, nothing else running)::
 
@@ -38,8 +40,13 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def run(args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory(prefix="tune-") as folder:
+        return search(args, Path(folder) / "search")
+
+
+def search(args: argparse.Namespace, out: Path) -> dict:
+    """Runs the search in ``out`` (a temporary folder) and keeps its trials and best recipe."""
     train, dev = (args.data / path for path in TASKS[args.task].datasets[args.dataset])
-    out = Path(tempfile.mkdtemp(prefix="tune-")) / "search"
     command = [
         sys.executable, "-m", "rnnkit", "tune", args.task, "--train", str(train),
         "--dev", str(dev), "--out", str(out), "--budget-minutes", f"{args.budget_minutes:g}",
@@ -60,6 +67,9 @@ def run(args: argparse.Namespace) -> dict:
     args.results_dir.mkdir(parents=True, exist_ok=True)
     trials_csv = args.results_dir / f"{name}.csv"
     shutil.copy(out / "trials.csv", trials_csv)
+    best_yaml = args.results_dir / f"{name}-best.yaml"
+    if (out / "best.yaml").exists():
+        shutil.copy(out / "best.yaml", best_yaml)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = study.best_trial if complete else None
     return {
@@ -77,6 +87,7 @@ def run(args: argparse.Namespace) -> dict:
         "best_trial": best.number if best else None,
         "best_params": best.params if best else None,
         "trials_csv": os.path.relpath(trials_csv.resolve(), REPOSITORY),
+        "best_yaml": os.path.relpath(best_yaml.resolve(), REPOSITORY) if best else None,
         "command": " ".join(["rnnkit", *command[3:]]),
     }
 

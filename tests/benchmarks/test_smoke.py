@@ -118,6 +118,9 @@ def test_tune_searches_a_joint_task_on_the_dev_metric_it_is_given(tiny_data, tmp
     assert is_fraction(row["best_dev"]) and row["best_dev"] == row["defaults_dev"]
     trials = (tmp_path / "tune-joint-atis-5min-jobs1.csv").read_text().splitlines()
     assert len(trials) == 2 and trials[1].startswith("0,COMPLETE,")  # the header, trial 0
+    best = tmp_path / "tune-joint-atis-5min-jobs1-best.yaml"
+    assert row["best_yaml"].endswith(best.name)
+    assert best.read_text().startswith("# The best trial of `rnnkit tune joint`: trial 0,")
 
 
 def test_tune_rejects_a_data_set_the_task_does_not_have(tmp_path):
