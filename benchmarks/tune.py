@@ -67,11 +67,11 @@ def search(args: argparse.Namespace, out: Path) -> dict:
     args.results_dir.mkdir(parents=True, exist_ok=True)
     trials_csv = args.results_dir / f"{name}.csv"
     shutil.copy(out / "trials.csv", trials_csv)
-    best_yaml = args.results_dir / f"{name}-best.yaml"
-    if (out / "best.yaml").exists():
-        shutil.copy(out / "best.yaml", best_yaml)
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     best = study.best_trial if complete else None
+    best_yaml = args.results_dir / f"{name}-best.yaml"
+    if best:
+        shutil.copy(out / "best.yaml", best_yaml)
     return {
         "task": args.task,
         "dataset": args.dataset,
