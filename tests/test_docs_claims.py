@@ -10,6 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from rnnkit.cli import app
+from rnnkit.tasks.classification import ClassifyConfig
 from rnnkit.tasks.tagging_train import JointTaskConfig, TagConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,13 @@ def test_the_crf_default_is_stated_as_the_code_has_it():
         read("docs/tagging.md").split()
     )
     assert "The CRF and character features are on by default" in read("README.md")
+
+
+def test_the_label_smoothing_default_is_stated_as_the_code_has_it():
+    assert ClassifyConfig().model.label_smoothing == 0.1
+    row = "| `model.label_smoothing` | 0.1: label-smoothed cross-entropy"
+    assert row in read("docs/training.md")
+    assert "label-smoothed cross-entropy (ε 0.1)" in " ".join(read("README.md").split())
 
 
 def test_the_decoding_strategy_rule_is_stated_once():
