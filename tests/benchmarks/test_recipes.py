@@ -11,7 +11,7 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.append(str(BENCHMARKS))  # after site-packages: shadows nothing
 
-from recipes import config_sha, recorded  # noqa: E402
+from recipes import CANDIDATES, LS_RETRIED, config_sha, recorded  # noqa: E402
 from rnnkit.config import apply_overrides  # noqa: E402
 from rnnkit.tasks.classification import ClassifyConfig  # noqa: E402
 
@@ -41,3 +41,12 @@ def test_a_row_is_reused_only_with_its_own_config():
     with pytest.raises(SystemExit, match=rf"trec/defaults/13 is recorded with config {other}, "
                        rf"but the candidate's config is now {sha()}"):  # fmt: skip
         recorded([{**row, "config_sha": other}], key, sha(), ARGS)
+
+
+@pytest.mark.parametrize("name", LS_RETRIED)
+def test_an_ls_candidate_is_its_namesake_on_top_of_label_smoothing(name):
+    # the namesake keeps the loss it was measured with; the `ls-` twin takes today's default
+    assert CANDIDATES[name] == ("model.label_smoothing=0", *CANDIDATES[f"ls-{name}"])
+    label_smoothed = apply_overrides(ClassifyConfig(), list(CANDIDATES[f"ls-{name}"]))
+    assert label_smoothed.model.label_smoothing == 0.1
+    assert sha(*CANDIDATES[f"ls-{name}"]) != sha(*CANDIDATES[name])
