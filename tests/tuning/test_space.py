@@ -38,6 +38,8 @@ def test_the_classifier_space_has_pooling_and_the_regularisers():
     assert set(space["model.pooling"].choices) == {"max", "mean", "attention", "concat"}
     assert space["model.locked_dropout"].choices == (False, True)
     assert space["model.weight_drop"].high == 0.5
+    smoothing = space["model.label_smoothing"]  # the default's 0.1 lies inside
+    assert (smoothing.low, smoothing.high, smoothing.log) == (0.0, 0.2, False)
     ema = space["trainer.ema_epochs"]
     assert (ema.low, ema.high, ema.log) == (0.0, 2.0, False)
     lr = space["trainer.lr"]

@@ -58,9 +58,9 @@ def _rule(key: str, name: str, default: Any) -> Param | None:
 
     Learning rate: a factor of 3 either way, log scale. Hidden size and batch size: half,
     the default, double. Layers: 1 to one more than the default. Dropouts: 0 to 0.5 (or
-    the default, if higher); word and embedding-row dropout 0 to 0.2. Epochs: half to
-    double (early stopping ends most runs sooner). Weight averaging: off to 2 epochs (or
-    double the default).
+    the default, if higher); word and embedding-row dropout and label smoothing 0 to 0.2 (or
+    the default, if higher). Epochs: half to double (early stopping ends most runs sooner).
+    Weight averaging: off to 2 epochs (or double the default).
     Zoneout and layer norm are left out: they move training onto the slow Python loop.
     """
     if isinstance(default, bool):
@@ -79,8 +79,9 @@ def _rule(key: str, name: str, default: Any) -> Param | None:
         return _choices(key, default, ("lstm", "gru"))
     if name == "pooling":
         return _choices(key, default, ("max", "mean", "attention", "concat"))
-    if name in ("word_dropout", "embedding_row_dropout") and isinstance(default, float):
-        return Param(key, 0.0, max(0.2, default))  # whole words dropped: a little goes far
+    small = ("word_dropout", "embedding_row_dropout", "label_smoothing")  # a little goes far
+    if name in small and isinstance(default, float):
+        return Param(key, 0.0, max(0.2, default))
     if (name.endswith("dropout") or name == "weight_drop") and isinstance(default, float):
         return Param(key, 0.0, max(0.5, default))
     return None
