@@ -13,6 +13,7 @@ Usage (hold the shared CPU lock, nothing else running)::
 
     python benchmarks/tune.py --dataset names --budget-minutes 15 --jobs 1
     python benchmarks/tune.py --dataset names --budget-minutes 3 --jobs 2
+    python benchmarks/tune.py --dataset names --budget-minutes 15 --jobs 2 --pruner time
     python benchmarks/tune.py --task joint --dataset atis --budget-minutes 30 \
         --set trainer.monitor=f1          # score every trial on slot F1
 """
@@ -53,6 +54,7 @@ def search(args: argparse.Namespace, out: Path) -> dict:
         "--jobs", str(args.jobs), "--no-progress",
         *(["--trials", str(args.trials)] if args.trials else []),
         *(["--seed", str(args.seed)] if args.seed is not None else []),
+        *(["--pruner", args.pruner] if args.pruner else []),
         *(option for override in args.overrides for option in ("--set", override)),
     ]  # fmt: skip
     started = time.perf_counter()
@@ -78,6 +80,7 @@ def search(args: argparse.Namespace, out: Path) -> dict:
         "budget_minutes": args.budget_minutes,
         "jobs": args.jobs,
         "seed": args.seed,
+        "pruner": args.pruner,
         "overrides": args.overrides,
         "wall_seconds": round(seconds, 1),
         "trials": {state: count for state, count in states.items() if count},
@@ -101,6 +104,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--trials", type=int, help="stop after this many trials")
     parser.add_argument("--seed", type=int, help="the search's seed (default: rnnkit tune's)")
+    parser.add_argument("--pruner", help="median, halving or time (default: rnnkit tune's)")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="a base-recipe override passed to rnnkit tune (repeatable)",

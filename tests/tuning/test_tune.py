@@ -153,9 +153,11 @@ def test_best_yaml_reproduces_the_best_trial(resumed, tmp_path):
     assert f"accuracy {best.value:.4f}" in result.output
 
 
-def test_a_clearly_worse_trial_is_pruned(data, tmp_path):
-    """Two good trials, then one at a learning rate too small to learn: the median pruner
-    stops it at the end of its first prunable epoch, and the trainer ends there cleanly."""
+@pytest.mark.parametrize("pruner", ["median", "time"])
+def test_a_clearly_worse_trial_is_pruned(data, tmp_path, pruner):
+    """Two good trials, then one at a learning rate too small to learn: the median pruner (at
+    equal epochs or at equal time) stops it at the end of its first prunable epoch, and the
+    trainer ends there cleanly."""
     train, dev, _ = data
     space = tmp_path / "lr.yaml"
     entries = {key: None for key in default_space(ClassifyConfig)}
@@ -172,7 +174,7 @@ def test_a_clearly_worse_trial_is_pruned(data, tmp_path):
         "classify", out, 10, train=str(train), dev=str(dev), trials=3, space_file=space,
         overrides=("model.hidden_size=16", "model.embedding_dim=16", "data.batch_size=8",
                    "trainer.epochs=5", "trainer.patience=10"),
-        progress=False,
+        pruner=pruner, progress=False,
     )  # fmt: skip
     result = tune(settings)
     trials = load(out).get_trials()
@@ -184,6 +186,8 @@ def test_a_clearly_worse_trial_is_pruned(data, tmp_path):
     assert sorted(trials[2].intermediate_values) == [1, 2]  # stopped after epoch 2 of 5
     assert trials[2].user_attrs["stop_reason"] == "pruned"
     assert result.trials == {"COMPLETE": 2, "PRUNED": 1}
+    seconds = trials[0].user_attrs["epoch_seconds"]  # what the time pruner compares
+    assert list(seconds) == ["1", "2", "3", "4", "5"] and 0 < seconds["1"] < seconds["5"]
 
 
 def test_the_deadline_cuts_a_trial_at_the_next_step(data, tmp_path):

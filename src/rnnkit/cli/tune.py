@@ -26,7 +26,11 @@ def tune(
         None, help="A database URL Optuna accepts, shared by machines (default: DIR/study.db)."
     ),
     study_name: str = typer.Option(None, help="The study's name in --storage (rnnkit-TASK)."),
-    pruner: str = typer.Option("median", help="median or halving (successive halving)."),
+    pruner: str = typer.Option(
+        "median",
+        help="median (of earlier trials at the same epoch), halving (successive halving) or "
+        "time (the median of earlier trials after as many seconds).",
+    ),
     config: Path = typer.Option(None, help="The base recipe (a YAML/JSON train config)."),
     overrides: list[str] = typer.Option([], "--set", help="Override a base-recipe config key."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the budget bar."),

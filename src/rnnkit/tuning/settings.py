@@ -12,7 +12,7 @@ from rnnkit.errors import ConfigError
 from rnnkit.tasks import TASKS, Task
 from rnnkit.tuning.space import Space, default_space, load_space
 
-PRUNERS = ("median", "halving")
+PRUNERS = ("median", "halving", "time")
 STUDY_FILE = "study.db"
 
 
@@ -39,7 +39,8 @@ class TuneSettings:
     config_file: Path | None = None  # the base recipe the space varies (default: the task's)
     overrides: tuple[str, ...] = ()  # --set KEY=VALUE on the base recipe
     # "median": stop a trial whose dev metric is below the median of earlier trials at the
-    # same epoch; "halving": successive halving (Li et al. 2018's ASHA rungs).
+    # same epoch; "halving": successive halving (Li et al. 2018's ASHA rungs); "time": the
+    # median of earlier trials after as many seconds (rnnkit.tuning.pruners).
     pruner: str = "median"
     # The first epoch at which a trial may be pruned (one slow epoch is not a bad run).
     warmup_epochs: int = 2

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.errors import ConfigError
+from rnnkit.tuning.pruners import build_pruner
 from rnnkit.tuning.settings import Plan, TuneSettings
 from rnnkit.tuning.space import default_params
 
@@ -68,19 +69,6 @@ def build_sampler(seed: int) -> Any:
         seed=seed, n_startup_trials=5, multivariate=True,
         constant_liar=True,  # parallel workers do not all propose the same point
     )  # fmt: skip
-
-
-def build_pruner(settings: TuneSettings) -> Any:
-    """The pruner ``settings.pruner`` names, from epoch ``settings.warmup_epochs`` on."""
-    import optuna
-
-    if settings.pruner == "median":
-        pruner: Any = optuna.pruners.MedianPruner(
-            n_startup_trials=2, n_warmup_steps=settings.warmup_epochs
-        )
-    else:
-        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=settings.warmup_epochs)
-    return pruner
 
 
 def open_storage(plan: Plan, attempts: int = 3) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 from rnnkit.config import config_to_dict
 from rnnkit.training.callbacks import scoped_callbacks
 from rnnkit.training.state import TrainerView
+from rnnkit.tuning.pruners import EPOCH_SECONDS
 from rnnkit.tuning.settings import Plan
 from rnnkit.tuning.space import apply_params, suggest
 from rnnkit.tuning.study import HOST
@@ -20,17 +21,22 @@ TRIALS_DIR = "trials"
 
 
 class EpochReporter:
-    """An ``epoch_end`` callback: reports the dev metric to the trial at step = epoch and sets
-    ``stop_reason = "pruned"`` when the pruner stops it; then the trainer ends the fit."""
+    """An ``epoch_end`` callback: reports the dev metric to the trial at step = epoch, and the
+    seconds since the trial started as its `EPOCH_SECONDS`, and sets ``stop_reason =
+    "pruned"`` when the pruner stops it; then the trainer ends the fit."""
 
     def __init__(self, trial: Any, monitor: str, parent: int | None) -> None:
         self.trial, self.monitor, self.parent = trial, monitor, parent
         self.pruned_at: int | None = None
+        self.started = time.perf_counter()  # before the data is read: that time counts too
+        self.seconds: dict[str, float] = {}
 
     def __call__(self, trainer: TrainerView) -> None:
         if self.parent is not None and os.getppid() != self.parent:
             os._exit(1)  # the search that started this worker was killed: stop like it did
         epoch = trainer.last_record["epoch"]
+        self.seconds[str(epoch)] = round(time.perf_counter() - self.started, 2)
+        self.trial.set_user_attr(EPOCH_SECONDS, self.seconds)
         self.trial.report(trainer.last_record[f"dev_{self.monitor}"], epoch)
         if trainer.state.stop_reason is None and self.trial.should_prune():
             trainer.state.stop_reason = "pruned"
