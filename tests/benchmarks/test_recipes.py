@@ -50,3 +50,13 @@ def test_an_ls_candidate_is_its_namesake_on_top_of_label_smoothing(name):
     label_smoothed = apply_overrides(ClassifyConfig(), list(CANDIDATES[f"ls-{name}"]))
     assert label_smoothed.model.label_smoothing == 0.1
     assert sha(*CANDIDATES[f"ls-{name}"]) != sha(*CANDIDATES[name])
+
+
+def test_the_learning_rate_candidates_and_the_pin_on_the_earlier_ones():
+    # lr3 is today's defaults; lr2 and every candidate measured before keep 2e-3
+    assert sha(*CANDIDATES["lr3"]) == sha()
+    assert sha(*CANDIDATES["lr2"]) == sha("trainer.lr=2e-3") != sha()
+    for name in ("ls-b32", "no-label-smoothing", "max-chars"):
+        assert apply_overrides(ClassifyConfig(), list(CANDIDATES[name])).trainer.lr == 2e-3
+    searched = apply_overrides(ClassifyConfig(), list(CANDIDATES["searched-sst2"]))
+    assert searched.trainer.lr == 1.3e-3  # a candidate's own rate wins over the pin

@@ -41,7 +41,7 @@ def test_list_settings_prints_type_default_and_meaning_per_task():
     result = runner.invoke(app, ["train", "classify", "--list-settings"])
     assert result.exit_code == 0, result.output
     assert "data.tokenizer: str = auto  (--tokenizer)" in result.stdout
-    assert "trainer.lr: float = 0.002  (--lr)" in result.stdout  # classify's own default
+    assert "trainer.lr: float = 0.003  (--lr)" in result.stdout  # classify's own default
     assert "    AdamW peak learning rate" in result.stdout
     tag = runner.invoke(app, ["train", "tag", "--list-settings"]).stdout
     assert "model.use_crf: bool = true" in tag and "trainer.epochs: int = 20" in tag
@@ -50,7 +50,7 @@ def test_list_settings_prints_type_default_and_meaning_per_task():
 def test_help_shows_each_task_default():
     result = runner.invoke(app, ["train", "classify", "--help"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
-    for shown in ("[default: auto]", "[default: 64]", "[default: max]", "[default: 0.002]"):
+    for shown in ("[default: auto]", "[default: 64]", "[default: max]", "[default: 0.003]"):
         assert shown in result.stdout, shown
     tag = runner.invoke(app, ["train", "tag", "--help"], env={"COLUMNS": "250"}).stdout
     assert "[default: 32]" in tag and "[default: 20]" in tag

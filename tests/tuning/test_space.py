@@ -43,7 +43,7 @@ def test_the_classifier_space_has_pooling_and_the_regularisers():
     ema = space["trainer.ema_epochs"]
     assert (ema.low, ema.high, ema.log) == (0.0, 2.0, False)
     lr = space["trainer.lr"]
-    assert (lr.low, lr.high, lr.log) == pytest.approx((2e-3 / 3, 6e-3, True))
+    assert (lr.low, lr.high, lr.log) == pytest.approx((3e-3 / 3, 9e-3, True))
     assert space["model.hidden_size"].choices == (256, 128, 512)
     assert "model.zoneout" not in space and "model.layer_norm" not in space
 
