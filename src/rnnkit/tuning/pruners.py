@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # The trial's user attribute with the seconds from its start (data loading included) to the
 # end of each epoch: {"1": 12.3, "2": 24.1, ...}, beside Optuna's per-epoch dev metric.
 EPOCH_SECONDS = "epoch_seconds"
-STARTUP_TRIALS = 2  # finished trials every pruner waits for before it stops any trial
+STARTUP_TRIALS = 2  # finished trials the two median pruners wait for before they stop any
 
 
 def build_pruner(settings: TuneSettings) -> Any:
