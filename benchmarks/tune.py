@@ -4,8 +4,9 @@ how the best compares with trial 0 (the default recipe).
 Writes one row per (task, dataset, budget, jobs) into
 ``benchmarks/results/tune.json``, the search's trials into
 ``benchmarks/results/tune-<dataset>-<budget>min-jobs<J>.csv`` (``tune-<task>-…`` for a task
-other than classify) and its best recipe into ``…-best.yaml`` beside it (``rnnkit train TASK
---config`` reads it; the data paths in it are this machine's). The search itself runs in a
+other than classify), its best recipe into ``…-best.yaml`` beside it (``rnnkit train TASK
+--config`` reads it; the data paths in it are this machine's) and its plots into
+``…-history.png`` and ``…-importances.png``. The search itself runs in a
 temporary folder, removed afterwards. The data sets are those of ``recipes.py`` for the task,
 under ``$RNNKIT_DATA`` (default ``../shared/data``).
 
@@ -36,6 +37,7 @@ from optuna.trial import TrialState
 from paths import SHARED_DATA
 from recipes import TASKS
 from record import add_results_dir, write_json
+from rnnkit.tuning.results import HISTORY_PNG, IMPORTANCES_PNG
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -74,6 +76,9 @@ def search(args: argparse.Namespace, out: Path) -> dict:
     best_yaml = args.results_dir / f"{name}-best.yaml"
     if best:
         shutil.copy(out / "best.yaml", best_yaml)
+    plots = [out / png for png in (HISTORY_PNG, IMPORTANCES_PNG) if (out / png).exists()]
+    for plot in plots:
+        shutil.copy(plot, args.results_dir / f"{name}-{plot.name}")
     return {
         "task": args.task,
         "dataset": args.dataset,

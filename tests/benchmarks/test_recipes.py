@@ -56,6 +56,13 @@ def test_the_learning_rate_candidates_and_the_pin_on_the_earlier_ones():
     # lr3 is today's defaults; lr2 and every candidate measured before keep 2e-3
     assert sha(*CANDIDATES["lr3"]) == sha()
     assert sha(*CANDIDATES["lr2"]) == sha("trainer.lr=2e-3") != sha()
+    # lr4 is today's defaults (label smoothing included) with only the rate changed
+    assert sha(*CANDIDATES["lr4"]) == sha("trainer.lr=4e-3") != sha()
+    # lr3-gru is today's defaults with a GRU; gru keeps the rate and loss it was measured with
+    assert sha(*CANDIDATES["lr3-gru"]) == sha("model.cell=gru")
+    assert sha(*CANDIDATES["gru"]) == sha(
+        "model.cell=gru", "trainer.lr=2e-3", "model.label_smoothing=0"
+    )  # fmt: skip
     for name in ("ls-b32", "no-label-smoothing", "max-chars"):
         assert apply_overrides(ClassifyConfig(), list(CANDIDATES[name])).trainer.lr == 2e-3
     searched = apply_overrides(ClassifyConfig(), list(CANDIDATES["searched-sst2"]))

@@ -121,6 +121,10 @@ def test_tune_searches_a_joint_task_on_the_dev_metric_it_is_given(tiny_data, tmp
     best = tmp_path / "tune-joint-atis-5min-jobs1-best.yaml"
     assert row["best_yaml"].endswith(best.name)
     assert best.read_text().startswith("# The best trial of `rnnkit tune joint`: trial 0,")
+    history = tmp_path / "tune-joint-atis-5min-jobs1-history.png"
+    assert history.read_bytes().startswith(b"\x89PNG")
+    # importances need two finished trials: with one there is no plot to keep
+    assert not (tmp_path / "tune-joint-atis-5min-jobs1-importances.png").exists()
 
 
 def test_tune_rejects_a_data_set_the_task_does_not_have(tmp_path):

@@ -130,6 +130,7 @@ def test_the_files_of_a_search(resumed):
     assert rows[0]["recipe"] == "defaults" and rows[1]["state"] == "FAIL"
     assert {"trainer.lr", "model.hidden_size"} <= set(rows[0])
     assert (out / "history.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "importances.png").read_bytes()[:4] == b"\x89PNG"  # three finished trials
     assert not (out / "trials").exists() or not any((out / "trials").iterdir())
 
 

@@ -138,7 +138,11 @@ def param_importances(study: Any) -> dict[str, float]:
     """Optuna's importances, or {} when they cannot be computed yet (fewer than two finished
     trials, or no parameter that varied)."""
     import optuna
+    from optuna.trial import TrialState
 
+    # Optuna answers one finished trial with equal importances (and a warning): no measurement
+    if len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) < 2:
+        return {}
     with warnings.catch_warnings():  # "importances will be equal" when the trials tie
         warnings.simplefilter("ignore", UserWarning)
         try:
