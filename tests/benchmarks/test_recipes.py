@@ -67,3 +67,21 @@ def test_the_learning_rate_candidates_and_the_pin_on_the_earlier_ones():
         assert apply_overrides(ClassifyConfig(), list(CANDIDATES[name])).trainer.lr == 2e-3
     searched = apply_overrides(ClassifyConfig(), list(CANDIDATES["searched-sst2"]))
     assert searched.trainer.lr == 1.3e-3  # a candidate's own rate wins over the pin
+
+
+def test_ema2_doubles_the_averaging_horizon_and_its_cap():
+    # today's defaults (no rate or loss pinned) with twice the horizon, and averaging still on
+    # for exactly the sets where the defaults use it: epochs of at most 250 steps
+    assert sha(*CANDIDATES["ema2"]) == sha("trainer.ema_epochs=2", "trainer.ema_max_steps=500")
+    default, longer = (
+        ClassifyConfig().trainer,
+        apply_overrides(ClassifyConfig(), list(CANDIDATES["ema2"])).trainer,
+    )
+    assert longer.ema_epochs == 2 * default.ema_epochs
+    assert longer.ema_max_steps == 2 * default.ema_max_steps
+
+
+def test_decay01_is_todays_defaults_with_ten_times_the_weight_decay():
+    assert sha(*CANDIDATES["decay01"]) == sha("trainer.weight_decay=0.1") != sha()
+    decayed = apply_overrides(ClassifyConfig(), list(CANDIDATES["decay01"])).trainer
+    assert decayed.weight_decay == pytest.approx(10 * ClassifyConfig().trainer.weight_decay)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,8 +17,8 @@ import safetensors.torch
 import torch
 
 from tests.training.toy import main as toy_main
+from tests.training.toy import run_in_child
 
-TOY = Path(__file__).parents[1] / "training" / "toy.py"
 ARGS = ["--epochs", "3", "--checkpoint-every", "5"]  # 24 steps, 12 replaces, 7 renames
 
 
@@ -62,11 +60,10 @@ def check_loadable(out: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", moments(20), ids=lambda moment: moment[-1])
-def test_kill_then_resume_is_bit_identical(moment, uninterrupted, tmp_path):
-    killed = subprocess.run(
-        [sys.executable, str(TOY), str(tmp_path), *ARGS, *moment], capture_output=True, text=True
-    )
-    assert killed.returncode == -9, killed.stderr[-2000:]  # SIGKILL, not a clean exit
+def test_kill_then_resume_is_bit_identical(moment, uninterrupted, tmp_path, tmp_path_factory):
+    log = tmp_path_factory.mktemp("log") / "killed.txt"
+    exit_code = run_in_child([str(tmp_path), *ARGS, *moment], log)
+    assert exit_code == -9, log.read_text()[-2000:]  # SIGKILL, not a clean exit
     check_loadable(tmp_path)
     toy_main([str(tmp_path), *ARGS, "--resume"])
     resumed, expected = tensors_of(tmp_path), tensors_of(uninterrupted)

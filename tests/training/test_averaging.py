@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from test_resume import TOY, assert_same_run
+from test_resume import assert_same_run
 from test_trainer import FAST, same_weights, snapshot, weights
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 from toy import main as toy_main
-from toy import make_trainer, train_loader
+from toy import make_trainer, run_in_child, train_loader
 
 from rnnkit.errors import ConfigError
 from rnnkit.training import TrainerConfig
@@ -117,12 +115,9 @@ def test_resume_after_kill_restores_the_average(tmp_path: Path):
     args = ["--epochs", "3", "--checkpoint-every", "5", "--ema-epochs", "0.5"]
     reference = tmp_path / "reference"
     toy_main([str(reference), *args])
-    killed = subprocess.run(
-        [sys.executable, str(TOY), str(tmp_path / "run"), *args, "--kill-at-step", "7"],
-        capture_output=True,
-        text=True,
-    )
-    assert killed.returncode == -9, killed.stderr
+    log = tmp_path / "killed.txt"
+    exit_code = run_in_child([str(tmp_path / "run"), *args, "--kill-at-step", "7"], log)
+    assert exit_code == -9, log.read_text()
     toy_main([str(tmp_path / "run"), *args, "--resume"])
     assert_same_run(tmp_path / "run", reference)
     final = "checkpoints/step-24/average.safetensors"

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from test_trainer import read_metrics, same_weights, weights
 from toy import main as toy_main
+from toy import run_in_child
 
-TOY = Path(__file__).with_name("toy.py")
 ARGS = ["--epochs", "3", "--checkpoint-every", "5"]
 
 
@@ -49,15 +47,14 @@ KILL_POINTS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("kill", KILL_POINTS.values(), ids=KILL_POINTS.keys())
 def test_resume_after_kill_equals_uninterrupted_run(tmp_path, reference, kill):
-    killed = subprocess.run(
-        [sys.executable, str(TOY), str(tmp_path), *ARGS, *kill], capture_output=True, text=True
-    )
-    assert killed.returncode == -9, killed.stderr  # SIGKILL, not a clean exit
-    assert not (tmp_path / "checkpoints/step-24").exists()
-    toy_main([str(tmp_path), *ARGS, "--resume"])
-    assert_same_run(tmp_path, reference)
-    assert not list((tmp_path / "checkpoints").glob(".tmp-*"))
-    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+    run, log = tmp_path / "run", tmp_path / "killed.txt"
+    exit_code = run_in_child([str(run), *ARGS, *kill], log)
+    assert exit_code == -9, log.read_text()  # SIGKILL, not a clean exit
+    assert not (run / "checkpoints/step-24").exists()
+    toy_main([str(run), *ARGS, "--resume"])
+    assert_same_run(run, reference)
+    assert not list((run / "checkpoints").glob(".tmp-*"))
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
         "latest",
         "step-20",
         "step-24",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import multiprocessing
 import os
 import signal
 import sys
@@ -27,6 +28,9 @@ from rnnkit.nn import GRU
 from rnnkit.training import Trainer, TrainerConfig, rank, seed_everything, world_size
 
 VOCAB, LENGTH, CLASSES = 12, 6, 3
+# what run_in_child's fork server imports once: torch.optim imports torch._dynamo (and sympy)
+# at the first optimizer it builds, which is most of a second of a fresh process
+PRELOADED = ["torch", "torch._dynamo", "safetensors.torch", "rnnkit.nn", "rnnkit.training"]
 
 
 class ToyClassifier(nn.Module):
@@ -144,6 +148,28 @@ def main(argv: list[str]) -> None:
         state = {k: v.contiguous() for k, v in trainer.model.state_dict().items()}
         safetensors.torch.save_file(state, args.weights_dir / f"rank{rank()}.safetensors")
     print(dataclasses.asdict(result)["best_metrics"])
+
+
+def run_in_child(argv: list[str], log: Path) -> int:
+    """``python toy.py ARGV`` in a new process, its output in ``log``; returns its exit code
+    (-9: it killed itself).
+
+    The process is forked from multiprocessing's fork server, which imports torch and rnnkit
+    once per test session (`PRELOADED`) and runs nothing else, so the child starts as fresh as
+    a new interpreter (no threads, no state of the tests) without paying 2-3 s for imports.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOADED)
+    script = str(Path(__file__).resolve())
+    code = (
+        f"import os, runpy, sys; out = os.open({str(log)!r}, os.O_WRONLY | os.O_CREAT); "
+        "os.dup2(out, 1); os.dup2(out, 2); "
+        f"sys.argv = {[script, *argv]!r}; runpy.run_path({script!r}, run_name='__main__')"
+    )
+    child = context.Process(target=exec, args=(code,))
+    child.start()
+    child.join()
+    return child.exitcode
 
 
 if __name__ == "__main__":
