@@ -14,7 +14,26 @@ from rnnkit.tasks.demo import demo_data
 def test_chinese_text_gets_chinese_characters():
     choice = choose_tokenizer(["房间很大，床有2M宽", "服务态度不好", "早餐一般"])
     assert choice.name == "zh-char"
-    assert "% of the characters are CJK" in choice.reason
+    assert "% of the characters are in scripts written without spaces between words" in (
+        choice.reason
+    )
+
+
+def test_thai_khmer_lao_and_myanmar_get_characters_as_chinese_does():
+    # written without spaces between words: a word tokenizer reads a whole clause as one token
+    for texts in (["อาหารอร่อยมาก", "บริการดีมากครับ"], ["ខ្ញុំស្រឡាញ់ភាសាខ្មែរ"],
+                  ["ຂ້ອຍຮັກພາສາລາວ"], ["ကျွန်တော် မြန်မာစကား ပြောတတ်တယ်"]):  # fmt: skip
+        choice = choose_tokenizer(texts)
+        assert choice.name == "zh-char", texts
+        assert "(CJK, Thai, Lao, Khmer, Myanmar; ≥ 10%)" in choice.reason
+
+
+def test_words_with_combining_marks_count_as_one_word():
+    # Hindi surnames are single words: each would be 2-4 words split at its vowel signs
+    assert choose_tokenizer(["शर्मा", "वर्मा", "गुप्ता", "सिंह", "कुमार"]).name == "char"
+    choice = choose_tokenizer(["मुझे यह फिल्म पसंद आई", "बहुत अच्छी फिल्म"])
+    assert choice.name == "word"
+    assert choice.reason.startswith("4.0 words per text, 0% single-word texts")
 
 
 def test_single_word_texts_get_characters():

@@ -23,6 +23,39 @@ def test_word_splits_punctuation_and_keeps_inner_apostrophes():
     assert get_tokenizer("word", lowercase=True).tokenize("Hello World!") == ["hello", "world", "!"]
 
 
+# Scripts whose words carry combining marks (category M): Devanagari and Tamil vowel signs and
+# viramas, Arabic and Hebrew vowel points. Python's `re` splits a word at each of them.
+MARKED_WORDS = {
+    "मुझे यह फिल्म पसंद आई!": ["मुझे", "यह", "फिल्म", "पसंद", "आई", "!"],
+    "நான் தமிழ் பேசுகிறேன்": ["நான்", "தமிழ்", "பேசுகிறேன்"],
+    "مَرْحَبًا بِكُمْ؟": ["مَرْحَبًا", "بِكُمْ", "؟"],
+    "שָׁלוֹם, עוֹלָם": ["שָׁלוֹם", ",", "עוֹלָם"],
+    "cafe\u0301 au lait": ["cafe\u0301", "au", "lait"],  # é as e + a combining acute
+}
+
+
+@pytest.mark.parametrize("text", MARKED_WORDS)
+def test_word_keeps_combining_marks_inside_their_word(text):
+    assert get_tokenizer("word").tokenize(text) == MARKED_WORDS[text]
+
+
+def test_word_without_keep_marks_splits_at_them_as_models_saved_before_the_option_did():
+    assert get_tokenizer("word", keep_marks=False).tokenize("मुझे यह") == ["म", "ु", "झ", "े", "यह"]
+    # a config saved before keep_marks existed reads as the tokenizer its model was trained with
+    old = tokenizer_from_config({"name": "word", "lowercase": True})
+    assert old.to_config() == {"name": "word", "lowercase": True, "keep_marks": False}
+    assert old.tokenize("मुझे") == ["म", "ु", "झ", "े"]
+    assert tokenizer_from_config(get_tokenizer("word").to_config()).tokenize("मुझे") == ["मुझे"]
+
+
+def test_word_reads_ascii_alike_with_and_without_marks():
+    text = "Don't stop_it, ok? 3.5 $10 (yes) e-mail"
+    assert get_tokenizer("word").tokenize(text) == get_tokenizer("word", keep_marks=False).tokenize(
+        text
+    ) == ["Don't", "stop_it", ",", "ok", "?", "3", ".", "5", "$", "10", "(", "yes", ")", "e", "-",
+          "mail"]  # fmt: skip
+
+
 def test_word_detokenize_attaches_punctuation():
     tokenizer = get_tokenizer("word")
     assert (

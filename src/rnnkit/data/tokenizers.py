@@ -1,7 +1,8 @@
 """Tokenizers: one protocol, picked by name from one registry, saved as a JSON-able config.
 
-- ``word``: words (inner apostrophes kept: ``don't``) and each punctuation mark; detokenized
-  with spaces, none before ``.,!?;:)``.
+- ``word``: words (inner apostrophes kept: ``don't``; combining marks kept inside their word:
+  ``मुझे``, ``مَرْحَبًا``) and each punctuation mark; detokenized with spaces, none before
+  ``.,!?;:)``.
 - ``whitespace``: runs of non-space characters; detokenized with single spaces.
 - ``char``: every character (spaces too, unless ``keep_spaces=False``); concatenated back.
 - ``zh-char``: every CJK character a token, runs of Latin letters/digits kept whole;
@@ -22,6 +23,8 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import regex
 
 from rnnkit.errors import ConfigError
 
@@ -70,21 +73,35 @@ class BaseTokenizer:
         return f"{type(self).__name__}({args})"
 
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
+WORD_PATTERN = r"\w+(?:['’]\w+)*"  # a word, inner apostrophes kept
+_WORD_OR_MARK = WORD_PATTERN + r"|[^\w\s]"  # ... or one punctuation mark or symbol
+# The `regex` module's \w holds the combining marks (Unicode's word characters): a Devanagari
+# vowel sign, an Arabic or Hebrew vowel point stays in its word. Python's `re` has no marks in
+# \w and splits the word at each; both read ASCII text alike, and `re` is faster at it.
+_WORD = regex.compile(_WORD_OR_MARK)
+_ASCII_WORD = re.compile(_WORD_OR_MARK)
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}])")
 _NO_SPACE_AFTER = re.compile(r"([(\[{$]) ")
 
 
 class WordTokenizer(BaseTokenizer):
-    """Words and punctuation: ``"Don't stop, ok?"`` → ``["Don't", "stop", ",", "ok", "?"]``."""
+    """Words and punctuation: ``"Don't stop, ok?"`` → ``["Don't", "stop", ",", "ok", "?"]``.
+
+    A word keeps its combining marks: ``"मुझे यह पसंद है"`` → ``["मुझे", "यह", "पसंद", "है"]``.
+    ``keep_marks=False`` splits a word at each mark (``"म", "ु", "झ", "े"``), as rnnkit did
+    before the option existed; model directories written then load with it.
+    """
 
     name = "word"
 
-    def __init__(self, lowercase: bool = False) -> None:
+    def __init__(self, lowercase: bool = False, keep_marks: bool = True) -> None:
         self.lowercase = lowercase  # lower-case before splitting
+        self.keep_marks = keep_marks
 
     def tokenize(self, text: str) -> list[str]:
-        return _WORD.findall(text.lower() if self.lowercase else text)
+        text = text.lower() if self.lowercase else text
+        keeps_marks = self.keep_marks and not text.isascii()
+        return (_WORD if keeps_marks else _ASCII_WORD).findall(text)
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         text = " ".join(tokens)
@@ -292,9 +309,15 @@ def get_tokenizer(name: str, **options: Any) -> Tokenizer:
     return cls(**options)
 
 
+# Options added after a tokenizer was first saved, with the value that reads a config written
+# before them (which lacks them) as the tokenizer its model was trained with.
+OPTIONS_BEFORE_THEY_EXISTED = {"word": {"keep_marks": False}}
+
+
 def tokenizer_from_config(config: dict[str, Any]) -> Tokenizer:
     """Rebuilds a tokenizer from ``to_config()`` output (e.g. read back from JSON)."""
     if not isinstance(config, dict) or "name" not in config:
         raise ConfigError(f"a tokenizer config must be a dict with a 'name' key, got {config!r}")
     options = {k: v for k, v in config.items() if k != "name"}
-    return get_tokenizer(config["name"], **options)
+    earlier = OPTIONS_BEFORE_THEY_EXISTED.get(config["name"], {})
+    return get_tokenizer(config["name"], **{**earlier, **options})
