@@ -1,8 +1,17 @@
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from rnnkit.data.tokenizers import TOKENIZERS, Tokenizer, get_tokenizer, tokenizer_from_config
+from rnnkit.data.tokenizers import (
+    ASCII_WORD_RE,
+    TOKENIZERS,
+    WORD_RE,
+    Tokenizer,
+    get_tokenizer,
+    tokenizer_from_config,
+)
 from rnnkit.errors import ConfigError
 
 CORPUS = ["the cat sat on the mat .", "the dog ate the cat", "我爱自然语言处理 NLP"] * 30
@@ -46,6 +55,12 @@ def test_word_without_keep_marks_splits_at_them_as_models_saved_before_the_optio
     assert old.to_config() == {"name": "word", "lowercase": True, "keep_marks": False}
     assert old.tokenize("मुझे") == ["म", "ु", "झ", "े"]
     assert tokenizer_from_config(get_tokenizer("word").to_config()).tokenize("मुझे") == ["मुझे"]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_the_ascii_fast_path_reads_ascii_as_the_unicode_pattern_does(text):
+    # ASCII text skips the `regex` pattern for `re`'s faster one: they must split it alike
+    assert ASCII_WORD_RE.findall(text) == WORD_RE.findall(text)
 
 
 def test_word_reads_ascii_alike_with_and_without_marks():

@@ -60,12 +60,12 @@ def check_loadable(out: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", moments(20), ids=lambda moment: moment[-1])
-def test_kill_then_resume_is_bit_identical(moment, uninterrupted, tmp_path, tmp_path_factory):
-    log = tmp_path_factory.mktemp("log") / "killed.txt"
-    exit_code = run_in_child([str(tmp_path), *ARGS, *moment], log)
+def test_kill_then_resume_is_bit_identical(moment, uninterrupted, tmp_path):
+    run, log = tmp_path / "run", tmp_path / "killed.txt"
+    exit_code = run_in_child([str(run), *ARGS, *moment], log)
     assert exit_code == -9, log.read_text()[-2000:]  # SIGKILL, not a clean exit
-    check_loadable(tmp_path)
-    toy_main([str(tmp_path), *ARGS, "--resume"])
-    resumed, expected = tensors_of(tmp_path), tensors_of(uninterrupted)
+    check_loadable(run)
+    toy_main([str(run), *ARGS, "--resume"])
+    resumed, expected = tensors_of(run), tensors_of(uninterrupted)
     assert resumed.keys() == expected.keys()
     assert all(torch.equal(resumed[key], expected[key]) for key in expected)

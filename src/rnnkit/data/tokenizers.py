@@ -74,12 +74,15 @@ class BaseTokenizer:
 
 
 WORD_PATTERN = r"\w+(?:['’]\w+)*"  # a word, inner apostrophes kept
-_WORD_OR_MARK = WORD_PATTERN + r"|[^\w\s]"  # ... or one punctuation mark or symbol
+# ... or one punctuation mark or symbol. \x1c-\x1f (the information separators) are space to
+# `re`'s \s, as to str.isspace, but not to the `regex` module's: named, so both skip them.
+_WORD_OR_MARK = WORD_PATTERN + r"|[^\w\s\x1c-\x1f]"
 # The `regex` module's \w holds the combining marks (Unicode's word characters): a Devanagari
 # vowel sign, an Arabic or Hebrew vowel point stays in its word. Python's `re` has no marks in
-# \w and splits the word at each; both read ASCII text alike, and `re` is faster at it.
-_WORD = regex.compile(_WORD_OR_MARK)
-_ASCII_WORD = re.compile(_WORD_OR_MARK)
+# \w and splits the word at each; both read ASCII text alike (a property test checks it), and
+# `re` is faster at it.
+WORD_RE = regex.compile(_WORD_OR_MARK)
+ASCII_WORD_RE = re.compile(_WORD_OR_MARK)
 _NO_SPACE_BEFORE = re.compile(r" ([.,!?;:%)\]}])")
 _NO_SPACE_AFTER = re.compile(r"([(\[{$]) ")
 
@@ -101,7 +104,7 @@ class WordTokenizer(BaseTokenizer):
     def tokenize(self, text: str) -> list[str]:
         text = text.lower() if self.lowercase else text
         keeps_marks = self.keep_marks and not text.isascii()
-        return (_WORD if keeps_marks else _ASCII_WORD).findall(text)
+        return (WORD_RE if keeps_marks else ASCII_WORD_RE).findall(text)
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         text = " ".join(tokens)
