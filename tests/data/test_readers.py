@@ -133,7 +133,8 @@ def test_parallel_tsv_ignores_extra_columns_and_file_pairs(tmp_path):
 @pytest.mark.parametrize(
     ("name", "content", "reader", "message"),
     [
-        ("missing.tsv", "sentence\tscore\nhi\t1\n", read_classification, r":1: no label column"),
+        ("missing.tsv", "sentence\tscore\tid\nhi\t1\t7\n", read_classification,
+         r":1: no label column"),
         ("empty.csv", "text,label\n  ,1\n", read_classification, r":2: empty text"),
         ("ragged.csv", "text,label\na,1\nb,1,extra\n", read_classification,
          r":3: expected 2 fields as in the header, found 3"),
@@ -231,3 +232,60 @@ def test_format_detection(tmp_path):
     assert detect_classification_format(write(tmp_path / "b.txt", "pos\tgood\n")) == "label-text"
     assert detect_classification_format(write(tmp_path / "c.csv", "x\n")) == "csv"
     assert detect_classification_format(make_intent_folder(tmp_path / "i")) == "intent-folder"
+
+
+def test_headerless_lines_are_read_the_way_their_columns_say(tmp_path):
+    # text<TAB>label (a review, then 0/1): the last field repeats, so it is the label
+    reviews = "".join(f"review number {i} was fine\t{i % 2}\n" for i in range(8))
+    path = write(tmp_path / "text_label.tsv", reviews)
+    assert detect_classification_format(path) == "text-label"
+    examples, _ = read_classification(path)
+    assert (examples[0].text, examples[0].label) == ("review number 0 was fine", "0")
+    # the same lines the other way round
+    flipped = write(
+        tmp_path / "label_text.tsv", "".join(f"{i % 2}\treview {i}\n" for i in range(8))
+    )
+    assert detect_classification_format(flipped) == "label-text"
+    # names beside their languages: the language repeats
+    lines = "Nguyen\tVietnamese\nTran\tVietnamese\nAbe\tJapanese\nSato\tJapanese\n"
+    names = write(tmp_path / "names.txt", lines)
+    assert detect_classification_format(names) == "text-label"
+    # every value distinct, as in a small test file: the shorter field is the label
+    few = write(tmp_path / "few.txt", "a long sentence here\tpos\nanother long one\tneg\n")
+    assert detect_classification_format(few) == "text-label"
+    # a text with a tab in it: text<TAB>label reads the label from the last field
+    (example,), _ = read_classification(write(tmp_path / "tab.txt", "dull\tslow\tneg\n"),
+                                        headerless="text-label")  # fmt: skip
+    assert (example.text, example.label) == ("dull\tslow", "neg")
+
+
+def test_a_given_headerless_layout_wins_over_the_guess(tmp_path):
+    path = write(tmp_path / "d.txt", "".join(f"review {i}\t{i % 2}\n" for i in range(6)))
+    assert detect_classification_format(path, headerless="label-text") == "label-text"
+    examples, _ = read_classification(path, headerless="label-text")
+    assert examples[0].label == "review 0"
+    with pytest.raises(ConfigError, match="unknown headerless layout 'tsv'; expected one of"):
+        read_classification(path, headerless="tsv")
+    # a header is still a header
+    header = write(tmp_path / "h.txt", "sentence\tlabel\nfine\t1\n")
+    assert detect_classification_format(header, headerless="label-text") == "tsv"
+
+
+def test_a_header_naming_one_of_two_columns_names_both(tmp_path):
+    # only the label column has a known name: the other column is the text
+    tsv = write(tmp_path / "q.tsv", "question\tlabel\nwho wrote it ?\tHUM\n")
+    assert detect_classification_format(tsv) == "tsv"
+    (example,), _ = read_classification(tsv)
+    assert (example.text, example.label) == ("who wrote it ?", "HUM")
+    (example,), _ = read_classification(write(tmp_path / "t.csv", "tweet,label\nso good,pos\n"))
+    assert (example.text, example.label) == ("so good", "pos")
+    (example,), _ = read_classification(write(tmp_path / "s.csv", "text,polarity\nbad,neg\n"))
+    assert (example.text, example.label) == ("bad", "neg")
+    jsonl = write(tmp_path / "d.jsonl", '{"tweet": "so good", "label": 1}\n')
+    assert [(e.text, e.label) for e in read_classification(jsonl).examples] == [("so good", "1")]
+    # a column asked for by name is never replaced by the other one
+    with pytest.raises(DataError, match=r"missing text column 'body'; the header has \['tweet'"):
+        read_classification(tmp_path / "t.csv", text_column="body")
+    # three columns, one named: the text is not guessed
+    with pytest.raises(DataError, match="no text column: expected one of"):
+        read_classification(write(tmp_path / "three.csv", "id,tweet,label\n1,ok,pos\n"))

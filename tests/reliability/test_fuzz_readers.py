@@ -52,7 +52,7 @@ def check(read: Callable[[Path], object], files: dict[str, bytes], where: str) -
             assert example.path.startswith(folder) and example.line >= 1, example
 
 
-CLASSIFICATION_FORMATS = ("csv", "tsv", "jsonl", "label-text", None)  # None: guessed
+CLASSIFICATION_FORMATS = ("csv", "tsv", "jsonl", "label-text", "text-label", None)  # None: guessed
 
 
 @pytest.mark.parametrize("format", CLASSIFICATION_FORMATS)

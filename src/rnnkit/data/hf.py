@@ -22,7 +22,7 @@ from typing import Any
 from rnnkit.data.examples import ReadResult, TaggedExample
 from rnnkit.data.parallel import make_pair
 from rnnkit.data.report import ReadReport
-from rnnkit.data.text_files import LABEL_COLUMNS, TEXT_COLUMNS, make_example, pick_column
+from rnnkit.data.text_files import make_example, pick_column, pick_text_and_label
 from rnnkit.errors import ConfigError, DataError
 
 HF_PREFIX = "hf:"
@@ -157,8 +157,7 @@ def read_hf_classification(
     """
     dataset, name, report = open_hf(source, split, on_error, load_kwargs)
     names = list(dataset.column_names)
-    text_key = pick_column(names, text_column, TEXT_COLUMNS, "text", name)
-    label_key = pick_column(names, label_column, LABEL_COLUMNS, "label", name)
+    text_key, label_key = pick_text_and_label(names, text_column, label_column, name)
     labels = class_names(dataset.features[label_key])
     examples = []
     for row, record in enumerate(dataset, start=1):

@@ -1,7 +1,8 @@
 """Readers for every task's data layout, one entry point per task.
 
-- `read_classification`: CSV/TSV with a header, JSONL, ``label<TAB>text`` lines, an ATIS/SNIPS
-  folder (its intents), the names TSV, a folder of ``<Label>.txt`` files.
+- `read_classification`: CSV/TSV with a header, JSONL, ``label<TAB>text`` or ``text<TAB>label``
+  lines without a header, an ATIS/SNIPS folder (its intents), the names TSV, a folder of
+  ``<Label>.txt`` files.
 - `read_tagging`: CoNLL column files (also character-per-line Chinese NER), ATIS/SNIPS folders.
 - `read_parallel`: a ``source<TAB>target`` file, or a pair of line-aligned files.
 
@@ -16,6 +17,7 @@ few kept in ``report.errors``. Bytes that are not UTF-8 text are such a malforme
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -30,17 +32,20 @@ from rnnkit.data.hf import (
 from rnnkit.data.parallel import iter_parallel_files, iter_parallel_tsv
 from rnnkit.data.report import ReadReport, check_on_error, iter_lines
 from rnnkit.data.text_files import (
+    LABEL_COLUMNS,
     TEXT_COLUMNS,
     iter_jsonl,
     iter_label_text,
     iter_names_folder,
     iter_table,
+    label_comes_first,
 )
 from rnnkit.data.token_files import iob1_to_bio, iter_conll, iter_intent_folder
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
     "CLASSIFICATION_FORMATS",
+    "HEADERLESS_FORMATS",
     "ParallelExample",
     "ReadReport",
     "ReadResult",
@@ -78,16 +83,25 @@ CLASSIFICATION_FORMATS: dict[str, Callable[..., Iterator[TextExample]]] = {
     "tsv": lambda path, report, **columns: iter_table(path, report, delimiter="\t", **columns),
     "jsonl": iter_jsonl,
     "label-text": lambda path, report, **_: iter_label_text(path, report),
+    "text-label": lambda path, report, **_: iter_label_text(path, report, label_first=False),
     "intent-folder": _intents,
     "names-folder": lambda path, report, **_: iter_names_folder(path, report),
 }
+# The layouts of tab-separated lines without a header, with what each line holds.
+HEADERLESS_FORMATS = {"label-text": "label<TAB>text", "text-label": "text<TAB>label"}
 
 
 def detect_classification_format(
-    path: str | Path, text_column: str | None = None, encoding_errors: str = "strict"
+    path: str | Path,
+    text_column: str | None = None,
+    encoding_errors: str = "strict",
+    headerless: str | None = None,
+    label_column: str | None = None,
 ) -> str:
     """Guesses the layout: folders by their files, ``.csv``/``.jsonl`` by suffix, other text
-    files by their first line (a header naming a text column → ``tsv``, else ``label-text``).
+    files by their first line: a header naming a text or label column → ``tsv``, else lines
+    without a header, ``headerless`` when given (the training file's orientation), else
+    ``label-text`` or ``text-label`` as their columns' values say (`label_comes_first`).
     """
     path = Path(path)
     if path.is_dir():
@@ -101,11 +115,16 @@ def detect_classification_format(
         return "csv"
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
-    report = ReadReport(str(path), encoding_errors=encoding_errors)
-    first = next(iter_lines(path, report), (1, ""))[1] or ""
+    # Lines that are not UTF-8 are left to the reader to report.
+    lines = (text for _, text in iter_lines(path, ReadReport(str(path), "skip", encoding_errors)))
+    first = next(lines, "")
     header = {name.strip().lower() for name in first.split("\t")}
-    known = {text_column.lower()} if text_column else set(TEXT_COLUMNS)
-    return "tsv" if header & known else "label-text"
+    named = {column.lower() for column in (text_column, label_column) if column}
+    if header & (named or {*TEXT_COLUMNS, *LABEL_COLUMNS}):
+        return "tsv"
+    if headerless is not None:
+        return headerless
+    return "label-text" if label_comes_first(itertools.chain([first], lines)) else "text-label"
 
 
 def iter_classification(
@@ -114,9 +133,13 @@ def iter_classification(
     text_column: str | None = None,
     label_column: str | None = None,
     format: str | None = None,
+    headerless: str | None = None,
 ) -> Iterator[TextExample]:
-    """Streams `TextExample`s from any classification layout (`format` guessed when None)."""
-    format = format or detect_classification_format(path, text_column, report.encoding_errors)
+    """Streams `TextExample`s from any classification layout (`format` guessed when None;
+    ``headerless`` is the orientation of lines without a header, guessed when None)."""
+    format = format or detect_classification_format(
+        path, text_column, report.encoding_errors, headerless, label_column
+    )
     if format not in CLASSIFICATION_FORMATS:
         raise ConfigError(
             f"unknown format {format!r}; expected one of {sorted(CLASSIFICATION_FORMATS)}"
@@ -132,6 +155,7 @@ def read_classification(
     on_error: str = "raise",
     format: str | None = None,
     encoding_errors: str = "strict",
+    headerless: str | None = None,
 ) -> ReadResult:
     """Reads labelled texts from a file or folder in any layout listed in the module docstring.
 
@@ -141,11 +165,19 @@ def read_classification(
         on_error: ``"raise"`` or ``"skip"`` (skipped rows are counted in the report).
         format: one of `CLASSIFICATION_FORMATS` to bypass the guess.
         encoding_errors: ``"strict"`` or ``"replace"`` (bytes that are not UTF-8 → U+FFFD).
+        headerless: ``"label-text"`` or ``"text-label"``: how to read a file of lines without
+            a header (a dev or test file read as its training file was); None guesses.
     """
+    if headerless is not None and headerless not in HEADERLESS_FORMATS:
+        raise ConfigError(
+            f"unknown headerless layout {headerless!r}; expected one of {list(HEADERLESS_FORMATS)}"
+        )
     if is_hf_spec(path):
         return read_hf_classification(path, None, text_column, label_column, on_error)
     report = ReadReport(str(path), on_error, encoding_errors)
-    examples = list(iter_classification(path, report, text_column, label_column, format))
+    examples = list(
+        iter_classification(path, report, text_column, label_column, format, headerless)
+    )
     return ReadResult(examples, report)
 
 

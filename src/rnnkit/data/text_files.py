@@ -1,11 +1,13 @@
-"""Streaming readers of labelled text: CSV/TSV with a header, JSONL, ``label<TAB>text`` lines,
-and a folder of ``Language.txt`` files (one name per line, the file name is the label)."""
+"""Streaming readers of labelled text: CSV/TSV with a header, JSONL, ``label<TAB>text`` or
+``text<TAB>label`` lines, and a folder of ``Language.txt`` files (one name per line, the file
+name is the label)."""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from rnnkit.data.examples import TextExample
@@ -18,25 +20,51 @@ LABEL_COLUMNS = ("label", "labels", "intent", "language", "category", "class", "
 
 
 def pick_column(
-    names: Sequence[str], wanted: str | None, guesses: Sequence[str], role: str, path: Path
+    names: Sequence[str], wanted: str | None, guesses: Sequence[str], role: str, path: Path | str
 ) -> str:
     """The column called `wanted`, else the first of `guesses` present; errors name the header."""
+    found = pick_guess(names, wanted, guesses)
+    if found is not None:
+        return found
     if wanted is not None:
-        if wanted not in names:
-            raise DataError(
-                f"missing {role} column {wanted!r}; the header has {list(names)}", path, 1
-            )
-        return wanted
-    lowered = {name.lower(): name for name in names}
-    for guess in guesses:
-        if guess in lowered:
-            return lowered[guess]
+        raise DataError(f"missing {role} column {wanted!r}; the header has {list(names)}", path, 1)
     raise DataError(
         f"no {role} column: expected one of {list(guesses)} in the header, found {list(names)} "
         f"(pass {role}_column=...)",
         path,
         1,
     )
+
+
+def pick_text_and_label(
+    names: Sequence[str],
+    text_column: str | None,
+    label_column: str | None,
+    path: Path | str,
+) -> tuple[str, str]:
+    """The text and label columns of a header (or a JSON object's keys), as `pick_column`
+    finds them; of two columns, when one is named or guessed and the other role is not
+    given, the other column is it (``question<TAB>label``: the text is ``question``)."""
+    text = pick_guess(names, text_column, TEXT_COLUMNS)
+    label = pick_guess(names, label_column, LABEL_COLUMNS)
+    if len(names) == 2:
+        if text is None and text_column is None and label is not None:
+            text = names[1 - list(names).index(label)]
+        elif label is None and label_column is None and text is not None:
+            label = names[1 - list(names).index(text)]
+    if text is None:
+        text = pick_column(names, text_column, TEXT_COLUMNS, "text", path)
+    if label is None:
+        label = pick_column(names, label_column, LABEL_COLUMNS, "label", path)
+    return text, label
+
+
+def pick_guess(names: Sequence[str], wanted: str | None, guesses: Sequence[str]) -> str | None:
+    """`pick_column`'s choice, or None where it would raise."""
+    if wanted is not None:
+        return wanted if wanted in names else None
+    lowered = {name.lower(): name for name in names}
+    return next((lowered[guess] for guess in guesses if guess in lowered), None)
 
 
 def make_example(
@@ -92,8 +120,8 @@ def iter_table(
     except csv.Error as exc:  # e.g. a quote left open to the end of the file
         message = f"malformed header (read up to line {position['line']}): {exc}"
         raise DataError(message, path, 1) from None
-    text_index = header.index(pick_column(header, text_column, TEXT_COLUMNS, "text", path))
-    label_index = header.index(pick_column(header, label_column, LABEL_COLUMNS, "label", path))
+    text_name, label_name = pick_text_and_label(header, text_column, label_column, path)
+    text_index, label_index = header.index(text_name), header.index(label_name)
     end = position["line"]
     try:
         for row in rows:
@@ -138,9 +166,7 @@ def iter_jsonl(
             )
             continue
         if text_key is None or label_key is None:
-            keys = list(record)
-            text_key = text_key or pick_column(keys, None, TEXT_COLUMNS, "text", path)
-            label_key = label_key or pick_column(keys, None, LABEL_COLUMNS, "label", path)
+            text_key, label_key = pick_text_and_label(list(record), text_key, label_key, path)
         missing = [key for key in (text_key, label_key) if key not in record]
         if missing:
             report.record(
@@ -154,21 +180,47 @@ def iter_jsonl(
             yield example
 
 
-def iter_label_text(path: str | Path, report: ReadReport) -> Iterator[TextExample]:
-    """``label<TAB>text`` lines without a header (fastText/GLUE style)."""
+def iter_label_text(
+    path: str | Path, report: ReadReport, label_first: bool = True
+) -> Iterator[TextExample]:
+    """``label<TAB>text`` lines without a header (fastText style): the label is the first
+    field, the text the rest; ``label_first=False`` reads ``text<TAB>label`` lines, the label
+    the last field."""
     path = check_file(path)
     name = str(path)
+    layout = "label<TAB>text" if label_first else "text<TAB>label"
     for number, line in iter_lines(path, report):
         if not line.strip():
             report.blank_lines += 1
             continue
-        label, tab, text = line.partition("\t")
+        label, tab, text = line.partition("\t") if label_first else line.rpartition("\t")[::-1]
         if not tab:
-            report.record(DataError("expected label<TAB>text, found no tab", path, number))
+            report.record(DataError(f"expected {layout}, found no tab", path, number))
             continue
         example = make_example(text, label, name, number, report)
         if example is not None:
             yield example
+
+
+# Lines a headerless file's orientation is guessed from.
+ORIENTATION_SAMPLE = 2000
+
+
+def label_comes_first(lines: Iterable[str]) -> bool:
+    """Whether headerless two-field lines read ``label<TAB>text`` (True) or ``text<TAB>label``.
+
+    Labels repeat and texts rarely do: the field with at most half the other's distinct
+    values is the label. When neither is (a few lines, or names beside their languages, each
+    unique), the shorter field on average is; a tie is ``label<TAB>text``.
+    """
+    firsts, lasts = [], []
+    for line in itertools.islice((line for line in lines if "\t" in line), ORIENTATION_SAMPLE):
+        firsts.append(line.partition("\t")[0].strip())
+        lasts.append(line.rpartition("\t")[2].strip())
+    first_distinct, last_distinct = len(set(firsts)), len(set(lasts))
+    if 2 * last_distinct <= first_distinct or 2 * first_distinct <= last_distinct:
+        return first_distinct < last_distinct
+    return sum(map(len, firsts)) <= sum(map(len, lasts))
 
 
 def iter_names_folder(folder: str | Path, report: ReadReport) -> Iterator[TextExample]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from textwrap import shorten
 
 import torch
 
@@ -26,6 +27,9 @@ from rnnkit.data import (
     tokenize_examples,
 )
 from rnnkit.data.datasets import WordEncoding
+from rnnkit.data.hf import is_hf_spec
+from rnnkit.data.readers import HEADERLESS_FORMATS, detect_classification_format
+from rnnkit.errors import DataError
 from rnnkit.models import ClassifierConfig, SequenceClassifier
 from rnnkit.models.embeddings import load_word_vectors
 from rnnkit.tasks.base import (
@@ -49,6 +53,7 @@ from rnnkit.tasks.common import (
     CHARS_FILE,
     DEV_UNSEEN,
     DataSettings,
+    Unseen,
     bucket_loader,
     build_tokenizer,
     describe_read,
@@ -104,10 +109,43 @@ def read_examples(path: str, data: DataSettings) -> list[TextExample]:
     """Reads labelled texts from any layout the data pipeline knows, logging what was skipped."""
     result = read_classification(
         path, data.text_column, data.label_column, data.on_error,
-        encoding_errors=data.encoding_errors,
+        encoding_errors=data.encoding_errors, headerless=data.headerless,
     )  # fmt: skip
     describe_read(path, result.report, len(result.examples))
     return result.examples
+
+
+def with_headerless_layout(data: DataSettings) -> DataSettings:
+    """``data`` with ``headerless`` set to the training file's orientation when it is lines
+    without a header (logged), so that the dev file, and test files later, read alike."""
+    if data.headerless is not None or is_hf_spec(data.train):
+        return data
+    layout = detect_classification_format(
+        data.train, data.text_column, data.encoding_errors, label_column=data.label_column
+    )
+    if layout not in HEADERLESS_FORMATS:
+        return data
+    other = next(name for name in HEADERLESS_FORMATS if name != layout)
+    log(
+        f"{data.train}: lines without a header, read as {HEADERLESS_FORMATS[layout]} "
+        f"(--set data.headerless={other} reads them the other way)"
+    )
+    return dataclasses.replace(data, headerless=layout)
+
+
+def refuse_disjoint_labels(unseen: Unseen, total: int, labels: LabelVocab) -> None:
+    """A `DataError` at the first dev label when none of the ``total`` occurs in training: no
+    epoch could then be chosen, and the columns are most likely read the wrong way round."""
+    if total and unseen.count == total:
+        shown = ", ".join(repr(shorten(label, 30, placeholder="…")) for label in labels.labels[:3])
+        shown += ", ..." if len(labels) > 3 else ""
+        raise DataError(
+            f"none of the {total} dev labels occurs in training (the first: {unseen.first}; "
+            f"training's {len(labels)}: {shown}); check the label column (--label-column), "
+            "or for lines without a header data.headerless",
+            unseen.path,
+            unseen.line,
+        )
 
 
 def train_classifier(
@@ -124,7 +162,8 @@ def train_classifier(
     ``model.safetensors``, ``metrics.jsonl``); ``resume=True`` continues a killed run.
     ``task`` is the task recorded in ``config.json`` (another task may train a classifier).
     """
-    data = config.data
+    data = with_headerless_layout(config.data)
+    config = dataclasses.replace(config, data=data)
     train_examples = read_examples(data.train, data)
     dev_examples = read_examples(data.dev, data)
     tokenizer = build_tokenizer(data, [example.text for example in train_examples])
@@ -159,7 +198,9 @@ def train_classifier(
     )
     encoding = WordEncoding(vocab, chars=chars, max_word_chars=data.max_word_chars)
     dev_ids = [encoding.encode(tokens) for tokens in dev_tokens]
-    warn_unseen([unseen_labels(dev_examples, labels)], DEV_UNSEEN)
+    unseen = unseen_labels(dev_examples, labels)
+    refuse_disjoint_labels(unseen, len(dev_examples), labels)
+    warn_unseen([unseen], DEV_UNSEEN)
 
     def evaluate_fn(model: SequenceClassifier) -> dict[str, float]:
         report = evaluate_examples(model, vocab, labels, dev_examples, dev_ids)
@@ -204,6 +245,12 @@ CLASSIFY = Task(
             "label_column",
             ("data.label_column",),
             "Column / JSON field holding the label (guessed if omitted).",
+        ),
+        TrainOption(
+            "headerless",
+            ("data.headerless",),
+            "Lines without a header: label-text or text-label (guessed from the training "
+            "file if omitted; dev and test files are read alike).",
         ),
         *encoder_options("model"),
         TrainOption(

@@ -149,12 +149,12 @@ class Classifier:
 
     def evaluate_file(self, path: str, options: EvaluateOptions) -> dict[str, Any]:
         """`evaluate` on the labelled texts of ``path`` (what ``rnnkit evaluate`` runs); the
-        columns default to those training read."""
+        columns, and the orientation of lines without a header, default to training's."""
         data = self.config.get("data", {})
         examples = read_classification(
             path, options.text_column or data.get("text_column"),
             options.label_column or data.get("label_column"),
-            encoding_errors=options.encoding_errors,
+            encoding_errors=options.encoding_errors, headerless=data.get("headerless"),
         ).examples  # fmt: skip
         return self.evaluate(examples, unknown_labels=options.unknown_labels)
 

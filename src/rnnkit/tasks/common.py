@@ -118,6 +118,9 @@ class DataSettings:
     dev: str = ""  # dev data for model selection, same layouts
     text_column: str | None = None  # column / JSON field of the text; None guesses it
     label_column: str | None = None  # column / JSON field of the label; None guesses it
+    # lines without a header: "label-text" or "text-label"; None guesses it from the training
+    # file, whose orientation the dev file and later test files are then read in
+    headerless: str | None = None
     # auto (picked from the training texts: zh-char, char or word, see
     # rnnkit.data.tokenizer_choice), word, whitespace, char, zh-char, zh-bigram, jieba or bpe
     tokenizer: str = "auto"
