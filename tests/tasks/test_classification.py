@@ -135,3 +135,10 @@ def test_a_layer_norm_zoneout_model_loads_back_with_its_predictions(intent_files
     torch.testing.assert_close(
         first.probabilities(texts), second.probabilities(texts), rtol=0, atol=0
     )
+
+
+def test_training_data_with_one_label_is_a_clear_error(tmp_path):
+    data = tmp_path / "one.csv"
+    data.write_text("text,label\nhello there,greet\nhi,greet\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"one\.csv: every training example has the label 'greet'"):
+        train_classifier(tiny_config(data, data, epochs=1), tmp_path / "run", progress=False)

@@ -136,12 +136,9 @@ def train_command(task: Task) -> Callable[..., None]:
 
 
 def check_required(run_config, out: Path | None):
-    """``--train``, ``--dev`` and ``--out`` must be given (options or the config file)."""
-    for name, value in (
-        ("--train", run_config.data.train),
-        ("--dev", run_config.data.dev),
-        ("--out", out),
-    ):
+    """``--train`` and ``--out`` must be given (options or the config file); without
+    ``--dev``, training holds out ``data.dev_holdout`` of the training data."""
+    for name, value in (("--train", run_config.data.train), ("--out", out)):
         if not value:
             raise ConfigError(f"{name} is required (or give it in --config)")
     return run_config

@@ -15,7 +15,11 @@ EXAMPLE = (
 def tune(
     task: str = typer.Argument(..., help="A task name, as in rnnkit train TASK."),
     train: str = typer.Option(None, help="Training data (any layout the task reads)."),
-    dev: str = typer.Option(None, help="Dev data: every trial is scored on it."),
+    dev: str = typer.Option(
+        None,
+        help="Dev data: every trial is scored on it (without it, data.dev_holdout of the "
+        "training data, the same examples in every trial).",
+    ),
     out: Path = typer.Option(..., help="DIR: study.db, best/, best.yaml, trials.csv, plots."),
     budget_minutes: float = typer.Option(..., help="Wall-clock minutes for the whole search."),
     trials: int = typer.Option(None, help="Stop after this many trials (default: the budget)."),

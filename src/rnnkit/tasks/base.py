@@ -147,7 +147,12 @@ def data_options(train_help: str, tokenizer_help: str | None, vectors: bool) -> 
     """``--train``, ``--dev``, ``--batch-size``, and ``--tokenizer``/``--vectors`` if given."""
     options = [
         TrainOption("train", ("data.train",), train_help),
-        TrainOption("dev", ("data.dev",), "Dev data for model selection (same layouts)."),
+        TrainOption(
+            "dev",
+            ("data.dev",),
+            "Dev data for model selection (same layouts); "
+            "without it, data.dev_holdout (0.1) of the training data is held out.",
+        ),
         TrainOption("batch_size", ("data.batch_size",), "Examples per batch.", int),
         ENCODING_ERRORS_OPTION,
     ]

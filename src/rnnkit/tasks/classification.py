@@ -64,6 +64,7 @@ from rnnkit.tasks.common import (
     resolve_char_features,
     warn_unseen,
 )
+from rnnkit.tasks.dev_split import train_and_dev
 from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.reports import print_classification_report, print_prediction
 from rnnkit.training import FitResult, Trainer, TrainerConfig
@@ -164,14 +165,22 @@ def train_classifier(
     """
     data = with_headerless_layout(config.data)
     config = dataclasses.replace(config, data=data)
-    train_examples = read_examples(data.train, data)
-    dev_examples = read_examples(data.dev, data)
+    train_examples, dev_examples = train_and_dev(
+        read_examples(data.train, data), data.dev, lambda path: read_examples(path, data),
+        data.dev_holdout, data.train,
+    )  # fmt: skip
     tokenizer = build_tokenizer(data, [example.text for example in train_examples])
     train_examples, train_tokens = drop_empty(
         train_examples, tokenize_examples(train_examples, tokenizer), "training texts"
     )
     vocab = Vocab.build(train_tokens, min_freq=data.min_freq, max_size=data.max_vocab_size)
     labels = LabelVocab.build(example.label for example in train_examples)
+    if len(labels) < 2:
+        raise DataError(
+            f"every training example has the label {labels.labels[0]!r}: a classifier needs "
+            "two labels or more (is the label column the right one?)",
+            data.train,
+        )
     config = resolve_char_features(config, train_tokens)
     chars = None
     if config.model.char_features:

@@ -116,6 +116,7 @@ class DataSettings:
 
     train: str = ""  # training data: a file or folder in any layout rnnkit.data reads
     dev: str = ""  # dev data for model selection, same layouts
+    dev_holdout: float = 0.1  # without dev data: this fraction of the training data is dev
     text_column: str | None = None  # column / JSON field of the text; None guesses it
     label_column: str | None = None  # column / JSON field of the label; None guesses it
     # lines without a header: "label-text" or "text-label"; None guesses it from the training

@@ -47,6 +47,7 @@ from rnnkit.tasks.common import (
     report_fast_path,
     tokens_or_error,
 )
+from rnnkit.tasks.dev_split import train_and_dev
 from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.lm_data import (
     GenerateData,
@@ -134,8 +135,10 @@ def train_generator(
     the conditions, when conditioned — ``model.safetensors``, ``metrics.jsonl``).
     """
     data = config.data
-    train_examples = subsample(read_texts(data.train, data), data.max_examples)
-    dev_examples = read_texts(data.dev, data)
+    train_examples, dev_examples = train_and_dev(
+        subsample(read_texts(data.train, data), data.max_examples), data.dev,
+        lambda path: read_texts(path, data), data.dev_holdout, data.train,
+    )  # fmt: skip
     tokenizer = build_tokenizer(data, [example.text for example in train_examples])
     conditioned = data.condition_column is not None
     conditions = LabelVocab.build(e.label for e in train_examples) if conditioned else None
@@ -339,7 +342,12 @@ GENERATE = Task(
             "Training texts: a labelled file (with --condition-column; or hf:NAME[:CONFIG]:SPLIT), "
             "one side of a source<TAB>target file (--side), or one text per line.",
         ),
-        TrainOption("dev", ("data.dev",), "Dev texts for model selection (same layout)."),
+        TrainOption(
+            "dev",
+            ("data.dev",),
+            "Dev texts for model selection (same layout); "
+            "without it, data.dev_holdout (0.1) of the training texts is held out.",
+        ),
         TrainOption(
             "condition_column",
             ("data.condition_column",),

@@ -42,6 +42,7 @@ class GenerateData:
 
     train: str = ""  # training texts (labelled file, parallel file, or one text per line)
     dev: str = ""  # dev texts for model selection (same layout)
+    dev_holdout: float = 0.1  # without dev data: this fraction of the training texts is dev
     text_column: str | None = None  # labelled files: column / JSON field of the text
     condition_column: str | None = None  # labelled files: the condition's column; None: none
     side: str | None = None  # "source" or "target" side of a source<TAB>target file

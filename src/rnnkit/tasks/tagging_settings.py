@@ -26,6 +26,7 @@ class TagDataSettings:
 
     train: str = ""  # CoNLL column file, character-per-line Chinese NER file, ATIS/SNIPS folder
     dev: str = ""  # dev data for model selection, same layouts
+    dev_holdout: float = 0.1  # without dev data: this fraction of the training data is dev
     token_column: int = 0  # CoNLL: the column of the token
     tag_column: int = -1  # CoNLL: the column of the tag (-1: the last)
     convert_iob1: bool = False  # the tags are IOB1 (original CoNLL-2003): convert to BIO

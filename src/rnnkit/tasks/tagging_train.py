@@ -53,6 +53,7 @@ from rnnkit.tasks.common import (
     resolve_char_features,
     warn_unseen,
 )
+from rnnkit.tasks.dev_split import train_and_dev
 from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.reports import print_spans, print_tagging_report
 from rnnkit.tasks.tagging import (
@@ -166,7 +167,10 @@ def train_tagger(
     ``intents.json`` (joint), ``model.safetensors``, ``metrics.jsonl``)."""
     data, joint = config.data, isinstance(config, JointTaskConfig)
     bio = check_bio(read_sentences(data.train, data, "training sentences"), data.invalid_bio)
-    train_examples, dev_examples = bio.examples, read_sentences(data.dev, data, "dev sentences")
+    train_examples, dev_examples = train_and_dev(
+        bio.examples, data.dev, lambda path: read_sentences(path, data, "dev sentences"),
+        data.dev_holdout, data.train,
+    )  # fmt: skip
     if joint and any(example.intent is None for example in train_examples):
         raise DataError(
             "joint training needs an intent for every sentence (an ATIS/SNIPS folder with "

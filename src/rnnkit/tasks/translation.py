@@ -76,6 +76,7 @@ class TranslationData:
     # hf:NAME[:CONFIG]:SPLIT
     train: str = ""
     dev: str = ""  # dev pairs for model selection (dev BLEU), same layouts
+    dev_holdout: float = 0.1  # without dev data: this fraction of the training pairs is dev
     # with target_lang: read PATH.<source_lang> + PATH.<target_lang>; for hf: data, the
     # language read in a column of {language: text} (and the first column name guessed)
     source_lang: str = ""

@@ -35,6 +35,7 @@ from rnnkit.tasks.base import (
     trainer_options,
 )
 from rnnkit.tasks.common import bucket_loader, log, report_fast_path
+from rnnkit.tasks.dev_split import train_and_dev
 from rnnkit.tasks.gradient_flow import measure_gradient_flow
 from rnnkit.tasks.integrity import format_versions
 from rnnkit.tasks.reports import print_translation, print_translation_report
@@ -51,6 +52,7 @@ from rnnkit.tasks.translation import (
     nonempty_pairs,
     read_pairs,
     score_translations,
+    spread_sample,
     translate_ids,
 )
 from rnnkit.training import FitResult, Trainer
@@ -72,8 +74,11 @@ class PreparedData:
 
 def prepare_data(data: TranslationData) -> PreparedData:
     """Reads both splits, builds the tokenizers (BPE trains here) and vocabularies, encodes."""
-    train_examples = read_pairs(data.train, data, data.max_examples)
-    dev_examples = read_pairs(data.dev, data, data.dev_max_examples)
+    train_examples, dev_examples = train_and_dev(
+        read_pairs(data.train, data, data.max_examples), data.dev,
+        lambda path: read_pairs(path, data, data.dev_max_examples), data.dev_holdout, data.train,
+    )  # fmt: skip
+    dev_examples = spread_sample(dev_examples, data.dev_max_examples)  # a held-out dev too
     sources, targets = [ex.source for ex in train_examples], [ex.target for ex in train_examples]
     source_tokenizer = build_side_tokenizer(data.source_tokenizer, data, sources)
     target_tokenizer = build_side_tokenizer(data.target_tokenizer, data, targets)

@@ -88,7 +88,6 @@ def base_config(task: Task, settings: TuneSettings) -> Any:
     config = config_from_dict(task.config_class, data, where=str(settings.config_file or ""))
     given = [f"data.{k}={v}" for k, v in (("train", settings.train), ("dev", settings.dev)) if v]
     config = apply_overrides(config, [*given, *settings.overrides])
-    for name, value in (("--train", config.data.train), ("--dev", config.data.dev)):
-        if not value:
-            raise ConfigError(f"{name} is required (or give it in --config)")
+    if not config.data.train:
+        raise ConfigError("--train is required (or give it in --config)")
     return config
