@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -85,3 +86,16 @@ def test_decay01_is_todays_defaults_with_ten_times_the_weight_decay():
     assert sha(*CANDIDATES["decay01"]) == sha("trainer.weight_decay=0.1") != sha()
     decayed = apply_overrides(ClassifyConfig(), list(CANDIDATES["decay01"])).trainer
     assert decayed.weight_decay == pytest.approx(10 * ClassifyConfig().trainer.weight_decay)
+
+
+def test_the_recorded_rows_of_the_defaults_are_todays_defaults():
+    # the targets table is made of these rows: a setting added since with no effect on the runs
+    # (recipes.ADDED_WITHOUT_EFFECT) keeps their hash; a changed default does not
+    rows = (BENCHMARKS / "results" / "recipes-control.jsonl").read_text(encoding="utf-8")
+    recorded_shas = {
+        json.loads(line)["config_sha"]
+        for line in rows.splitlines()
+        if json.loads(line)["candidate"] == "defaults"
+    }
+    assert recorded_shas == {sha(*CANDIDATES["defaults"])}
+    assert sha("data.normalize=NFKC") != sha() != sha("data.dev_holdout=0.2")

@@ -1,4 +1,5 @@
 import json
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -6,6 +7,7 @@ from hypothesis import strategies as st
 
 from rnnkit.data.tokenizers import (
     ASCII_WORD_RE,
+    OPTIONS_BEFORE_THEY_EXISTED,
     TOKENIZERS,
     WORD_RE,
     Tokenizer,
@@ -39,7 +41,6 @@ MARKED_WORDS = {
     "நான் தமிழ் பேசுகிறேன்": ["நான்", "தமிழ்", "பேசுகிறேன்"],
     "مَرْحَبًا بِكُمْ؟": ["مَرْحَبًا", "بِكُمْ", "؟"],
     "שָׁלוֹם, עוֹלָם": ["שָׁלוֹם", ",", "עוֹלָם"],
-    "cafe\u0301 au lait": ["cafe\u0301", "au", "lait"],  # é as e + a combining acute
 }
 
 
@@ -52,9 +53,63 @@ def test_word_without_keep_marks_splits_at_them_as_models_saved_before_the_optio
     assert get_tokenizer("word", keep_marks=False).tokenize("मुझे यह") == ["म", "ु", "झ", "े", "यह"]
     # a config saved before keep_marks existed reads as the tokenizer its model was trained with
     old = tokenizer_from_config({"name": "word", "lowercase": True})
-    assert old.to_config() == {"name": "word", "lowercase": True, "keep_marks": False}
+    assert old.to_config() == {
+        "name": "word", "lowercase": True, "keep_marks": False, "normalize": "none",
+    }  # fmt: skip
     assert old.tokenize("मुझे") == ["म", "ु", "झ", "े"]
     assert tokenizer_from_config(get_tokenizer("word").to_config()).tokenize("मुझे") == ["मुझे"]
+
+
+# The same words, precomposed (NFC) and decomposed (NFD): Vietnamese, a French accent, Korean
+# syllables and their jamo.
+DECOMPOSED = ["Tiếng Việt rất hay", "café crème", "한국어 문장", "Ελληνικά"]
+UNICODE_TOKENIZERS = sorted(set(TOKENIZERS) - {"bpe"})
+
+
+@pytest.mark.parametrize("name", UNICODE_TOKENIZERS)
+@pytest.mark.parametrize("text", DECOMPOSED)
+def test_composed_and_decomposed_text_read_alike(name, text):
+    composed, decomposed = unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text)
+    assert composed != decomposed
+    tokenizer = get_tokenizer(name)
+    assert tokenizer.tokenize(decomposed) == tokenizer.tokenize(composed)
+    assert all(unicodedata.is_normalized("NFC", token) for token in tokenizer.tokenize(decomposed))
+    as_given = get_tokenizer(name, normalize="none")
+    assert as_given.tokenize(decomposed) != as_given.tokenize(composed)
+
+
+def test_word_keeps_a_decomposed_accent_in_its_word_without_normalisation():
+    text = "cafe\u0301 au lait"  # é as e + a combining acute
+    assert get_tokenizer("word").tokenize(text) == ["caf\u00e9", "au", "lait"]
+    assert get_tokenizer("word", normalize="none").tokenize(text) == ["cafe\u0301", "au", "lait"]
+
+
+def test_nfkc_folds_full_width_forms_and_nfc_keeps_them():
+    text = "用ＧＰＵ跑１２３次，ﬁne"
+    assert get_tokenizer("zh-char", normalize="NFKC").tokenize(text) == [
+        "用", "GPU", "跑", "123", "次", ",", "fine",
+    ]  # fmt: skip
+    assert get_tokenizer("zh-char").tokenize(text)[:3] == ["用", "Ｇ", "Ｐ"]
+    assert get_tokenizer("word", normalize="NFKC", lowercase=True).prepare("ＡＢＣ²") == "abc2"
+
+
+def test_an_unknown_normal_form_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"unknown Unicode normal form 'NFD'; expected one of"):
+        get_tokenizer("char", normalize="NFD")
+
+
+@pytest.mark.parametrize("name", UNICODE_TOKENIZERS)
+def test_configs_saved_before_normalisation_read_text_as_given(name):
+    decomposed = unicodedata.normalize("NFD", "café")
+    old = tokenizer_from_config({"name": name})
+    assert old.to_config()["normalize"] == "none"
+    before = get_tokenizer(name, **OPTIONS_BEFORE_THEY_EXISTED[name])
+    assert (
+        old.tokenize(decomposed)
+        == before.tokenize(decomposed)
+        != get_tokenizer(name).tokenize(decomposed)
+    )
+    assert tokenizer_from_config(get_tokenizer(name).to_config()).to_config()["normalize"] == "NFC"
 
 
 @given(st.text(alphabet=st.characters(max_codepoint=127)))

@@ -142,3 +142,15 @@ def test_training_data_with_one_label_is_a_clear_error(tmp_path):
     data.write_text("text,label\nhello there,greet\nhi,greet\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"one\.csv: every training example has the label 'greet'"):
         train_classifier(tiny_config(data, data, epochs=1), tmp_path / "run", progress=False)
+
+
+def test_data_normalize_reaches_the_saved_tokenizer(intent_files, tmp_path):
+    config = tiny_config(*intent_files, epochs=1)
+    folded = dataclasses.replace(config, data=dataclasses.replace(config.data, normalize="NFKC"))
+    train_classifier(folded, tmp_path / "run", progress=False)
+    classifier = rnnkit.load(tmp_path / "run")
+    assert classifier.tokenizer.to_config()["normalize"] == "NFKC"
+    assert classifier.tokenize(["ｐｌａｙ ｊａｚｚ"]) == [["play", "jazz"]]  # full-width folded
+    wrong = dataclasses.replace(config, data=dataclasses.replace(config.data, normalize="nfc"))
+    with pytest.raises(ConfigError, match="unknown Unicode normal form 'nfc'"):
+        train_classifier(wrong, tmp_path / "wrong", progress=False)

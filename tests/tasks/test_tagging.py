@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import unicodedata
 
 import pytest
 
 import rnnkit
 from rnnkit.data import TaggedExample
+from rnnkit.data.tokenizers import get_tokenizer
 from rnnkit.errors import ConfigError, DataError, ModelDirectoryError
 from rnnkit.tasks.tagging import JointTagger, Tagger, character_spans
 from rnnkit.tasks.tagging_train import TagDataSettings, train_tagger
@@ -140,6 +142,20 @@ def test_character_spans_follow_the_text():
         ("Boston", "Boston"),
         ("New York", "New York"),
     ]
+
+
+def test_character_spans_point_into_decomposed_text():
+    text = unicodedata.normalize("NFD", "Flights from Zürich to Hà Nội")
+    tokenizer = get_tokenizer("word")  # NFC: the tokens are precomposed
+    tokens = tokenizer.tokenize(text)
+    tags = ["O", "O", "B-from", "O", "B-to", "I-to"]
+    spans = character_spans(text, tokens, tags, tokenizer.prepare)
+    assert [(s["text"], text[s["start"] : s["end"]]) for s in spans] == [
+        (unicodedata.normalize("NFD", "Zürich"), unicodedata.normalize("NFD", "Zürich")),
+        (unicodedata.normalize("NFD", "Hà Nội"), unicodedata.normalize("NFD", "Hà Nội")),
+    ]
+    # without the tokenizer's normalisation the tokens are not found, and the spans drift
+    assert character_spans(text, tokens, tags)[1]["text"] != spans[1]["text"]
 
 
 def _options():

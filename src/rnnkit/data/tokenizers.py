@@ -13,6 +13,12 @@
 - ``bpe``: subwords learned by ``train(texts, vocab_size=...)`` with Hugging Face `tokenizers`;
   detokenized by its decoder.
 
+Every tokenizer but ``bpe`` first brings text to Unicode normal form ``normalize`` (``NFC`` by
+default: ``e`` + combining acute and the precomposed ``é`` read alike, as do Korean jamo and
+their syllable; ``NFKC`` also folds compatibility forms: full-width ``１２３，`` to ``123,``,
+ligatures, superscripts; ``none`` keeps the text as it is), then lower-cases it if asked;
+``bpe`` applies NFKC in its own normalizer. `BaseTokenizer.prepare` is that step.
+
 Pre-tokenized data (ATIS, SNIPS, CoNLL) carries its tokens and bypasses tokenization.
 """
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -35,6 +42,8 @@ class Tokenizer(Protocol):
 
     name: str
 
+    def prepare(self, text: str) -> str: ...
+
     def tokenize(self, text: str) -> list[str]: ...
 
     def tokenize_batch(self, texts: Sequence[str]) -> list[list[str]]: ...
@@ -44,10 +53,37 @@ class Tokenizer(Protocol):
     def to_config(self) -> dict[str, Any]: ...
 
 
+# The Unicode normal forms a tokenizer's ``normalize`` option takes ("none": left as it is).
+NORMAL_FORMS = ("NFC", "NFKC", "none")
+
+
+def check_normal_form(normalize: str) -> str:
+    """``normalize`` if it is one of `NORMAL_FORMS`, else a `ConfigError`."""
+    if normalize not in NORMAL_FORMS:
+        raise ConfigError(
+            f"unknown Unicode normal form {normalize!r}; expected one of {list(NORMAL_FORMS)}"
+        )
+    return normalize
+
+
+def prepare_text(text: str, normalize: str, lowercase: bool) -> str:
+    """``text`` in normal form ``normalize`` (ASCII text is in every form), lower-cased if
+    ``lowercase``."""
+    if normalize != "none" and not text.isascii():
+        text = unicodedata.normalize(normalize, text)
+    return text.lower() if lowercase else text
+
+
 class BaseTokenizer:
     """Shared plumbing: options stored as attributes, batch = loop, config = name + options."""
 
     name: ClassVar[str] = ""
+    normalize = "none"  # a tokenizer with the options sets them per instance
+    lowercase = False
+
+    def prepare(self, text: str) -> str:
+        """The text as the tokenizer splits it: normalised and lower-cased as its options say."""
+        return prepare_text(text, self.normalize, self.lowercase)
 
     def tokenize(self, text: str) -> list[str]:
         raise NotImplementedError
@@ -97,12 +133,15 @@ class WordTokenizer(BaseTokenizer):
 
     name = "word"
 
-    def __init__(self, lowercase: bool = False, keep_marks: bool = True) -> None:
+    def __init__(
+        self, lowercase: bool = False, keep_marks: bool = True, normalize: str = "NFC"
+    ) -> None:
         self.lowercase = lowercase  # lower-case before splitting
         self.keep_marks = keep_marks
+        self.normalize = check_normal_form(normalize)
 
     def tokenize(self, text: str) -> list[str]:
-        text = text.lower() if self.lowercase else text
+        text = self.prepare(text)
         keeps_marks = self.keep_marks and not text.isascii()
         return (WORD_RE if keeps_marks else ASCII_WORD_RE).findall(text)
 
@@ -116,11 +155,12 @@ class WhitespaceTokenizer(BaseTokenizer):
 
     name = "whitespace"
 
-    def __init__(self, lowercase: bool = False) -> None:
+    def __init__(self, lowercase: bool = False, normalize: str = "NFC") -> None:
         self.lowercase = lowercase
+        self.normalize = check_normal_form(normalize)
 
     def tokenize(self, text: str) -> list[str]:
-        return (text.lower() if self.lowercase else text).split()
+        return self.prepare(text).split()
 
 
 class CharTokenizer(BaseTokenizer):
@@ -128,12 +168,15 @@ class CharTokenizer(BaseTokenizer):
 
     name = "char"
 
-    def __init__(self, lowercase: bool = False, keep_spaces: bool = True) -> None:
+    def __init__(
+        self, lowercase: bool = False, keep_spaces: bool = True, normalize: str = "NFC"
+    ) -> None:
         self.lowercase = lowercase
         self.keep_spaces = keep_spaces  # False drops whitespace characters
+        self.normalize = check_normal_form(normalize)
 
     def tokenize(self, text: str) -> list[str]:
-        text = text.lower() if self.lowercase else text
+        text = self.prepare(text)
         return list(text) if self.keep_spaces else [c for c in text if not c.isspace()]
 
     def detokenize(self, tokens: Sequence[str]) -> str:
@@ -164,11 +207,12 @@ class ChineseCharTokenizer(BaseTokenizer):
 
     name = "zh-char"
 
-    def __init__(self, lowercase: bool = False) -> None:
+    def __init__(self, lowercase: bool = False, normalize: str = "NFC") -> None:
         self.lowercase = lowercase  # lower-cases the Latin runs
+        self.normalize = check_normal_form(normalize)
 
     def tokenize(self, text: str) -> list[str]:
-        return _ZH_CHAR.findall(text.lower() if self.lowercase else text)
+        return _ZH_CHAR.findall(self.prepare(text))
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         return join_chinese(tokens)
@@ -188,11 +232,12 @@ class ChineseBigramTokenizer(BaseTokenizer):
 
     name = "zh-bigram"
 
-    def __init__(self, lowercase: bool = False) -> None:
+    def __init__(self, lowercase: bool = False, normalize: str = "NFC") -> None:
         self.lowercase = lowercase  # lower-cases the Latin runs
+        self.normalize = check_normal_form(normalize)
 
     def tokenize(self, text: str) -> list[str]:
-        tokens = _ZH_CHAR.findall(text.lower() if self.lowercase else text)
+        tokens = _ZH_CHAR.findall(self.prepare(text))
         starts = [_is_character(token) for token in tokens]
         return [
             token + tokens[index + 1] if starts[index] and starts[index + 1] else token
@@ -213,16 +258,17 @@ class JiebaTokenizer(BaseTokenizer):
 
     name = "jieba"
 
-    def __init__(self, hmm: bool = True, lowercase: bool = False) -> None:
+    def __init__(self, hmm: bool = True, lowercase: bool = False, normalize: str = "NFC") -> None:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)  # silence the dictionary-loading banner
         self.hmm = hmm  # jieba's HMM guesses words missing from the dictionary
         self.lowercase = lowercase
+        self.normalize = check_normal_form(normalize)
         self._cut = jieba.lcut
 
     def tokenize(self, text: str) -> list[str]:
-        text = text.lower() if self.lowercase else text
+        text = self.prepare(text)
         return [token for token in self._cut(text, HMM=self.hmm) if not token.isspace()]
 
     def detokenize(self, tokens: Sequence[str]) -> str:
@@ -276,6 +322,9 @@ class BPETokenizer(BaseTokenizer):
             raise ConfigError("the bpe tokenizer is not trained; call train(texts, vocab_size=...)")
         return self._hf
 
+    def prepare(self, text: str) -> str:
+        return self._trained().normalizer.normalize_str(text)
+
     def tokenize(self, text: str) -> list[str]:
         return self._trained().encode(text).tokens
 
@@ -314,7 +363,10 @@ def get_tokenizer(name: str, **options: Any) -> Tokenizer:
 
 # Options added after a tokenizer was first saved, with the value that reads a config written
 # before them (which lacks them) as the tokenizer its model was trained with.
-OPTIONS_BEFORE_THEY_EXISTED = {"word": {"keep_marks": False}}
+OPTIONS_BEFORE_THEY_EXISTED = {
+    **{name: {"normalize": "none"} for name in TOKENIZERS if name != "bpe"},
+    "word": {"keep_marks": False, "normalize": "none"},
+}
 
 
 def tokenizer_from_config(config: dict[str, Any]) -> Tokenizer:

@@ -126,6 +126,9 @@ class DataSettings:
     # rnnkit.data.tokenizer_choice), word, whitespace, char, zh-char, zh-bigram, jieba or bpe
     tokenizer: str = "auto"
     lowercase: bool = True  # lower-case before tokenizing (where the tokenizer allows it)
+    # Unicode normal form of the text before tokenizing: NFC (composed accents), NFKC (also
+    # full-width forms, ligatures) or none
+    normalize: str = "NFC"
     bpe_vocab_size: int = 8000  # subwords learnt by the bpe tokenizer
     min_freq: int = 1  # rarer tokens map to <unk>
     max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap
@@ -176,13 +179,16 @@ def build_tokenizer(data: DataSettings, training_texts: list[str]) -> Tokenizer:
         choice = choose_tokenizer(training_texts)
         log(choice.describe())
         name = choice.name
-    options = {}
-    if name in TOKENIZERS and "lowercase" in inspect.signature(TOKENIZERS[name]).parameters:
-        options["lowercase"] = data.lowercase
-    tokenizer = get_tokenizer(name, **options)
+    tokenizer = tokenizer_with(name, lowercase=data.lowercase, normalize=data.normalize)
     if name == "bpe":
         tokenizer.train(training_texts, vocab_size=data.bpe_vocab_size)
     return tokenizer
+
+
+def tokenizer_with(name: str, **settings: Any) -> Tokenizer:
+    """The tokenizer ``name`` with those of ``settings`` it takes (``char`` has no ``hmm``)."""
+    accepted = inspect.signature(TOKENIZERS[name]).parameters if name in TOKENIZERS else {}
+    return get_tokenizer(name, **{key: settings[key] for key in settings if key in accepted})
 
 
 def describe_read(path: str, report: ReadReport, count: int) -> None:

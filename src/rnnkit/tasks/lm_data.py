@@ -48,6 +48,9 @@ class GenerateData:
     side: str | None = None  # "source" or "target" side of a source<TAB>target file
     tokenizer: str = "char"  # char, zh-char, word, whitespace, jieba or bpe
     lowercase: bool = False  # lower-case before tokenizing (where the tokenizer allows it)
+    # Unicode normal form of the text before tokenizing: NFC (composed accents), NFKC (also
+    # full-width forms, ligatures) or none
+    normalize: str = "NFC"
     bpe_vocab_size: int = 8000  # subwords learnt by the bpe tokenizer
     min_freq: int = 1  # rarer tokens map to <unk>
     max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap

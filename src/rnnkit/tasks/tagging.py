@@ -10,7 +10,7 @@ Legend: B batch, T time (tokens), W characters per word.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -21,6 +21,7 @@ import torch
 from rnnkit.data import LabelVocab, TaggedExample, Tokenizer
 from rnnkit.data.batching import WordBatch, pad_chars, pad_ids
 from rnnkit.data.datasets import WordEncoding
+from rnnkit.data.token_offsets import token_offsets
 from rnnkit.metrics.tagging import tagging_report
 from rnnkit.models import JointConfig, JointIntentSlot, SequenceTagger, TaggerConfig
 from rnnkit.models.spans import Span, spans_from_bio
@@ -145,16 +146,16 @@ def evaluate_tagging(
     return report
 
 
-def character_spans(text: str, tokens: Sequence[str], tags: Sequence[str]) -> list[Span]:
+def character_spans(
+    text: str,
+    tokens: Sequence[str],
+    tags: Sequence[str],
+    prepare: Callable[[str], str] = str,
+) -> list[Span]:
     """`spans_from_bio` with ``start``/``end`` as character offsets into ``text`` (``end``
-    exclusive) and ``text`` the covered substring; tokens are found in order in the text."""
-    offsets, position = [], 0
-    for token in tokens:
-        start = text.find(token, position)
-        if start < 0:  # a tokenizer that changed the text: fall back to the cursor
-            start = position
-        position = start + len(token)
-        offsets.append((start, position))
+    exclusive) and ``text`` the covered substring; tokens are found in order in the text,
+    as ``prepare`` (the tokenizer's normalisation) made it (`token_offsets`)."""
+    offsets = token_offsets(text, tokens, prepare)
     spans = spans_from_bio(tokens, tags)
     for span in spans:
         first, last = offsets[span["start"]][0], offsets[span["end"] - 1][1]
@@ -257,7 +258,8 @@ class Tagger:
         self, text: str, tokens: list[str], decoded: Decoded, index: int
     ) -> TagPrediction:
         tags = self.tags.decode(decoded.tags[index])
-        return TagPrediction(text, tokens, tags, character_spans(text, tokens, tags))
+        spans = character_spans(text, tokens, tags, self.tokenizer.prepare)
+        return TagPrediction(text, tokens, tags, spans)
 
     def evaluate(
         self, examples: Sequence[TaggedExample], unknown_labels: str = "wrong"

@@ -38,6 +38,9 @@ class TagDataSettings:
     invalid_bio: str = "repair"
     tokenizer: str = "auto"  # splits raw text at prediction time: auto, word, whitespace, char...
     lowercase: bool = True  # look words up lower-cased (character features keep the case)
+    # Unicode normal form of the text before tokenizing: NFC (composed accents), NFKC (also
+    # full-width forms, ligatures) or none
+    normalize: str = "NFC"
     min_freq: int = 1  # rarer words map to <unk>
     max_vocab_size: int | None = None  # vocabulary cap, specials included; None: no cap
     max_length: int | None = None  # truncate longer sentences (counted); None: keep all

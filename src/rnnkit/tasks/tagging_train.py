@@ -22,7 +22,6 @@ from rnnkit.data import (
     TaggedExample,
     Vocab,
     encode_tagging,
-    get_tokenizer,
 )
 from rnnkit.data.bio import check_bio
 from rnnkit.data.datasets import WordEncoding
@@ -51,6 +50,7 @@ from rnnkit.tasks.common import (
     model_files,
     report_fast_path,
     resolve_char_features,
+    tokenizer_with,
     warn_unseen,
 )
 from rnnkit.tasks.dev_split import train_and_dev
@@ -129,8 +129,7 @@ def prediction_tokenizer(data: TagDataSettings, examples: Sequence[TaggedExample
         mean = mean_token_length(example.tokens for example in examples)
         name = "word" if mean >= CHAR_FEATURES_MIN_MEAN_LENGTH else "char"
         log(f"tokenizer auto → {name} (splits raw text at prediction time)")
-    options = {"keep_spaces": False} if name == "char" else {}
-    return get_tokenizer(name, **options)
+    return tokenizer_with(name, keep_spaces=False, normalize=data.normalize)
 
 
 def build_model(

@@ -89,6 +89,9 @@ class TranslationData:
     source_tokenizer: str = "word"  # word, whitespace, char, zh-char, jieba or bpe
     target_tokenizer: str = "word"  # e.g. zh-char or jieba for Chinese targets
     lowercase: bool = True  # lower-case both sides (BLEU/chrF then ignore case)
+    # Unicode normal form of the text before tokenizing: NFC (composed accents), NFKC (also
+    # full-width forms, ligatures) or none
+    normalize: str = "NFC"
     bpe_vocab_size: int = 8000  # subwords learnt by a bpe tokenizer
     shared_vocab: bool = False  # one vocabulary for both sides (related languages)
     min_freq: int = 2  # rarer tokens map to <unk>
@@ -180,8 +183,9 @@ def spread_sample(examples: list[ParallelExample], limit: int | None) -> list[Pa
 
 def build_side_tokenizer(name: str, data: TranslationData, texts: list[str]) -> Tokenizer:
     settings = DataSettings(
-        tokenizer=name, lowercase=data.lowercase, bpe_vocab_size=data.bpe_vocab_size
-    )
+        tokenizer=name, lowercase=data.lowercase, bpe_vocab_size=data.bpe_vocab_size,
+        normalize=data.normalize,
+    )  # fmt: skip
     return build_tokenizer(settings, texts)
 
 
