@@ -19,11 +19,13 @@ train split (and ``--max-dev`` caps the dev split the same way). Every finished 
 appended at once to ``benchmarks/results/recipes-<tag>.jsonl`` (one JSON object per line, so
 a killed sweep keeps its rows; a rerun skips runs already recorded); the summary goes to
 ``recipes-<tag>.json``. Each row records ``config_sha``, a hash of the run's resolved config
-without its paths and seed: a recorded run is skipped only when its hash matches (rows made
-before the hash are trusted by name), and a row whose hash differs, because the defaults or
-the candidate changed since, stops the sweep with the row named, so that one candidate's mean
-never mixes two recipes. Each run holds ``~/.rnnkit-cpu.lock`` while it trains, so runs from
-other processes queue instead of sharing the two cores, and times are measured alone.
+without its paths and seed (and without a setting added since at the value that changes no run
+of this sweep, `ADDED_WITHOUT_EFFECT`): a recorded run is skipped only when its hash matches
+(rows made before the hash are trusted by name), and a row whose hash differs, because the
+defaults or the candidate changed since, stops the sweep with the row named, so that one
+candidate's mean never mixes two recipes. Each run holds ``~/.rnnkit-cpu.lock`` while it
+trains, so runs from other processes queue instead of sharing the two cores, and times are
+measured alone.
 """
 
 from __future__ import annotations

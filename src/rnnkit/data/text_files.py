@@ -166,7 +166,9 @@ def iter_jsonl(
             )
             continue
         if text_key is None or label_key is None:
-            text_key, label_key = pick_text_and_label(list(record), text_key, label_key, path)
+            # a field asked for by name is checked in each object below, not guessed around
+            asked = [key for key in (text_key, label_key) if key is not None and key not in record]
+            text_key, label_key = pick_text_and_label([*record, *asked], text_key, label_key, path)
         missing = [key for key in (text_key, label_key) if key not in record]
         if missing:
             report.record(
