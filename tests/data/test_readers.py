@@ -288,4 +288,17 @@ def test_a_header_naming_one_of_two_columns_names_both(tmp_path):
         read_classification(tmp_path / "t.csv", text_column="body")
     # three columns, one named: the text is not guessed
     with pytest.raises(DataError, match="no text column: expected one of"):
-        read_classification(write(tmp_path / "three.csv", "id,tweet,label\n1,ok,pos\n"))
+        read_classification(write(tmp_path / "three.csv", "id,post,label\n1,ok,pos\n"))
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "expected"),
+    [
+        ("id,tweet,airline,polarity", "1,so late again,X,neg", ("so late again", "neg")),
+        ("question,topic,source_id", "who wrote it ?,HUM,7", ("who wrote it ?", "HUM")),
+        ("comment,emotion,user", "I love it,joy,u1", ("I love it", "joy")),
+    ],
+)
+def test_common_column_names_are_guessed_among_others(tmp_path, header, row, expected):
+    (example,), _ = read_classification(write(tmp_path / "d.csv", f"{header}\n{row}\n"))
+    assert (example.text, example.label) == expected

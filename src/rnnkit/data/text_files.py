@@ -15,8 +15,14 @@ from rnnkit.data.report import ReadReport, check_file, iter_lines
 from rnnkit.errors import DataError
 
 # Column names guessed when none is given, tried in this order (case-insensitive).
-TEXT_COLUMNS = ("text", "sentence", "review", "content", "utterance", "name", "source")
-LABEL_COLUMNS = ("label", "labels", "intent", "language", "category", "class", "sentiment")
+TEXT_COLUMNS = (
+    "text", "sentence", "review", "content", "utterance", "name", "source", "tweet", "question",
+    "query", "comment", "document", "body",
+)  # fmt: skip
+LABEL_COLUMNS = (
+    "label", "labels", "intent", "language", "category", "class", "sentiment", "polarity",
+    "emotion", "topic", "target",
+)  # fmt: skip
 
 
 def pick_column(
