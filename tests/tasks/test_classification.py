@@ -13,6 +13,7 @@ from rnnkit.data import TextExample
 from rnnkit.errors import ConfigError, DataError, ModelDirectoryError
 from rnnkit.tasks.classification import Classifier, train_classifier
 from tests.tasks.conftest import load_saved_in_memory, tiny_config
+from tests.tasks.tagging_data import write_slot_folder
 
 
 def test_model_directory_holds_json_and_safetensors_only(trained_dir):
@@ -154,3 +155,20 @@ def test_data_normalize_reaches_the_saved_tokenizer(intent_files, tmp_path):
     wrong = dataclasses.replace(config, data=dataclasses.replace(config.data, normalize="nfc"))
     with pytest.raises(ConfigError, match="unknown Unicode normal form 'nfc'"):
         train_classifier(wrong, tmp_path / "wrong", progress=False)
+
+
+def test_given_tokens_are_prepared_as_prediction_prepares_raw_text(tmp_path):
+    # an intent folder whose tokens keep their case and carry a decomposed accent: training
+    # reads them lower-cased and in NFC, as the saved tokenizer reads raw text at prediction
+    folder = write_slot_folder(tmp_path / "intents", 1, 0)
+    seq_in = folder / "seq.in"
+    lines = seq_in.read_text(encoding="utf-8").splitlines()
+    seq_in.write_text("".join(f"Zu\u0308rich {line.title()}\n" for line in lines), encoding="utf-8")
+    out_lines = (folder / "seq.out").read_text(encoding="utf-8").splitlines()
+    (folder / "seq.out").write_text("".join(f"O {tags}\n" for tags in out_lines), encoding="utf-8")
+    train_classifier(tiny_config(folder, folder, epochs=1), tmp_path / "run", progress=False)
+    classifier = rnnkit.load(tmp_path / "run")
+    tokens = classifier.vocab.tokens
+    assert "z\u00fcrich" in tokens and not any(token != token.lower() for token in tokens)
+    words = classifier.tokenize([lines[0].title()])[0]
+    assert all(word in tokens for word in words)  # no word of a training sentence is unknown

@@ -177,3 +177,18 @@ def test_loaded_model_reproduces_the_best_dev_scores(
         best = max(record[f"dev_{key}"] for record in records if f"dev_{key}" in record)
         report = rnnkit.load(directory).evaluate_file(str(dev), _options())
         assert report[key] == pytest.approx(best, abs=1e-9)
+
+
+def test_given_tokens_are_read_in_the_normal_form_of_prediction(conll_files, tmp_path):
+    # a CoNLL file written in NFD: training, evaluation and prediction all read NFC tokens
+    decomposed = tmp_path / "nfd.tsv"
+    text = conll_files[0].read_text(encoding="utf-8").replace("Paris", "Pa\u0301ris")
+    decomposed.write_text(text, encoding="utf-8")
+    config = tiny_tag_config(decomposed, decomposed)
+    config = dataclasses.replace(config, trainer=dataclasses.replace(config.trainer, epochs=1))
+    train_tagger(config, tmp_path / "run", progress=False)
+    tagger = rnnkit.load(tmp_path / "run")
+    assert "p\u00e1ris" in tagger.encoding.vocab.tokens  # looked up lower-cased, in NFC
+    assert not any("\u0301" in token for token in tagger.encoding.vocab.tokens)
+    (prediction,) = tagger.predict(["Anna lives in New Pa\u0301ris ."])
+    assert prediction.tokens[4] == "P\u00e1ris"

@@ -47,10 +47,16 @@ def _check_max_length(max_length: int | None) -> None:
 
 
 def tokenize_examples(examples: Sequence[TextExample], tokenizer: Tokenizer) -> list[list[str]]:
-    """Each example's tokens: its own ``tokens`` when pre-tokenized, else the tokenizer's."""
+    """Each example's tokens: the tokenizer's, or its own ``tokens`` when pre-tokenized, each
+    prepared as the tokenizer prepares text (normalised, lower-cased as its options say), so
+    that training reads given tokens as prediction will read them in raw text."""
     texts = [ex.text for ex in examples if ex.tokens is None]
     fresh = iter(tokenizer.tokenize_batch(texts))
-    return [ex.tokens if ex.tokens is not None else next(fresh) for ex in examples]
+    prepare = tokenizer.prepare
+    return [
+        [prepare(token) for token in ex.tokens] if ex.tokens is not None else next(fresh)
+        for ex in examples
+    ]
 
 
 def encode_classification(

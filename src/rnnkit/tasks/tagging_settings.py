@@ -10,6 +10,7 @@ from typing import Any
 from rnnkit.data import TaggedExample, read_tagging
 from rnnkit.data.bio import INVALID_BIO
 from rnnkit.data.report import ReadReport
+from rnnkit.data.tokenizers import prepare_text
 from rnnkit.errors import ConfigError
 
 # Tokenizers whose tokens are substrings of the text (so spans get character offsets).
@@ -71,11 +72,18 @@ def read_tagged(
     **columns: str | None,
 ) -> tuple[list[TaggedExample], ReadReport]:
     """The tagged sentences of ``path``, read as ``data`` (`TagDataSettings` fields, e.g. the
-    data section of a model's config.json) says: its CoNLL columns and IOB1 conversion, and
-    its ``hf:`` columns where ``columns`` (``tokens_column=...``) does not name others."""
+    data section of a model's config.json) says: its CoNLL columns and IOB1 conversion, its
+    ``hf:`` columns where ``columns`` (``tokens_column=...``) does not name others, and its
+    tokens' Unicode normal form (``normalize``)."""
     hf_columns = {key: columns.get(key) or data.get(key) for key in HF_COLUMNS}
     result = read_tagging(
         path, on_error, data["token_column"], data["tag_column"], data["convert_iob1"],
         encoding_errors, **hf_columns,
     )  # fmt: skip
+    # The tokens in the normal form the prediction tokenizer brings raw text to (a model
+    # saved before data.normalize existed read them as given: "none").
+    form = data.get("normalize", "none")
+    if form != "none":
+        for example in result.examples:
+            example.tokens = [prepare_text(token, form, False) for token in example.tokens]
     return result.examples, result.report
