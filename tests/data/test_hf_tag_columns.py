@@ -49,7 +49,8 @@ def test_named_columns_are_read_and_unguessable_ones_are_an_error(slots):
         read_tagging(spec)
     assert str(error.value) == (
         f"{spec}:1: no tokens column: expected one of ['tokens', 'words'] in the header, found "
-        "['utterance', 'bio', 'goal'] (pass tokens_column=...)"
+        "['utterance', 'bio', 'goal'] (--tokens-column on the command line, tokens_column=... in "
+        "Python)"
     )
 
 

@@ -36,7 +36,7 @@ def pick_column(
         raise DataError(f"missing {role} column {wanted!r}; the header has {list(names)}", path, 1)
     raise DataError(
         f"no {role} column: expected one of {list(guesses)} in the header, found {list(names)} "
-        f"(pass {role}_column=...)",
+        f"(--{role}-column on the command line, {role}_column=... in Python)",
         path,
         1,
     )
