@@ -25,7 +25,9 @@ class TuneSettings:
     # Wall-clock minutes for the whole search; a resumed search gets what is left.
     budget_minutes: float
     train: str | None = None  # training data (else data.train of config_file)
-    dev: str | None = None  # dev data, which scores every trial (else data.dev of config_file)
+    # dev data, which scores every trial (else data.dev of config_file, else the held-out
+    # data.dev_holdout of the training data)
+    dev: str | None = None
     trials: int | None = None  # stop after this many trials; None: when the budget is spent
     space_file: Path | None = None  # YAML entries laid over the task's default search space
     # Worker processes sharing the study, each with 1/jobs of the CPU threads.
