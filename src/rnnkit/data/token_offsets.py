@@ -22,8 +22,7 @@ def token_offsets(
     is one token character and two text characters. A token not found (a tokenizer that
     rewrote more) starts where the previous one ended.
     """
-    prepared_whole = prepare(text)
-    if prepared_whole == text:
+    if prepare(text) == text:
         return _find_in_order(text, tokens)
     pieces, starts, ends, position = [], [], [], 0
     for grapheme in GRAPHEME.findall(text):
